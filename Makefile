@@ -1,0 +1,47 @@
+# Fresh machine: `make run` or `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+LSC_DATA_DIR ?= ../shared/data
+export LSC_DATA_DIR
+PORT ?= 8501
+
+.PHONY: run test setup venv vendor browser store bench clean-store
+
+run: setup store
+	$(VPY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: setup browser store
+	$(VPY) -m pytest -q tests
+
+bench: setup browser store
+	$(VPY) bench/run_all.py
+
+setup: venv vendor
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements.txt
+	touch $@
+
+# Leaflet & plugins from the npm registry into static/vendor (git-ignored, served locally)
+vendor: static/vendor/.installed
+
+static/vendor/.installed: scripts/vendor_assets.sh
+	bash scripts/vendor_assets.sh
+	touch $@
+
+# Debian's Chromium for the browser tests and PNG snapshots
+browser:
+	@bash scripts/ensure_chromium.sh
+
+# Build the data store when missing or stale (sources/config changed)
+store: venv
+	$(VPY) -m geo build --if-stale
+
+clean-store:
+	rm -rf data/store
