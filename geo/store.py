@@ -1,0 +1,141 @@
+"""Read the built store.
+
+The store (default `data/store/`, override LSC_STORE_DIR) is written by
+`python -m geo build` and holds GeoParquet/Parquet tables + `manifest.json`:
+
+| table            | what                                                                 |
+|------------------|----------------------------------------------------------------------|
+| lsoa             | 1,049 LSC LSOA 2011 polygons (EPSG:4326) with IoD2019 + geographies  |
+| lsoa25           | 1,051 LSC LSOA 2021 rows with IoD2025; geometry where drawable       |
+| england19        | all 32,844 England LSOA 2011 rows of IoD2019 (no geometry)           |
+| wards24          | 277 May-2024 ward polygons in the footprint                          |
+| wards19          | 316 Dec-2019 wards (APPROXIMATE LSOA-dissolved shapes)               |
+| districts        | 16 LAD 2019 polygons                                                 |
+| subicb           | 8 sub-ICB location polygons (Jul 2022)                               |
+| place5 / place4  | places (legacy five / current four), dissolved from districts        |
+| postcodes        | LSC postcode units (Code-Point Open) for geocoding                   |
+| lad19_official   | MHCLG File 10 LAD summaries (for comparison/tests)                   |
+
+Canonical LSOA columns (lsoa, england19; lsoa25 uses the same measure names):
+  lsoa11cd, lsoa11nm, lad19cd, lad19nm,
+  {m}_rank, {m}_decile for m in MEASURES; {m}_score where published
+  (IoD2019: imd, income, employment; IoD2025: all eight),
+  pop2015 (IoD2019 denominator, mid-2015 excl. prisoners), pop2019 (ONS mid-2019)
+lsoa also: pop2017, wd19cd, wd19nm, wd24cd, wd24nm, wd24_share (postcode share of the
+  best-fit ward), sicbl22cd, sicbl22nm, subicb_code (00Q..), place5, place4,
+  pwc_lon, pwc_lat, pwc_easting, pwc_northing (mean of the LSOA's live postcode units:
+  a population-weighted proxy point, NOT the polygon centroid), n_postcodes,
+  {m}_local_decile (deciles within the 1,049 LSC LSOAs, 1 = most deprived)
+lsoa25 also: lsoa21cd, lsoa21nm, pop2021 (Census 2021), drawable (bool),
+  lsoa11cd (same code where drawable), plus the same geography columns via the
+  2011->2021 best-fit lookup.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from geo.errors import StoreMissing
+from geo.paths import store_dir
+
+STORE_VERSION = 1
+
+MEASURES = ["imd", "income", "employment", "education", "health", "crime", "barriers", "living_env"]
+MEASURE_LABELS = {
+    "imd": "Index of Multiple Deprivation",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, Skills and Training",
+    "health": "Health Deprivation and Disability",
+    "crime": "Crime",
+    "barriers": "Barriers to Housing and Services",
+    "living_env": "Living Environment",
+}
+GEO_TABLES = {"lsoa", "lsoa25", "wards24", "wards19", "districts", "subicb", "place5", "place4"}
+TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"}
+
+
+@dataclass
+class Store:
+    path: Path
+    manifest: dict = field(repr=False)
+
+    def _read(self, name: str):
+        f = self.path / f"{name}.parquet"
+        if not f.exists():
+            raise StoreMissing(f"store table '{name}' missing in {self.path}: run `make store` "
+                               f"(or `python -m geo build`)")
+        if name in GEO_TABLES:
+            import geopandas as gpd
+            return gpd.read_parquet(f)
+        return pd.read_parquet(f)
+
+    def table(self, name: str):
+        return getattr(self, name)
+
+    @cached_property
+    def lsoa(self):
+        return self._read("lsoa")
+
+    @cached_property
+    def lsoa25(self):
+        return self._read("lsoa25")
+
+    @cached_property
+    def england19(self) -> pd.DataFrame:
+        return self._read("england19")
+
+    @cached_property
+    def wards24(self):
+        return self._read("wards24")
+
+    @cached_property
+    def wards19(self):
+        return self._read("wards19")
+
+    @cached_property
+    def districts(self):
+        return self._read("districts")
+
+    @cached_property
+    def subicb(self):
+        return self._read("subicb")
+
+    @cached_property
+    def place5(self):
+        return self._read("place5")
+
+    @cached_property
+    def place4(self):
+        return self._read("place4")
+
+    @cached_property
+    def postcodes(self) -> pd.DataFrame:
+        return self._read("postcodes")
+
+    @cached_property
+    def lad19_official(self) -> pd.DataFrame:
+        return self._read("lad19_official")
+
+    @property
+    def attribution(self) -> str:
+        return self.manifest.get("attribution", "")
+
+
+def load_store(path=None) -> Store:
+    p = store_dir(path)
+    mf = p / "manifest.json"
+    if not mf.exists():
+        raise StoreMissing(f"no data store at {p}: run `make store` (or `python -m geo build`)")
+    try:
+        manifest = json.loads(mf.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise StoreMissing(f"store manifest {mf} unreadable ({e}): rebuild with `python -m geo build`")
+    if manifest.get("store_version") != STORE_VERSION:
+        raise StoreMissing(f"store at {p} was built by another version "
+                           f"({manifest.get('store_version')} != {STORE_VERSION}): run `make store`")
+    return Store(p, manifest)
