@@ -1,0 +1,120 @@
+"""The small interface every map layer module follows.
+
+A layer module (layers/deprivation.py, layers/wards.py, layers/priority.py,
+layers/services.py, layers/access.py, layers/indicators.py, ...) defines one subclass
+of `Layer` and exposes it as a module-level `LAYER` (an instance). `app.py` keeps a
+registry list of module names (layers.REGISTRY) and imports whichever exist, so a
+module can land at any time without touching app.py.
+
+Per rerun, for each layer, app.py calls, in this order:
+
+1. `layer.sidebar(ctx)`   draw the layer's widgets (inside the sidebar) and store the
+                          choices in `ctx.state[layer.key]` (a dict). Keep widget keys
+                          prefixed with the layer key, e.g. f"{self.key}_measure", so the
+                          URL/state module can round-trip them.
+2. `layer.feature_group(ctx)`  return a `folium.FeatureGroup` (or None when the layer
+                          is off). This is sent with st_folium's `feature_group_to_add`:
+                          ONLY this part is re-sent on a rerun, the base map never changes.
+                          Keep it small: styling data, not geometry. Large static
+                          geometry belongs in a static file (see layers/static_files.py),
+                          fetched once by the browser and cached on the iframe's window.
+3. `layer.legend(ctx)`    return a list of `LegendEntry` that app.py draws in Streamlit
+                          (never branca colormaps: they load d3 from a CDN).
+4. `layer.notes(ctx)`     optional list of short strings (warnings such as "26 LSOAs
+                          could not be drawn") shown under the legend.
+
+Rules that keep the map fast and offline:
+- never add anything to the base `folium.Map` (its generated JS is the component's
+  identity: changing it remounts the iframe and loses the view);
+- never use folium elements that load JS/CSS from a CDN (icons, plugins with
+  default_js pointing at the internet). CircleMarker is fine;
+- point layers: use `folium.CircleMarker` (the map prefers Canvas). Put them in the
+  default overlay pane so they sit above ward outlines and stay clickable/hoverable;
+- escape anything user-supplied that reaches HTML (tooltips, popups, labels) with
+  `layers.base.esc`.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc"]
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value for tooltips/popups/labels (quotes included)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+@dataclass
+class LegendItem:
+    """One swatch in a legend: a fill colour and/or an outline, with its label."""
+    label: str
+    fill: str | None = None          # CSS colour of the fill, None = no fill
+    stroke: str | None = None        # CSS colour of the outline, None = no outline
+    stroke_width: float = 1.0
+    dash: str | None = None          # e.g. "4 3" for a dashed outline
+    shape: str = "square"            # "square" | "circle" | "line"
+
+
+@dataclass
+class LegendEntry:
+    """What a visible layer shows, drawn by app.py in Streamlit (not on the map)."""
+    title: str                       # e.g. "IMD 2019 national decile"
+    items: list[LegendItem] = field(default_factory=list)
+    vintage: str = ""                # e.g. "IoD2019 on LSOA 2011 boundaries"
+    source: str = ""                 # e.g. "MHCLG English Indices of Deprivation 2019"
+    note: str = ""                   # any caveat to keep visible
+
+
+@dataclass
+class MapContext:
+    """What layers need to know about the current view.
+
+    store      geo.store.Store (cached, read-only: never mutate its frames)
+    state      dict of per-layer choices: state[layer.key] = {...}; layers may read
+               each other's choices (e.g. wards reads state["deprivation"]["vintage"])
+    area       the place filter: dict(kind="icb"|"place5"|"place4"|"district",
+               code=..., name=...)
+    selected_ward  WD24 code of the ward whose profile is open, or None
+    config     parsed config/layers.yaml
+    messages   list of (level, text) the app shows above the map; layers append
+               problems here instead of raising (level in "info", "warning", "error")
+    """
+    store: Any
+    state: dict = field(default_factory=dict)
+    area: dict = field(default_factory=lambda: {"kind": "icb", "code": None, "name": "Whole ICB"})
+    selected_ward: str | None = None
+    config: dict = field(default_factory=dict)
+    messages: list = field(default_factory=list)
+
+    def choice(self, layer_key: str, name: str, default=None):
+        return self.state.get(layer_key, {}).get(name, default)
+
+
+class Layer:
+    """Base class. Subclasses set `key`, `label`, `order` and override what they need."""
+    key: str = "layer"
+    label: str = "Layer"
+    order: int = 100                 # sidebar order (small first)
+    default_on: bool = True
+
+    def sidebar(self, ctx: MapContext) -> None:
+        """Draw widgets (the app has already entered `st.sidebar`)."""
+        import streamlit as st
+        on = st.checkbox(self.label, value=self.default_on, key=f"{self.key}_on")
+        ctx.state.setdefault(self.key, {})["on"] = on
+
+    def is_on(self, ctx: MapContext) -> bool:
+        return bool(ctx.state.get(self.key, {}).get("on", self.default_on))
+
+    def feature_group(self, ctx: MapContext):
+        """A folium.FeatureGroup with this layer's per-rerun content, or None."""
+        return None
+
+    def legend(self, ctx: MapContext) -> list[LegendEntry]:
+        return []
+
+    def notes(self, ctx: MapContext) -> list[str]:
+        return []
