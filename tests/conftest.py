@@ -1,0 +1,36 @@
+"""Shared fixtures. The real store is built (if missing or stale) once per session
+from the real source folder (../shared/data or $LSC_DATA_DIR)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from geo.paths import source_dir, store_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def real_source() -> Path:
+    p = source_dir()
+    assert (p / "SOURCES.md").exists(), f"real source folder not found at {p} (set LSC_DATA_DIR)"
+    return p
+
+
+@pytest.fixture(scope="session")
+def store(real_source):
+    from geo.build import build, is_stale
+    from geo.store import load_store
+    dest = store_dir()
+    if is_stale(real_source, dest):
+        build(real_source, dest, log=lambda m: None)
+    return load_store(dest)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
