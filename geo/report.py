@@ -145,7 +145,7 @@ def _names(store, df, by, vintage, ward_vintage, grouping) -> pd.DataFrame:
 
 
 def to_csv_text(t: pd.DataFrame) -> str:
-    from geo.csvsafe_min import neutralise_frame
+    from geo.csvsafe import neutralise_frame
     buf = io.StringIO()
     neutralise_frame(t.round(6)).to_csv(buf, index=False)
     return buf.getvalue()
