@@ -1,0 +1,340 @@
+"""Access gaps: how far each LSOA's population lives from the nearest open service site.
+
+Distances are STRAIGHT-LINE (Euclidean on British National Grid metres, EPSG:27700)
+from each LSOA's population-weighted point (the store's pwc_easting/pwc_northing: mean
+of the LSOA's live postcode units, not the polygon centroid) to the nearest open site
+of the chosen categories, found with a KD-tree (scipy cKDTree), not all pairs.
+
+Where a travel-time matrix (LSOA x site minutes) is supplied it is used instead:
+each LSOA takes the minimum minutes over the open sites in the matrix.
+
+Population = ONS mid-2019 (pop2019). Core20 = LSOAs in national IMD2019 deciles 1-2.
+Wards: each LSOA counts wholly in its best-fit May-2024 ward (LSOAs do not nest in
+wards; the best fit is by share of postcodes), so ward figures are approximate, but
+they add up exactly to district/place totals.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from geo.errors import GeoError, UsageError
+
+DISTANCE_LABEL = "straight-line distance"
+POP_COL = "pop2019"
+POP_LABEL = "ONS mid-2019 population"
+CORE20_LABEL = "Core20 = national IMD2019 deciles 1-2"
+BY_CHOICES = ("lsoa", "ward", "district", "place", "place4")
+GROUP_KEYS = {
+    "lsoa": ("lsoa11cd", "lsoa11nm"),
+    "ward": ("wd24cd", "wd24nm"),
+    "district": ("lad19cd", "lad19nm"),
+    "place": ("place5", "place5"),
+    "place4": ("place4", "place4"),
+}
+LSOA_COLS = ["lsoa11cd", "lsoa11nm", "lad19cd", "lad19nm", "wd24cd", "wd24nm", "place5", "place4",
+             "imd_decile", POP_COL, "pwc_easting", "pwc_northing", "pwc_lat", "pwc_lon"]
+
+
+def lsoa_points(store=None) -> pd.DataFrame:
+    """The 1,049 LSC LSOAs with population-weighted points, population and Core20 flag."""
+    if store is None:
+        from geo.store import load_store
+        store = load_store()
+    df = pd.DataFrame(store.lsoa[LSOA_COLS]).copy()
+    df["core20"] = df["imd_decile"] <= 2
+    return df.reset_index(drop=True)
+
+
+# --- nearest site ------------------------------------------------------------------
+
+def nearest_kdtree(points_xy: np.ndarray, sites_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (same units as input) and index of the nearest site for every point."""
+    points_xy = np.asarray(points_xy, dtype=float)
+    sites_xy = np.asarray(sites_xy, dtype=float)
+    if len(sites_xy) == 0:
+        return np.full(len(points_xy), np.nan), np.full(len(points_xy), -1)
+    tree = cKDTree(sites_xy)
+    d, i = tree.query(points_xy, k=1)
+    return d, i
+
+
+def nearest_allpairs(points_xy: np.ndarray, sites_xy: np.ndarray, chunk: int = 2048):
+    """All-pairs numpy version (baseline for the benchmark and a cross-check)."""
+    points_xy = np.asarray(points_xy, dtype=float)
+    sites_xy = np.asarray(sites_xy, dtype=float)
+    dist = np.empty(len(points_xy))
+    idx = np.empty(len(points_xy), dtype=int)
+    for a in range(0, len(points_xy), chunk):
+        p = points_xy[a:a + chunk]
+        d2 = ((p[:, None, :] - sites_xy[None, :, :]) ** 2).sum(axis=2)
+        j = d2.argmin(axis=1)
+        idx[a:a + chunk] = j
+        dist[a:a + chunk] = np.sqrt(d2[np.arange(len(p)), j])
+    return dist, idx
+
+
+# --- travel-time matrix --------------------------------------------------------------
+
+@dataclass
+class TravelTimes:
+    table: pd.DataFrame                         # lsoa11cd, site_id, minutes
+    rejected: pd.DataFrame                      # row, reason
+    notes: list[str] = field(default_factory=list)
+    file: str = ""
+
+
+def read_travel_times(data: bytes | str | Path, filename: str | None = None, *,
+                      lsoa_codes=None, site_ids=None) -> TravelTimes:
+    """Travel-time matrix CSV, long (lsoa11cd, site_id, minutes) or wide (lsoa11cd
+    + one column per site id). Rows with unknown LSOA codes / site ids or non-numeric
+    / negative minutes are listed with the reason; the rest load."""
+    from geo.services import _decode, _sniff_delimiter, ImportFailure
+    if isinstance(data, (str, Path)):
+        filename = filename or Path(data).name
+        data = Path(data).read_bytes()
+    fname = filename or "travel_times.csv"
+    if not data:
+        raise GeoError(f"{fname}: the travel-time file is empty")
+    if len(data) > 200_000_000:
+        raise GeoError(f"{fname}: travel-time file above 200 MB")
+    try:
+        text, notes = _decode(data, fname)
+    except ImportFailure as e:
+        raise GeoError(str(e))
+    if not text.strip():
+        raise GeoError(f"{fname}: the travel-time file is empty")
+    sep = _sniff_delimiter(text)
+    raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    low = {c.lower(): c for c in raw.columns}
+    lcol = next((low[c] for c in ("lsoa11cd", "lsoa_code", "lsoa", "lsoa11") if c in low), None)
+    if lcol is None:
+        raise GeoError(f"{fname}: no LSOA code column (lsoa11cd) — found {', '.join(raw.columns[:6])}")
+    rownum = np.arange(2, len(raw) + 2)
+    scol = next((low[c] for c in ("site_id", "site", "id") if c in low), None)
+    mcol = next((low[c] for c in ("minutes", "time_min", "travel_time_min", "time") if c in low), None)
+    if scol and mcol:
+        long = pd.DataFrame({"row": rownum, "lsoa11cd": raw[lcol].str.strip(), "site_id": raw[scol].str.strip(),
+                             "minutes_raw": raw[mcol].str.strip()})
+    else:
+        sites = [c for c in raw.columns if c != lcol]
+        long = raw.assign(row=rownum).melt(id_vars=["row", lcol], value_vars=sites, var_name="site_id",
+                                           value_name="minutes_raw").rename(columns={lcol: "lsoa11cd"})
+        long["minutes_raw"] = long["minutes_raw"].str.strip()
+        long = long[long["minutes_raw"] != ""]
+        notes.append(f"wide matrix: {len(sites)} site column(s)")
+    mins = pd.to_numeric(long["minutes_raw"], errors="coerce")
+    reason = pd.Series("", index=long.index, dtype=object)
+    reason[mins.isna()] = "minutes is not a number: '" + long["minutes_raw"].str.slice(0, 20) + "'"
+    reason[(mins < 0) & (reason == "")] = "negative minutes"
+    if lsoa_codes is not None:
+        bad = ~long["lsoa11cd"].isin(set(lsoa_codes)) & (reason == "")
+        reason[bad] = "unknown LSOA code '" + long["lsoa11cd"].str.slice(0, 12) + "' (not an LSC LSOA 2011)"
+    if site_ids is not None:
+        bad = ~long["site_id"].isin(set(site_ids)) & (reason == "")
+        reason[bad] = "unknown site_id '" + long["site_id"].str.slice(0, 20) + "' (not in the service register)"
+    ok = reason == ""
+    table = pd.DataFrame({"lsoa11cd": long["lsoa11cd"][ok], "site_id": long["site_id"][ok],
+                          "minutes": mins[ok].astype(float)}).reset_index(drop=True)
+    rej = pd.DataFrame({"file": fname, "row": long["row"][~ok], "reason": reason[~ok]}).reset_index(drop=True)
+    return TravelTimes(table, rej, notes, fname)
+
+
+# --- per-LSOA access -----------------------------------------------------------------
+
+def access_by_lsoa(lsoa: pd.DataFrame, sites: pd.DataFrame, travel: TravelTimes | None = None) -> pd.DataFrame:
+    """One row per LSOA: nearest open site and straight-line distance (km); with a
+    travel-time matrix also time_min (min over the open sites) and time_site_id."""
+    out = lsoa.copy()
+    pts = out[["pwc_easting", "pwc_northing"]].to_numpy(dtype=float)
+    xy = sites[["easting", "northing"]].to_numpy(dtype=float) if len(sites) else np.empty((0, 2))
+    d, i = nearest_kdtree(pts, xy)
+    has = i >= 0
+    out["distance_km"] = d / 1000.0
+    ids = sites["id"].to_numpy(dtype=object) if len(sites) else np.array([], dtype=object)
+    names = sites["name"].to_numpy(dtype=object) if len(sites) else np.array([], dtype=object)
+    out["nearest_site_id"] = np.where(has, ids[np.clip(i, 0, max(len(ids) - 1, 0))] if len(ids) else None, None)
+    out["nearest_site_name"] = np.where(has, names[np.clip(i, 0, max(len(names) - 1, 0))] if len(names) else None, None)
+    if travel is not None:
+        t = travel.table[travel.table["site_id"].isin(set(sites["id"]))]
+        best = t.sort_values("minutes").drop_duplicates("lsoa11cd")
+        m = out[["lsoa11cd"]].merge(best, on="lsoa11cd", how="left")
+        out["time_min"] = m["minutes"].to_numpy()
+        out["time_site_id"] = m["site_id"].to_numpy()
+    return out
+
+
+def _wmean(values: pd.Series, weights: pd.Series) -> float:
+    ok = values.notna()
+    w = weights[ok]
+    return float((values[ok] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
+def summarise(per_lsoa: pd.DataFrame, by: str = "ward", *, threshold_km: float | None = None,
+              threshold_min: float | None = None) -> pd.DataFrame:
+    """Population and Core20 population beyond the threshold, and the population-weighted
+    mean straight-line distance, by lsoa / ward / district / place / place4."""
+    if by not in GROUP_KEYS:
+        raise UsageError(f"--by '{by}' is not valid (choose from {', '.join(BY_CHOICES)})")
+    if threshold_km is not None and threshold_min is not None:
+        raise UsageError("give a threshold in km or in minutes, not both")
+    if threshold_min is not None and "time_min" not in per_lsoa:
+        raise UsageError("a threshold in minutes needs a travel-time matrix")
+    code, name = GROUP_KEYS[by]
+    df = per_lsoa.copy()
+    pop = df[POP_COL].astype(float)
+    if threshold_min is not None:
+        beyond = df["time_min"] > threshold_min            # NaN time (not in matrix) -> not beyond
+    elif threshold_km is not None:
+        beyond = df["distance_km"] > threshold_km
+    else:
+        beyond = pd.Series(False, index=df.index)
+    df["_pop"] = pop
+    df["_core20"] = pop.where(df["core20"], 0.0)
+    df["_beyond"] = pop.where(beyond, 0.0)
+    df["_core20_beyond"] = df["_core20"].where(beyond, 0.0)
+    df["_dw"] = df["distance_km"] * pop
+    df["_dwn"] = pop.where(df["distance_km"].notna(), 0.0)
+    agg = {"_pop": "sum", "_core20": "sum", "_beyond": "sum", "_core20_beyond": "sum",
+           "_dw": "sum", "_dwn": "sum", "distance_km": "max", "lsoa11cd": "count"}
+    if "time_min" in df:
+        df["_tw"] = df["time_min"] * pop
+        df["_twn"] = pop.where(df["time_min"].notna(), 0.0)
+        df["_tmiss"] = df["time_min"].isna().astype(int)
+        agg.update({"_tw": "sum", "_twn": "sum", "_tmiss": "sum"})
+    g = df.groupby([code, name] if code != name else [code], sort=True, dropna=False).agg(agg).reset_index()
+    res = pd.DataFrame({
+        "code": g[code],
+        "name": g[name],
+        "population": g["_pop"].round().astype("int64"),
+        "core20_population": g["_core20"].round().astype("int64"),
+        "population_beyond": g["_beyond"].round().astype("int64"),
+        "core20_population_beyond": g["_core20_beyond"].round().astype("int64"),
+        "mean_distance_km": (g["_dw"] / g["_dwn"].where(g["_dwn"] > 0)).round(3),
+        "max_distance_km": g["distance_km"].round(3),
+        "n_lsoa": g["lsoa11cd"],
+    })
+    res["pct_beyond"] = (100 * res["population_beyond"] / res["population"].where(res["population"] > 0)).round(1)
+    res["core20_pct_beyond"] = (100 * res["core20_population_beyond"]
+                                / res["core20_population"].where(res["core20_population"] > 0)).round(1)
+    if "time_min" in df:
+        res["mean_time_min"] = (g["_tw"] / g["_twn"].where(g["_twn"] > 0)).round(1)
+        res["n_lsoa_without_time"] = g["_tmiss"]
+    return res
+
+
+def mean_distance_by_decile(per_lsoa: pd.DataFrame, by: str = "place") -> pd.DataFrame:
+    """Population-weighted mean straight-line distance (km) by national IMD decile,
+    one row per area, columns decile_1 .. decile_10 (blank where an area has none)."""
+    if by not in GROUP_KEYS:
+        raise UsageError(f"--by '{by}' is not valid (choose from {', '.join(BY_CHOICES)})")
+    code, name = GROUP_KEYS[by]
+    df = per_lsoa.assign(_w=per_lsoa[POP_COL].astype(float))
+    df["_dw"] = df["distance_km"] * df["_w"]
+    keys = [code, name] if code != name else [code]
+    g = df.groupby(keys + ["imd_decile"]).agg(_dw=("_dw", "sum"), _w=("_w", "sum")).reset_index()
+    g["mean"] = (g["_dw"] / g["_w"]).round(3)
+    wide = g.pivot_table(index=keys, columns="imd_decile", values="mean").reindex(columns=range(1, 11))
+    wide.columns = [f"decile_{c}" for c in wide.columns]
+    wide = wide.reset_index().rename(columns={code: "code"})
+    if code == name:
+        wide.insert(1, "name", wide["code"])
+    else:
+        wide = wide.rename(columns={name: "name"})
+    return wide
+
+
+# --- outreach recency --------------------------------------------------------------
+
+def outreach_recency(wards, stops: pd.DataFrame, as_of=None, near_km: float = 1.0,
+                     code_col: str = "wd24cd") -> pd.DataFrame:
+    """For each ward polygon: the last HARI bus stop on/before `as_of` in the ward or
+    within `near_km` of it, days since then, and the next scheduled stop."""
+    import geopandas as gpd
+    import shapely
+    asof = (pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.today()).normalize()
+    w = gpd.GeoDataFrame(wards[[code_col, "geometry"]].copy(), geometry="geometry", crs=wards.crs).to_crs(27700)
+    cols = [code_col, "last_stop_date", "days_since_last_stop", "last_stop_name", "next_stop_date", "n_stops_near",
+            "illustrative"]
+    st = stops[stops["event_date"].notna() & (stops["event_date"] != "")] if len(stops) else stops
+    if len(st) == 0:
+        out = pd.DataFrame({code_col: w[code_col].to_numpy()})
+        for c in cols[1:]:
+            out[c] = None
+        out["n_stops_near"] = 0
+        out["illustrative"] = False
+        return out[cols]
+    pts = shapely.points(st["easting"].to_numpy(float), st["northing"].to_numpy(float))
+    dates = pd.to_datetime(st["event_date"]).to_numpy()
+    names = st["name"].to_numpy(dtype=object)
+    illus = st["illustrative"].to_numpy(bool) if "illustrative" in st else np.zeros(len(st), bool)
+    tree = shapely.STRtree(pts)
+    pairs = tree.query(w.geometry.to_numpy(), predicate="dwithin", distance=near_km * 1000.0)
+    rows = []
+    for wi, geom_code in enumerate(w[code_col].to_numpy()):
+        sel = pairs[1][pairs[0] == wi]
+        rec = {code_col: geom_code, "last_stop_date": None, "days_since_last_stop": None, "last_stop_name": None,
+               "next_stop_date": None, "n_stops_near": int(len(sel)), "illustrative": bool(illus[sel].any())}
+        if len(sel):
+            d = dates[sel]
+            past = sel[d <= np.datetime64(asof)]
+            fut = sel[d > np.datetime64(asof)]
+            if len(past):
+                j = past[np.argmax(dates[past])]
+                last = pd.Timestamp(dates[j])
+                rec.update(last_stop_date=last.date().isoformat(), days_since_last_stop=int((asof - last).days),
+                           last_stop_name=names[j])
+            if len(fut):
+                rec["next_stop_date"] = pd.Timestamp(dates[fut].min()).date().isoformat()
+        rows.append(rec)
+    out = pd.DataFrame(rows, columns=cols)
+    out["days_since_last_stop"] = out["days_since_last_stop"].astype("Int64")
+    return out
+
+
+# --- one call for the app and the CLI ----------------------------------------------
+
+@dataclass
+class AccessResult:
+    per_lsoa: pd.DataFrame
+    sites: pd.DataFrame
+    categories: list[str]
+    as_of: str
+    metric: str                     # "distance_km" or "time_min"
+    notes: list[str]
+
+
+def compute_access(categories, *, store=None, register=None, as_of=None, travel: TravelTimes | None = None,
+                   place: str | None = None, subcategories=None) -> AccessResult:
+    from geo.services import category_names, load_register, open_sites
+    cats = [categories] if isinstance(categories, str) else list(categories)
+    valid = category_names(register.config if register is not None else None)
+    bad = [c for c in cats if c not in valid]
+    if bad or not cats:
+        raise UsageError(f"--category '{','.join(bad) or ''}' is not valid (choose from {', '.join(valid)})")
+    reg = register if register is not None else load_register()
+    asof = (pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.today()).date().isoformat()
+    sites = open_sites(reg.records, cats, asof, subcategories=subcategories)
+    lsoa = lsoa_points(store)
+    if place:
+        names = sorted(set(lsoa["place5"]) | set(lsoa["place4"]))
+        match = next((n for n in names if n.lower() == place.strip().lower()), None)
+        if match is None:
+            raise UsageError(f"--place '{place}' is not valid (choose from {', '.join(names)})")
+        lsoa = lsoa[(lsoa["place5"] == match) | (lsoa["place4"] == match)].reset_index(drop=True)
+    if sites.empty:
+        raise GeoError(f"no open sites in category {', '.join(cats)} on {asof}: nothing to measure distance to")
+    per = access_by_lsoa(lsoa, sites, travel)
+    notes = [f"{DISTANCE_LABEL} from population-weighted LSOA points (postcode means) to the nearest open site",
+             f"{len(sites)} open site(s) on {asof}", f"population: {POP_LABEL}", CORE20_LABEL,
+             "wards: best-fit May-2024 ward per LSOA (approximate)"]
+    if reg.records[reg.records["category"].isin(cats)]["illustrative"].any():
+        notes.append("includes ILLUSTRATIVE example data (HARI bus schedule is not real)")
+    return AccessResult(per, sites, cats, asof, "time_min" if travel is not None else "distance_km", notes)
