@@ -105,19 +105,21 @@ def read_csv(path: Path, required: list[str], *, key: str | None = None, label: 
     return df
 
 
-def _numeric(df: pd.DataFrame, cols, name: str, *, integer=False, lo=None, hi=None) -> None:
+def _numeric(df: pd.DataFrame, cols, name: str, *, integer=False, lo=None, hi=None, labels=None) -> None:
+    """Coerce columns to numbers; errors name the source column (labels maps canonical -> source)."""
+    labels = labels or {}
     for c in cols:
         vals = pd.to_numeric(df[c], errors="coerce")
         bad = vals.isna() & df[c].notna() | vals.isna()
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise SourceError(name, f"value {df[c].iloc[i]!r} is not a number", column=c, row=i + 2)
+            raise SourceError(name, f"value {df[c].iloc[i]!r} is not a number", column=labels.get(c, c), row=i + 2)
         if lo is not None and (vals < lo).any() or hi is not None and (vals > hi).any():
             out = (vals < lo) if lo is not None else pd.Series(False, index=vals.index)
             if hi is not None:
                 out |= vals > hi
             i = int(np.flatnonzero(out)[0])
-            raise SourceError(name, f"value {vals.iloc[i]} outside {lo}..{hi}", column=c, row=i + 2)
+            raise SourceError(name, f"value {vals.iloc[i]} outside {lo}..{hi}", column=labels.get(c, c), row=i + 2)
         df[c] = vals.astype("int64") if integer else vals.astype("float64")
 
 
@@ -135,12 +137,13 @@ def read_iod2019(path: Path, label: str) -> pd.DataFrame:
     df = df[list(keep)].rename(columns=keep)
     _check_lsoa_codes(df, "lsoa11cd", label)
     n = len(df)
+    src = {v: k for k, v in keep.items()}
     rank_cols = [c for c in df.columns if c.endswith("_rank")]
     dec_cols = [c for c in df.columns if c.endswith("_decile")]
-    _numeric(df, rank_cols, label, integer=True, lo=1, hi=max(n, N_LSOA11_ENGLAND))
-    _numeric(df, dec_cols, label, integer=True, lo=1, hi=10)
-    _numeric(df, ["imd_score", "income_score", "employment_score"], label, lo=0)
-    _numeric(df, [c for c in df.columns if c.startswith("pop")], label, integer=True, lo=0)
+    _numeric(df, rank_cols, label, integer=True, lo=1, hi=max(n, N_LSOA11_ENGLAND), labels=src)
+    _numeric(df, dec_cols, label, integer=True, lo=1, hi=10, labels=src)
+    _numeric(df, ["imd_score", "income_score", "employment_score"], label, lo=0, labels=src)
+    _numeric(df, [c for c in df.columns if c.startswith("pop")], label, integer=True, lo=0, labels=src)
     return df
 
 
@@ -223,7 +226,9 @@ class Builder:
         # IoD2019, England
         eng = read_iod2019(self.path("iod2019_england"), self.label("iod2019_england"))
         if len(eng) != N_LSOA11_ENGLAND:
-            self.warnings.append(f"IoD2019 England table has {len(eng)} LSOAs, expected {N_LSOA11_ENGLAND}")
+            raise SourceError(self.label("iod2019_england"),
+                              f"has {len(eng):,} LSOA rows; IoD2019 covers all {N_LSOA11_ENGLAND:,} LSOAs in England "
+                              f"(file truncated or filtered?)")
         pts_path = self.path("lsoa11_polygons_england")
         if pts_path is not None:
             import pyogrio
