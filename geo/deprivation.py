@@ -46,6 +46,17 @@ def _local_concentration(rank: np.ndarray, pop: np.ndarray) -> float:
     return float((r * take).sum() / take.sum())
 
 
+def _local_concentration_by(g: pd.Series, rank: pd.Series, pop: pd.Series) -> pd.Series:
+    """Vectorised _local_concentration for every group at once."""
+    f = pd.DataFrame({"g": g.values, "r": rank.astype("float64").values, "p": pop.astype("float64").values})
+    f = f.sort_values(["g", "r"], kind="stable")
+    cum = f.groupby("g", sort=False)["p"].cumsum()
+    target = 0.10 * f.groupby("g", sort=False)["p"].transform("sum")
+    take = (target - (cum - f["p"])).clip(lower=0).clip(upper=f["p"])
+    num = (f["r"] * take).groupby(f["g"]).sum()
+    return num / take.groupby(f["g"]).sum()
+
+
 def summarise(df: pd.DataFrame, by: str | None, *, pop: str = "pop2015", vintage: int = 2019,
               measures=("imd",), working_age_pop: str | None = "pop2015_working_age",
               n_lsoa: int | None = None) -> pd.DataFrame:
@@ -86,9 +97,7 @@ def summarise(df: pd.DataFrame, by: str | None, *, pop: str = "pop2015", vintage
             cols["pct_lsoas_most_deprived_10"] = 100 * cols["imd_prop_most_deprived_10"]
             ew = extent_weight(d["imd_rank"], n_lsoa) * d["_pop"]
             cols["extent"] = ew.groupby(d["_g"]).sum() / popsum
-            cols["local_concentration"] = n_lsoa + 1 - pd.Series({
-                g: _local_concentration(x["imd_rank"].to_numpy(), x["_pop"].to_numpy())
-                for g, x in d.groupby("_g")})
+            cols["local_concentration"] = n_lsoa + 1 - _local_concentration_by(d["_g"], d["imd_rank"], d["_pop"])
     out = pd.DataFrame(cols)
     if "imd_avg_rank" in out:
         out["avg_rank"] = out["imd_avg_rank"]

@@ -1,0 +1,32 @@
+"""`make bench`: every benchmark, one after another. Prints numbers; exit 0 unless a
+benchmark crashes."""
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+BENCHES = ["bench_store", "bench_map", "bench_access", "bench_indicators", "bench_export"]
+
+
+def main() -> int:
+    failed = 0
+    for name in BENCHES:
+        if not (ROOT / "bench" / f"{name}.py").exists():
+            continue
+        print(f"\n=== {name} ===", flush=True)
+        try:
+            importlib.import_module(name).main()
+        except Exception:  # report and carry on with the other benchmarks
+            traceback.print_exc()
+            failed += 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
