@@ -73,6 +73,9 @@ class MapContext:
     """What layers need to know about the current view.
 
     store      geo.store.Store (cached, read-only: never mutate its frames)
+    fingerprint  a string that changes when the store is rebuilt: use it as the key of
+               st.cache_data functions that take the store as `_store`
+    static     URLs of the static files: {"geo": ..., "stats2019": ..., "stats2025": ...}
     state      dict of per-layer choices: state[layer.key] = {...}; layers may read
                each other's choices (e.g. wards reads state["deprivation"]["vintage"])
     area       the place filter: dict(kind="icb"|"place5"|"place4"|"district",
@@ -83,6 +86,8 @@ class MapContext:
                problems here instead of raising (level in "info", "warning", "error")
     """
     store: Any
+    fingerprint: str = ""            # changes when the store is rebuilt (cache key)
+    static: dict = field(default_factory=dict)   # URLs of static files (layers.static_files)
     state: dict = field(default_factory=dict)
     area: dict = field(default_factory=lambda: {"kind": "icb", "code": None, "name": "Whole ICB"})
     selected_ward: str | None = None

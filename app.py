@@ -1,0 +1,67 @@
+"""LSC deprivation & priority-ward map. Thin: layout and wiring only (see layers/)."""
+import os
+import time
+
+_T0 = time.perf_counter()
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="LSC deprivation and priority wards", page_icon=None, layout="wide",
+                   initial_sidebar_state="expanded")
+
+from layers import panels, view  # noqa: E402
+from layers.base import MapContext  # noqa: E402
+from layers.map import vendor_missing  # noqa: E402
+
+st.markdown(panels.CSS, unsafe_allow_html=True)
+store, fp = view.get_store()
+if store is None:
+    st.title("LSC deprivation and priority wards")
+    st.error(f"The map cannot start: {fp}")
+    st.markdown("Build the data store, then reload this page:\n\n"
+                "```\nmake store        # or: .venv/bin/python -m geo build\n```\n\n"
+                "It reads the open data from `../shared/data` (or the folder in `LSC_DATA_DIR`).")
+    st.stop()
+missing = vendor_missing()
+if missing:
+    st.title("LSC deprivation and priority wards")
+    st.error("The map's local browser assets are not installed: " + ", ".join(missing))
+    st.markdown("Install them (from the npm registry, served locally), then reload:\n\n"
+                "```\nmake vendor       # or: bash scripts/vendor_assets.sh\n```")
+    st.stop()
+
+view.init_state()
+ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
+                 static=view.static_files(store, fp))
+layers = view.load_layers(ctx.messages)
+
+with st.sidebar:
+    st.markdown("## LSC deprivation map")
+    view.area_and_search(ctx)
+    for layer in layers:
+        st.divider()
+        layer.sidebar(ctx)
+ctx.selected_ward = st.session_state.get("selected_ward")
+
+col_map, col_side = st.columns([5, 2], gap="medium")
+with col_map:
+    map_slot = st.container()
+    view.draw_map_into(map_slot, ctx, layers, int(ctx.config.get("map", {}).get("height", 640)))
+    for layer in layers:
+        for note in layer.notes(ctx):
+            st.info(note)
+    st.caption(panels.ATTRIBUTION)
+with col_side:
+    membership = view.membership(layers, ctx)
+    if ctx.selected_ward:
+        if st.button("Close ward profile", key="close_profile"):
+            st.session_state["selected_ward"] = None
+            st.rerun()
+        panels.ward_profile(ctx, ctx.selected_ward, membership)
+        st.divider()
+    else:
+        st.caption("Click a ward on the map (or find it by name) to open its profile.")
+    panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
+
+panels.ward_table_panel(ctx, membership)
+view.log_timing(_T0)

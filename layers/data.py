@@ -1,0 +1,112 @@
+"""Cached look-ups shared by layers and app panels (Streamlit caching lives here, not
+in geo/). Functions take the store as `_store` (not hashed) plus its fingerprint."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.store import MEASURES
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
+    """geo.report.build_table for the LSC (England: scope england, IoD2019 only)."""
+    from geo.report import build_table
+    if by == "england":
+        if vintage != 2019:
+            return pd.DataFrame()
+        return build_table(_store, "england", scope="england", vintage=2019)
+    return build_table(_store, by, vintage=vintage, grouping=grouping)
+
+
+def ward_table(store, fp: str, vintage: int) -> pd.DataFrame:
+    return area_table(store, fp, "ward", vintage)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> dict:
+    """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts."""
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    col = f"{measure}_local_decile" if local else f"{measure}_decile"
+    lsoa = _store.lsoa.reset_index(drop=True)
+    if vintage == 2019:
+        vals = lsoa[col]
+        imd = lsoa["imd_decile"]
+        n_total, n_not_drawn = len(lsoa), 0
+    else:
+        l25 = _store.lsoa25
+        drawable = l25[l25["drawable"].astype(bool)]
+        by11 = drawable.set_index("lsoa11cd")
+        vals = lsoa["lsoa11cd"].map(by11[col])
+        imd = lsoa["lsoa11cd"].map(by11["imd_decile"])
+        n_total, n_not_drawn = len(l25), int((~l25["drawable"].astype(bool)).sum())
+    cls = pd.to_numeric(vals, errors="coerce").fillna(0).astype(int).clip(0, 10)
+    core = np.flatnonzero(pd.to_numeric(imd, errors="coerce").fillna(99).astype(int).le(2).to_numpy())
+    return {
+        "cls": cls.tolist(),
+        "core20": core.tolist(),
+        "n_drawn": int((cls > 0).sum()),
+        "n_polygons_without_value": int((cls == 0).sum()),
+        "n_total": int(n_total),
+        "n_not_drawn": n_not_drawn,
+    }
+
+
+@st.cache_resource(show_spinner=False)
+def ward_lookup(_store, fp: str):
+    """(codes, STRtree over ward polygons, bounds per ward, index by code)."""
+    from shapely import STRtree
+    w = _store.wards24.reset_index(drop=True)
+    geoms = w.geometry.values
+    tree = STRtree(geoms)
+    bounds = w.geometry.bounds.round(5)
+    idx = {c: i for i, c in enumerate(w["wd24cd"])}
+    return w["wd24cd"].tolist(), tree, bounds, idx, geoms
+
+
+def ward_at(store, fp: str, lat: float, lng: float) -> str | None:
+    from shapely import Point
+    codes, tree, _, _, geoms = ward_lookup(store, fp)
+    hits = tree.query(Point(lng, lat), predicate="intersects")
+    return codes[int(hits[0])] if len(hits) else None
+
+
+def ward_bounds(store, fp: str, code: str):
+    codes, _, bounds, idx, _ = ward_lookup(store, fp)
+    i = idx.get(code)
+    if i is None:
+        return None
+    b = bounds.iloc[i]
+    return [[b.miny, b.minx], [b.maxy, b.maxx]]
+
+
+@st.cache_data(show_spinner=False)
+def area_bounds(_store, fp: str, kind: str, code: str | None):
+    """[[s, w], [n, e]] of an area (icb | place5 | place4 | district)."""
+    if kind == "icb" or not code:
+        b = _store.districts.total_bounds
+    else:
+        t = {"place5": _store.place5, "place4": _store.place4}.get(kind)
+        if kind == "district":
+            g = _store.districts[_store.districts["lad19cd"] == code]
+        else:
+            g = t[t["code"] == code]
+        if g.empty:
+            b = _store.districts.total_bounds
+        else:
+            b = g.total_bounds
+    return [[round(float(b[1]), 5), round(float(b[0]), 5)], [round(float(b[3]), 5), round(float(b[2]), 5)]]
+
+
+@st.cache_data(show_spinner=False)
+def area_index(_store, fp: str, kind: str, code: str | None) -> int:
+    """Row of the area in its static TopoJSON object (-1 for the ICB)."""
+    if kind == "icb" or not code:
+        return -1
+    if kind == "district":
+        codes = _store.districts["lad19cd"].tolist()
+    else:
+        codes = {"place5": _store.place5, "place4": _store.place4}[kind]["code"].tolist()
+    return codes.index(code) if code in codes else -1

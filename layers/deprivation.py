@@ -1,0 +1,101 @@
+"""Deprivation layer: every LSOA coloured by IMD (or a domain) decile, Core20 outlined."""
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.store import MEASURE_LABELS, MEASURES
+from layers.base import Layer, LegendEntry, LegendItem, MapContext
+from layers.data import lsoa_classes
+from layers.map import part_group
+
+VINTAGES = {2019: "IoD2019 (2011 LSOAs)", 2025: "IoD2025 (2021 LSOAs)"}
+SOURCES = {
+    2019: "English Indices of Deprivation 2019 (MHCLG); LSOA Dec 2011 boundaries (ONS)",
+    2025: "English Indices of Deprivation 2025 (MHCLG); drawn on LSOA 2011 boundaries "
+          "where the 2021 LSOA code is unchanged (ONS)",
+}
+
+
+class DeprivationLayer(Layer):
+    key = "deprivation"
+    label = "Deprivation (LSOAs)"
+    order = 10
+
+    def _cfg(self, ctx: MapContext) -> dict:
+        return ctx.config.get("deprivation", {})
+
+    def sidebar(self, ctx: MapContext) -> None:
+        cfg = self._cfg(ctx)
+        s = ctx.state.setdefault(self.key, {})
+        s["on"] = st.checkbox(self.label, value=True, key="deprivation_on")
+        s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
+                                index=list(VINTAGES).index(int(cfg.get("default_vintage", 2019))),
+                                key="deprivation_vintage", horizontal=False)
+        s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
+                                    index=MEASURES.index(cfg.get("default_measure", "imd")),
+                                    key="deprivation_measure")
+        s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
+                              format_func=lambda x: "Local (within LSC) - extra view" if x
+                              else "National (England)", horizontal=False) 
+        s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
+                                  value=True, key="deprivation_core20")
+
+    def _classes(self, ctx: MapContext) -> dict:
+        s = ctx.state.get(self.key, {})
+        return lsoa_classes(ctx.store, ctx.fingerprint, int(s.get("vintage", 2019)),
+                            s.get("measure", "imd"), bool(s.get("local", False)))
+
+    def feature_group(self, ctx: MapContext):
+        if not self.is_on(ctx):
+            return None
+        cfg = self._cfg(ctx)
+        c = self._classes(ctx)
+        s = ctx.state[self.key]
+        return part_group(self.key, {
+            "show": True, "cls": c["cls"], "core20": c["core20"],
+            "core20_outline": bool(s.get("core20", True)),
+            "palette": cfg["palette"], "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
+            "core20_color": cfg.get("core20_outline", "#ff7f00"),
+            "opacity": float(cfg.get("opacity", 0.85)),
+        })
+
+    def legend(self, ctx: MapContext) -> list[LegendEntry]:
+        if not self.is_on(ctx):
+            return []
+        cfg = self._cfg(ctx)
+        s = ctx.state[self.key]
+        vintage = int(s.get("vintage", 2019))
+        local = bool(s.get("local", False))
+        pal = cfg["palette"]
+        kind = "local decile (within LSC)" if local else "national decile"
+        items = [LegendItem(f"{d}" + (" most deprived" if d == 1 else " least deprived" if d == 10 else ""),
+                            fill=pal[d - 1]) for d in range(1, 11)]
+        c = self._classes(ctx)
+        if c["n_polygons_without_value"]:
+            items.append(LegendItem("no value (boundary changed)", fill=cfg.get("nodata_color", "#bdbdbd")))
+        if s.get("core20", True):
+            items.append(LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline"),
+                                    stroke_width=2.5))
+        return [LegendEntry(
+            title=f"{MEASURE_LABELS[s.get('measure', 'imd')]}: {kind}",
+            items=items,
+            vintage=VINTAGES[vintage],
+            source=SOURCES[vintage],
+            note=("Local deciles rank the 1,049 LSC LSOAs among themselves; Core20 always "
+                  "uses national IMD deciles." if local else ""),
+        )]
+
+    def notes(self, ctx: MapContext) -> list[str]:
+        if not self.is_on(ctx):
+            return []
+        s = ctx.state[self.key]
+        if int(s.get("vintage", 2019)) != 2025:
+            return []
+        c = self._classes(ctx)
+        return [f"IoD2025: {c['n_not_drawn']} of {c['n_total']:,} LSOAs (2021) could not be drawn: "
+                f"they were split or merged in 2021 and no 2021 polygons are available. "
+                f"{c['n_polygons_without_value']} 2011 areas are shown grey (no IoD2025 value on "
+                f"their old boundary)."]
+
+
+LAYER = DeprivationLayer()

@@ -1,0 +1,164 @@
+"""The constant folium base map, local assets, and the per-rerun styling parts.
+
+- `base_map(config)` builds a folium.Map whose generated JS never changes between
+  reruns (st_folium keys the component on it): no data, fixed location/zoom, Canvas
+  renderer, assets served locally from /app/static (vendored by scripts/vendor_assets.sh).
+- `part_group(key, payload)` wraps one layer's styling payload in a FeatureGroup whose
+  script calls `LSC.set(key, payload)` in the browser (static/js/lsc_map.js).
+- `commit_group(view)` is the last feature group: it tells the runtime to apply the
+  round (geometry URL, fit bounds, selected ward, area outline).
+- `localise_assets(element)` rewrites known CDN links to the local copies and drops
+  any other remote link, so nothing leaves the machine.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from layers.static_files import STATIC_DIR, URL_PREFIX
+
+VENDOR = f"{URL_PREFIX}/vendor"
+LSC_CENTER = (54.0, -2.65)
+LSC_ZOOM = 9
+
+
+def _v(rel: str) -> str:
+    """Cache-busting suffix from the file's content (our own files only)."""
+    p = STATIC_DIR / rel
+    try:
+        return hashlib.sha256(p.read_bytes()).hexdigest()[:10]
+    except OSError:
+        return "0"
+
+
+def local_js() -> list[tuple[str, str]]:
+    return [
+        ("leaflet", f"{VENDOR}/leaflet/leaflet.js"),
+        ("topojson", f"{VENDOR}/topojson/topojson-client.min.js"),
+        ("markercluster", f"{VENDOR}/markercluster/leaflet.markercluster.js"),
+        ("lsc_map", f"{URL_PREFIX}/js/lsc_map.js?v={_v('js/lsc_map.js')}"),
+    ]
+
+
+def local_css() -> list[tuple[str, str]]:
+    return [
+        ("leaflet_css", f"{VENDOR}/leaflet/leaflet.css"),
+        ("markercluster_css", f"{VENDOR}/markercluster/MarkerCluster.css"),
+        ("markercluster_default_css", f"{VENDOR}/markercluster/MarkerCluster.Default.css"),
+        ("lsc_css", f"{URL_PREFIX}/css/lsc_map.css?v={_v('css/lsc_map.css')}"),
+    ]
+
+
+# Known CDN assets -> local copies (anything else remote is dropped).
+_LOCAL_BY_NAME = {
+    "leaflet": f"{VENDOR}/leaflet/leaflet.js",
+    "leaflet_css": f"{VENDOR}/leaflet/leaflet.css",
+    "markerclusterjs": f"{VENDOR}/markercluster/leaflet.markercluster.js",
+    "markerclustercss": f"{VENDOR}/markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": f"{VENDOR}/markercluster/MarkerCluster.Default.css",
+}
+
+
+def vendor_missing() -> list[str]:
+    """Local asset files that are not installed (run `make vendor`)."""
+    out = []
+    for _, url in local_js() + local_css():
+        rel = url.split("?")[0][len(URL_PREFIX) + 1:]
+        if not (STATIC_DIR / rel).exists():
+            out.append(rel)
+    return out
+
+
+class _LscInit(MacroElement):
+    _template = Template("""
+{% macro script(this, kwargs) %}
+LSC.init({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+
+class LscMap(folium.Map):
+    """folium.Map with local assets only (no jQuery/Bootstrap/Font Awesome)."""
+    default_js: list = []
+    default_css: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # instance lists: folium's add_js_link would otherwise mutate the class's
+        self.default_js = local_js()
+        self.default_css = local_css()
+
+
+def base_map(config: dict | None = None) -> folium.Map:
+    """The constant base map. Tiles only if configured (config/layers.yaml basemap)."""
+    cfg = (config or {}).get("basemap") or {}
+    m = LscMap(location=list(LSC_CENTER), zoom_start=LSC_ZOOM, tiles=None,
+               prefer_canvas=True, control_scale=True, min_zoom=7, max_zoom=17,
+               zoom_snap=0.25, zoom_delta=0.5)
+    if cfg.get("tiles"):
+        folium.TileLayer(tiles=cfg["tiles"], attr=cfg.get("attribution") or "Basemap",
+                         name="Basemap", max_zoom=int(cfg.get("max_zoom", 17)),
+                         opacity=float(cfg.get("opacity", 1.0))).add_to(m)
+    _LscInit().add_to(m)
+    return m
+
+
+def _js_json(obj) -> str:
+    """JSON safe to eval inside a script (no '</script>' break-out)."""
+    return (json.dumps(obj, separators=(",", ":"), allow_nan=False)
+            .replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class _Call(MacroElement):
+    """A script line `LSC.<fn>(<json args>)` inside a feature group."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+LSC.{{ this.fn }}({{ this.args }});
+{% endmacro %}
+""")
+
+    def __init__(self, fn: str, *args):
+        super().__init__()
+        self._name = "LscCall"
+        self.fn = fn
+        self.args = ",".join(_js_json(a) for a in args)
+
+
+def part_group(key: str, payload: dict) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name=f"lsc-{key}", control=False)
+    fg.add_child(_Call("set", key, payload))
+    fg.lsc_payload = (key, payload)
+    return fg
+
+
+def commit_group(view: dict) -> folium.FeatureGroup:
+    fg = folium.FeatureGroup(name="lsc-commit", control=False)
+    fg.add_child(_Call("commit", view))
+    return fg
+
+
+def localise_assets(element, messages: list | None = None) -> None:
+    """Point known CDN assets of `element` (and children) at local copies; drop the rest."""
+    stack = [element]
+    while stack:
+        el = stack.pop()
+        for attr in ("default_js", "default_css"):
+            links = getattr(el, attr, None)
+            if not links:
+                continue
+            new = []
+            for name, url in links:
+                if url.startswith("/") or url.startswith("./"):
+                    new.append((name, url))
+                elif name in _LOCAL_BY_NAME:
+                    new.append((name, _LOCAL_BY_NAME[name]))
+                elif messages is not None:
+                    messages.append(("warning", f"Dropped remote asset {name} ({url}): "
+                                                 "the map never loads from the internet."))
+            setattr(el, attr, new)     # instance attribute: class lists stay untouched
+        stack.extend(getattr(el, "_children", {}).values())

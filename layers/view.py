@@ -1,0 +1,213 @@
+"""App plumbing kept out of app.py: store loading, layer registry, area filter, ward
+search, selection state and the one st_folium call."""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import time
+
+import streamlit as st
+import yaml
+
+from geo.errors import GeoError
+from geo.paths import CONFIG_DIR
+from layers import REGISTRY
+from layers.base import Layer, MapContext, esc
+from layers.data import area_bounds, area_index, ward_at, ward_bounds
+
+
+@st.cache_resource(show_spinner="Loading the data store…")
+def _store_cached(path: str | None, manifest_mtime: float):
+    from geo.store import load_store
+    s = load_store(path)
+    # touch the tables the map needs so later reruns never read parquet
+    for t in ("lsoa", "lsoa25", "wards24", "districts", "place5", "place4"):
+        s.table(t)
+    fp = hashlib.sha256(json.dumps(s.manifest.get("fingerprint", s.manifest), sort_keys=True,
+                                   default=str).encode()).hexdigest()[:16]
+    return s, fp
+
+
+def get_store():
+    """(store, fingerprint) or (None, message) when it is missing, stale or unreadable."""
+    from geo.paths import store_dir
+    d = store_dir()
+    try:
+        mtime = (d / "manifest.json").stat().st_mtime
+    except OSError:
+        mtime = -1.0
+    try:
+        return _store_cached(None, mtime)
+    except GeoError as e:
+        return None, str(e)
+    except Exception as e:  # a half-written/corrupt store: still no traceback for the user
+        return None, f"the data store at {d} could not be read ({type(e).__name__}: {e}); rebuild it"
+
+
+@st.cache_resource(show_spinner="Preparing map files…")
+def static_files(_store, fp: str) -> dict:
+    from layers.data import ward_table
+    from layers.static_files import build_static
+    return build_static(_store, {v: ward_table(_store, fp, v) for v in (2019, 2025)})
+
+
+@st.cache_data(show_spinner=False)
+def _layers_config(mtime: float) -> dict:
+    return yaml.safe_load((CONFIG_DIR / "layers.yaml").read_text(encoding="utf-8")) or {}
+
+
+def layers_config() -> dict:
+    p = CONFIG_DIR / "layers.yaml"
+    return _layers_config(p.stat().st_mtime if p.exists() else -1.0)
+
+
+def load_layers(messages: list) -> list[Layer]:
+    out = []
+    for name in REGISTRY:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue                      # not written yet
+            messages.append(("error", f"Layer {name} could not be loaded: {e}"))
+            continue
+        except Exception as e:               # a broken layer must not take the map down
+            messages.append(("error", f"Layer {name} could not be loaded: {type(e).__name__}: {e}"))
+            continue
+        layer = getattr(mod, "LAYER", None)
+        if isinstance(layer, Layer):
+            out.append(layer)
+    return sorted(out, key=lambda l: l.order)
+
+
+# ------------------------------------------------------------------ area filter
+@st.cache_data(show_spinner=False)
+def area_options(_store, fp: str) -> list[tuple[str, str | None, str]]:
+    from geo.sources import load_places
+    cfg = load_places()
+    opts: list[tuple[str, str | None, str]] = [("icb", None, "Whole ICB (Lancashire and South Cumbria)")]
+    for g, label in (("place5", "Place (legacy five)"), ("place4", "Place (current four)")):
+        for p in cfg["groupings"][g]["places"]:
+            opts.append((g, p, f"{label}: {p}"))
+    for code, name in sorted(cfg["districts"].items(), key=lambda kv: kv[1]):
+        opts.append(("district", code, f"District: {name}"))
+    return opts
+
+
+@st.cache_data(show_spinner=False)
+def ward_options(_store, fp: str) -> dict[str, str]:
+    w = _store.wards24.sort_values("wd24nm")
+    return {c: f"{n} ({d})" for c, n, d in zip(w["wd24cd"], w["wd24nm"], w["lad19nm"])}
+
+
+def init_state():
+    ss = st.session_state
+    ss.setdefault("selected_ward", None)
+    ss.setdefault("fit", None)
+
+
+def _on_area_change(store, fp):
+    kind, code, label = st.session_state["area"]
+    st.session_state["fit"] = {"key": f"{kind}:{code}", "b": area_bounds(store, fp, kind, code)}
+
+
+def _on_ward_search(store, fp):
+    code = st.session_state.get("ward_search")
+    if code:
+        st.session_state["selected_ward"] = code
+        st.session_state["fit"] = {"key": f"ward:{code}", "b": ward_bounds(store, fp, code)}
+
+
+def _on_map_change(store, fp):
+    v = st.session_state.get("map") or {}
+    click = v.get("last_clicked")
+    if not click:
+        return
+    code = ward_at(store, fp, float(click["lat"]), float(click["lng"]))
+    st.session_state["selected_ward"] = code      # a click outside every ward closes the profile
+
+
+def area_and_search(ctx: MapContext) -> None:
+    opts = area_options(ctx.store, ctx.fingerprint)
+    a = st.selectbox("Area", opts, format_func=lambda o: o[2], key="area",
+                     on_change=_on_area_change, args=(ctx.store, ctx.fingerprint),
+                     help="Zooms the map and filters the ward table.")
+    kind, code, label = a
+    name = label.split(": ", 1)[-1] if kind != "icb" else "the whole ICB"
+    ctx.area = {"kind": kind, "code": code, "name": name}
+    wards = ward_options(ctx.store, ctx.fingerprint)
+    st.selectbox("Find a ward", list(wards), index=None, format_func=wards.get, key="ward_search",
+                 placeholder="Type a ward name…", on_change=_on_ward_search,
+                 args=(ctx.store, ctx.fingerprint))
+
+
+def view_payload(ctx: MapContext) -> dict:
+    """What LSC.commit gets: geometry URL, area outline, selection, fit bounds."""
+    from layers.data import ward_lookup
+    fit = st.session_state.get("fit") or {
+        "key": "icb:None", "b": area_bounds(ctx.store, ctx.fingerprint, "icb", None)}
+    sel = -1
+    if ctx.selected_ward:
+        sel = ward_lookup(ctx.store, ctx.fingerprint)[3].get(ctx.selected_ward, -1)
+    return {
+        "geo": ctx.static["geo"],
+        "area": {"kind": ctx.area["kind"] if ctx.area["kind"] != "district" else "districts",
+                 "idx": area_index(ctx.store, ctx.fingerprint, ctx.area["kind"], ctx.area["code"])},
+        "sel": sel,
+        "fit": fit,
+    }
+
+
+def membership(layers: list[Layer], ctx: MapContext) -> dict[str, list[str]]:
+    for layer in layers:
+        if layer.key == "priority" and hasattr(layer, "membership"):
+            try:
+                return layer.membership(ctx)
+            except Exception:
+                return {}
+    return {}
+
+
+def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
+    """Build this rerun's feature groups, show any messages, then the (constant) map."""
+    from streamlit_folium import st_folium
+
+    from layers.map import base_map, commit_group, localise_assets
+    fgs = []
+    for layer in layers:
+        try:
+            fg = layer.feature_group(ctx)
+        except Exception as e:   # one broken layer must not blank the map
+            ctx.messages.append(("error", f"{layer.label}: {type(e).__name__}: {e}"))
+            continue
+        if fg is not None:
+            localise_assets(fg, ctx.messages)
+            fgs.append(fg)
+    view = view_payload(ctx)
+    parts = [getattr(fg, "lsc_payload", fg.get_name()) for fg in fgs]
+    view["v"] = hashlib.sha256(json.dumps([parts, view], default=str, sort_keys=True)
+                               .encode()).hexdigest()[:12]
+    fgs.append(commit_group(view))
+    with slot:
+        warn = [t for lvl, t in ctx.messages if lvl == "warning"]
+        errs = [t for lvl, t in ctx.messages if lvl == "error"]
+        for t in errs:
+            st.error(t)
+        if warn:
+            with st.expander(f"{len(warn)} problem(s) in the configuration: the rest still shows",
+                             expanded=True):
+                st.markdown("\n".join(f"- {esc(t)}" for t in warn))
+        m = base_map(ctx.config)
+        return st_folium(m, key="map", height=height, use_container_width=True,
+                         feature_group_to_add=fgs, returned_objects=["last_clicked"],
+                         on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
+
+
+def log_timing(t0: float) -> None:
+    """Append this rerun's Python time to $LSC_TIMING_LOG (used by bench/bench_map.py)."""
+    path = os.environ.get("LSC_TIMING_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "t": time.time()}) + "\n")

@@ -1,0 +1,47 @@
+"""Wards layer: May 2024 ward outlines, names when zoomed in, hover figures."""
+from __future__ import annotations
+
+import streamlit as st
+
+from layers.base import Layer, LegendEntry, LegendItem, MapContext
+from layers.map import part_group
+
+
+class WardsLayer(Layer):
+    key = "wards"
+    label = "Wards (May 2024)"
+    order = 20
+
+    def sidebar(self, ctx: MapContext) -> None:
+        s = ctx.state.setdefault(self.key, {})
+        s["on"] = st.checkbox(self.label, value=True, key="wards_on")
+        s["labels"] = st.checkbox("Ward names when zoomed in", value=True, key="wards_labels",
+                                  disabled=not s["on"])
+
+    def feature_group(self, ctx: MapContext):
+        if not self.is_on(ctx):
+            return None
+        vintage = int(ctx.choice("deprivation", "vintage", 2019))
+        s = ctx.state[self.key]
+        return part_group(self.key, {
+            "show": True, "labels": bool(s.get("labels", True)),
+            "label_min_zoom": float(ctx.config.get("wards", {}).get("label_min_zoom", 11.5)),
+            "stats": ctx.static.get(f"stats{vintage}"),
+        })
+
+    def legend(self, ctx: MapContext) -> list[LegendEntry]:
+        if not self.is_on(ctx):
+            return []
+        vintage = int(ctx.choice("deprivation", "vintage", 2019))
+        return [LegendEntry(
+            title="Electoral wards",
+            items=[LegendItem("ward boundary (hover for figures, click for profile)", stroke="#2b2b2b",
+                              stroke_width=1), LegendItem("district boundary", stroke="#555555",
+                                                          stroke_width=1.5)],
+            vintage=f"Wards May 2024 (BSC); figures IoD{vintage} by LSOA best fit (postcodes)",
+            source="ONS Open Geography Portal (OGL); LSOA->ward best fit derived from Code-Point Open",
+            note="LSOAs do not nest in wards: ward figures are approximate.",
+        )]
+
+
+LAYER = WardsLayer()

@@ -1,0 +1,259 @@
+/* LSC map runtime: loaded once per map iframe (served from /app/static/js/).
+ *
+ * The folium base map never changes; it calls LSC.init(map) once. On each Streamlit
+ * rerun st_folium evals the feature-group script, which calls LSC.set(part, payload)
+ * for each layer and LSC.commit(view) last. Geometry comes from one static TopoJSON
+ * fetched once and cached on this window; a rerun only carries small styling arrays.
+ * Parts not set in a round are hidden. Nothing here talks to any host but the page's.
+ */
+(function () {
+  "use strict";
+  var LSC = (window.LSC = window.LSC || {});
+  LSC._next = {};
+  LSC.parts = {};
+  LSC.fetched = LSC.fetched || {};
+  LSC.layers = LSC.layers || {};
+  LSC.applied = null;
+
+  function esc(s) {
+    return String(s == null ? "" : s)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  LSC.esc = esc;
+
+  function fmt(n, dp) {
+    if (n == null || isNaN(n)) return "n/a";
+    return Number(n).toLocaleString("en-GB", { minimumFractionDigits: dp || 0, maximumFractionDigits: dp || 0 });
+  }
+
+  LSC.fetchJSON = function (url) {
+    if (!LSC.fetched[url]) {
+      LSC.fetched[url] = fetch(url, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status + " for " + url);
+        return r.json();
+      });
+      LSC.fetched[url].catch(function (e) { delete LSC.fetched[url]; LSC.error = String(e); });
+    }
+    return LSC.fetched[url];
+  };
+
+  var PANES = [
+    // name, z-index, pointer events
+    ["lsc-fill", 350, false],
+    ["lsc-core20", 360, false],
+    ["lsc-area", 370, false],
+    ["lsc-prio", 390, false],
+    ["lsc-labels", 450, false],
+  ];
+
+  LSC.init = function (map) {
+    LSC.map = map;
+    LSC.renderers = {};
+    PANES.forEach(function (p) {
+      var pane = map.getPane(p[0]) || map.createPane(p[0]);
+      pane.style.zIndex = p[1];
+      if (!p[2]) pane.style.pointerEvents = "none";
+      if (p[0] !== "lsc-labels") LSC.renderers[p[0]] = L.canvas({ pane: p[0], padding: 0.3 });
+    });
+    // Interactive vector layers (wards, services...) share the map's default renderer
+    // in the overlay pane (z 400), so later-added points stay on top and clickable.
+    map.on("zoomend moveend", function () { LSC._labels(); });
+  };
+
+  LSC.set = function (part, payload) { LSC._next[part] = payload; };
+
+  // ---------------------------------------------------------------- geometry
+  LSC._geo = function (url) {
+    if (LSC._geoUrl === url && LSC._geoPromise) return LSC._geoPromise;
+    LSC._geoUrl = url;
+    LSC._geoPromise = LSC.fetchJSON(url).then(function (topo) {
+      var out = { meta: topo.lsc, fc: {} };
+      ["lsoa", "wards", "districts", "place5", "place4"].forEach(function (k) {
+        out.fc[k] = topojson.feature(topo, topo.objects[k]);
+        out.fc[k].features.forEach(function (f, i) { f.properties = { i: i }; });
+      });
+      return out;
+    });
+    return LSC._geoPromise;
+  };
+
+  function makeLayer(fc, opts) {
+    return L.geoJSON(fc, opts);
+  }
+
+  function eachIdx(layer, fn) {
+    layer.eachLayer(function (l) { fn(l, l.feature.properties.i); });
+  }
+
+  function showLayer(layer, on) {
+    var m = LSC.map;
+    if (on && !m.hasLayer(layer)) m.addLayer(layer);
+    if (!on && m.hasLayer(layer)) m.removeLayer(layer);
+  }
+
+  function build(g) {
+    if (LSC._built === g) return;
+    // drop layers of an older geometry file
+    (LSC._all || []).forEach(function (l) { LSC.map.removeLayer(l); });
+    var R = LSC.renderers;
+    var Ls = (LSC.layers = {});
+    Ls.fill = makeLayer(g.fc.lsoa, { renderer: R["lsc-fill"], interactive: false,
+      style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
+    Ls.core20 = makeLayer(g.fc.lsoa, { renderer: R["lsc-core20"], interactive: false,
+      style: { stroke: false, fill: false } });
+    Ls.districts = makeLayer(g.fc.districts, { renderer: R["lsc-area"], interactive: false,
+      style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
+    Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
+    Ls.wards = makeLayer(g.fc.wards, {
+      interactive: true, bubblingMouseEvents: true,
+      style: { color: "#2b2b2b", weight: 0.7, opacity: 0.8, fill: true, fillOpacity: 0 },
+    });
+    Ls.wards.bindTooltip(function (l) { return LSC._wardTip(l.feature.properties.i); },
+      { sticky: true, direction: "top", className: "lsc-tip", opacity: 0.95 });
+    Ls.wards.on("mouseover", function (e) { e.layer.setStyle({ weight: 2.5, opacity: 1 }); });
+    Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
+    Ls.prio = {};
+    ["icb", "exemplar", "candidate", "selected"].forEach(function (k) {
+      Ls.prio[k] = makeLayer(g.fc.wards, { renderer: R["lsc-prio"], interactive: false,
+        style: { stroke: false, fill: false } });
+    });
+    Ls.labels = L.layerGroup([], { pane: "lsc-labels" });
+    LSC._all = [Ls.fill, Ls.core20, Ls.districts, Ls.area, Ls.wards, Ls.labels,
+      Ls.prio.icb, Ls.prio.exemplar, Ls.prio.candidate, Ls.prio.selected];
+    LSC._built = g;
+    LSC.map.addLayer(Ls.districts);
+  }
+
+  // ---------------------------------------------------------------- hover text
+  LSC._wardTip = function (i) {
+    var g = LSC._built, st = LSC._stats;
+    var name = g ? g.meta.ward_names[i] : "";
+    if (!st || !st.rows[i]) return "<b>" + esc(name) + "</b>";
+    var r = st.rows[i];
+    var h = "<div class='lsc-tip-title'>" + esc(r[0]) + "</div>" +
+      "<div>" + esc(r[1]) + " &middot; " + esc(r[2]) + " / " + esc(r[3]) + "</div>";
+    if (r[4] == null) return h + "<div>No LSOA best-fits this ward: no figures</div>";
+    h += "<table class='lsc-tip-t'>" +
+      "<tr><td>Population</td><td>" + fmt(r[4]) + "</td></tr>" +
+      "<tr><td>IMD score (pop-weighted)</td><td>" + fmt(r[5], 1) + "</td></tr>" +
+      "<tr><td>Core20</td><td>" + fmt(r[6], 1) + "% (" + fmt(r[7]) + " people)</td></tr>" +
+      "<tr><td>Rank in LSC</td><td>" + fmt(r[8]) + " of " + fmt(r[9]) + "</td></tr></table>" +
+      "<div class='lsc-tip-foot'>" + esc(st.vintage) + " &middot; 1 = most deprived &middot; click for profile</div>";
+    return h;
+  };
+
+  // ---------------------------------------------------------------- labels
+  LSC._labels = function () {
+    var Ls = LSC.layers, g = LSC._built, p = LSC.parts.wards;
+    if (!g || !Ls.labels) return;
+    var m = LSC.map, want = p && p.show && p.labels && m.getZoom() >= (p.label_min_zoom || 12);
+    Ls.labels.clearLayers();
+    if (!want) { showLayer(Ls.labels, false); return; }
+    var b = m.getBounds().pad(0.1);
+    g.meta.ward_labels.forEach(function (pt, i) {
+      if (!b.contains(pt)) return;
+      Ls.labels.addLayer(L.marker(pt, {
+        pane: "lsc-labels", interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "lsc-label", html: "<span>" + esc(g.meta.ward_names[i]) + "</span>", iconSize: null }),
+      }));
+    });
+    showLayer(Ls.labels, true);
+  };
+
+  // ---------------------------------------------------------------- apply
+  function applyDeprivation(p) {
+    var Ls = LSC.layers;
+    var on = !!(p && p.show);
+    showLayer(Ls.fill, on);
+    showLayer(Ls.core20, on && p.core20_outline !== false);
+    if (!on) return 0;
+    var pal = p.palette, cls = p.cls, nodata = p.nodata_color || "#d9d9d9";
+    eachIdx(Ls.fill, function (l, i) {
+      var c = cls[i];
+      l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.5 });
+    });
+    var core = {};
+    (p.core20 || []).forEach(function (i) { core[i] = 1; });
+    eachIdx(Ls.core20, function (l, i) {
+      l.setStyle(core[i] ? { stroke: true, color: p.core20_color || "#ff7f00", weight: 1.6, opacity: 1 } : { stroke: false });
+    });
+    return cls.filter(function (c) { return c > 0; }).length;
+  }
+
+  function applyWards(p) {
+    var Ls = LSC.layers;
+    var on = !!(p && p.show);
+    showLayer(Ls.wards, on);
+    if (on) Ls.wards.bringToBack();
+    if (p && p.stats) {
+      LSC.fetchJSON(p.stats).then(function (s) { LSC._stats = s; });
+    }
+    LSC._labels();
+  }
+
+  function applyPriority(p, sel) {
+    var Ls = LSC.layers;
+    ["icb", "exemplar", "candidate"].forEach(function (k) {
+      var lay = Ls.prio[k];
+      var on = !!(p && p.show && p[k] && p[k].length);
+      showLayer(lay, on);
+      if (!on) return;
+      var set = {};
+      p[k].forEach(function (i) { set[i] = 1; });
+      var st = p.styles[k];
+      eachIdx(lay, function (l, i) {
+        l.setStyle(set[i] ? { stroke: true, color: st.color, weight: st.weight, dashArray: st.dash || null, opacity: 1, fill: false } : { stroke: false });
+      });
+    });
+    var sl = Ls.prio.selected;
+    var son = sel != null && sel >= 0;
+    showLayer(sl, son);
+    if (son) {
+      eachIdx(sl, function (l, i) {
+        l.setStyle(i === sel ? { stroke: true, color: "#000000", weight: 4.5, opacity: 1, fill: false } : { stroke: false });
+      });
+    }
+  }
+
+  function applyArea(a) {
+    var Ls = LSC.layers, g = LSC._built;
+    Ls.area.clearLayers();
+    if (a && a.kind && a.kind !== "icb" && a.idx != null && a.idx >= 0) {
+      var f = g.fc[a.kind].features[a.idx];
+      if (f) Ls.area.addData(f);
+      Ls.area.setStyle({ color: "#000000", weight: 3, opacity: 1, fill: false });
+    }
+    showLayer(Ls.area, true);
+  }
+
+  LSC.commit = function (view) {
+    var parts = LSC._next;
+    LSC._next = {};
+    LSC._pending = { parts: parts, view: view };
+    var token = (LSC._token = (LSC._token || 0) + 1);
+    return LSC._geo(view.geo).then(function (g) {
+      if (token !== LSC._token) return;   // a newer round superseded this one
+      build(g);
+      LSC.parts = parts;
+      var n = applyDeprivation(parts.deprivation);
+      applyWards(parts.wards);
+      applyPriority(parts.priority, view.sel);
+      applyArea(view.area);
+      if (view.fit && view.fit.key !== LSC._fitKey) {
+        LSC._fitKey = view.fit.key;
+        LSC.map.fitBounds(view.fit.b, { animate: false, maxZoom: view.fit.max_zoom || 14 });
+      }
+      requestAnimationFrame(function () {
+        LSC.applied = view.v;
+        LSC.painted = n;
+        document.body.setAttribute("data-lsc-applied", view.v);
+        document.body.setAttribute("data-lsc-painted", String(n));
+      });
+    }).catch(function (e) {
+      LSC.error = String(e);
+      document.body.setAttribute("data-lsc-error", LSC.error);
+      console.error("LSC map:", e);
+    });
+  };
+})();

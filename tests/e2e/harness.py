@@ -1,0 +1,127 @@
+"""Start `streamlit run` on a free port and drive it with Playwright + Debian Chromium.
+
+Shared by the e2e tests and bench/bench_map.py.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("LSC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-default-apps", "--disable-extensions", "--disable-features=Translate,MediaRouter,OptimizationHints",
+                 "--metrics-recording-only", "--password-store=basic", "--use-mock-keychain"]
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+APP_IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run <script>` in a subprocess; use as a context manager."""
+
+    def __init__(self, script: str | Path = "app.py", env: dict | None = None, cwd: Path = ROOT,
+                 timeout: float = 90):
+        self.script, self.cwd, self.timeout = str(script), cwd, timeout
+        self.port = free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.url = f"http://localhost:{self.port}"
+        self.proc = None
+        self.log = None
+
+    def __enter__(self):
+        log_dir = ROOT / "artifacts"
+        log_dir.mkdir(exist_ok=True)
+        self.log_path = log_dir / f"streamlit_{self.port}.log"
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+             "--global.developmentMode", "false"],
+            cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + self.timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited early; see {self.log_path}:\n"
+                                   + self.log_path.read_text(errors="replace")[-3000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"streamlit did not become healthy on {self.url}")
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.log:
+            self.log.close()
+
+
+def launch_browser(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def is_local(url: str) -> bool:
+    p = urlparse(url)
+    if p.scheme in ("data", "blob", "about", "chrome-extension"):
+        return True
+    return (p.hostname or "") in LOCAL_HOSTS
+
+
+def wait_idle(page, timeout=60_000):
+    """Wait until the script has finished (and give the frontend a tick to start a rerun)."""
+    page.wait_for_timeout(150)
+    page.wait_for_selector(APP_IDLE, timeout=timeout)
+
+
+def map_frame(page, timeout=60_000):
+    el = page.wait_for_selector(MAP_IFRAME, timeout=timeout)
+    return el.content_frame()
+
+
+def wait_applied(page, previous: str | None = None, timeout=60_000) -> str:
+    """Wait until the map runtime has applied a styling round (other than `previous`)."""
+    deadline = time.time() + timeout / 1000
+    while True:
+        fr = map_frame(page, timeout)
+        try:
+            v = fr.evaluate("() => document.body.getAttribute('data-lsc-applied')")
+            err = fr.evaluate("() => document.body.getAttribute('data-lsc-error')")
+        except Exception:
+            v, err = None, None
+        if err:
+            raise AssertionError(f"map runtime error: {err}")
+        if v and v != previous:
+            return v
+        if time.time() > deadline:
+            raise TimeoutError(f"map did not repaint (still {v!r})")
+        page.wait_for_timeout(25)
+
+
+def choose(page, label: str, option: str):
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    box = page.get_by_label(label, exact=True) if False else page.locator(
+        f"[data-testid='stSelectbox']:has(label:text-is('{label}'))")
+    box.locator("[data-baseweb='select']").click()
+    page.get_by_role("option", name=option, exact=True).click()
