@@ -202,8 +202,9 @@ def summarise(per_lsoa: pd.DataFrame, by: str = "ward", *, threshold_km: float |
     df["_core20_beyond"] = df["_core20"].where(beyond, 0.0)
     df["_dw"] = df["distance_km"] * pop
     df["_dwn"] = pop.where(df["distance_km"].notna(), 0.0)
+    df["_n"] = 1
     agg = {"_pop": "sum", "_core20": "sum", "_beyond": "sum", "_core20_beyond": "sum",
-           "_dw": "sum", "_dwn": "sum", "distance_km": "max", "lsoa11cd": "count"}
+           "_dw": "sum", "_dwn": "sum", "distance_km": "max", "_n": "sum"}
     if "time_min" in df:
         df["_tw"] = df["time_min"] * pop
         df["_twn"] = pop.where(df["time_min"].notna(), 0.0)
@@ -219,7 +220,7 @@ def summarise(per_lsoa: pd.DataFrame, by: str = "ward", *, threshold_km: float |
         "core20_population_beyond": g["_core20_beyond"].round().astype("int64"),
         "mean_distance_km": (g["_dw"] / g["_dwn"].where(g["_dwn"] > 0)).round(3),
         "max_distance_km": g["distance_km"].round(3),
-        "n_lsoa": g["lsoa11cd"],
+        "n_lsoa": g["_n"],
     })
     res["pct_beyond"] = (100 * res["population_beyond"] / res["population"].where(res["population"] > 0)).round(1)
     res["core20_pct_beyond"] = (100 * res["core20_population_beyond"]
