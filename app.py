@@ -43,7 +43,7 @@ with st.sidebar:
         layer.sidebar(ctx)
 ctx.selected_ward = st.session_state.get("selected_ward")
 
-col_map, col_side = st.columns([5, 2], gap="medium")
+col_map, col_side = st.columns([3, 2], gap="medium")
 with col_map:
     map_slot = st.container()
     view.draw_map_into(map_slot, ctx, layers, int(ctx.config.get("map", {}).get("height", 640)))

@@ -242,9 +242,23 @@ def parse_config(data, known_codes: Iterable[str] | None = None) -> PriorityConf
     return PriorityConfig(lists=lists, rule=rule, problems=problems)
 
 
+def _no_dates_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that keeps dates as text, so an impossible date (2024-02-30) is a
+        reported Problem instead of an exception inside the YAML parser."""
+
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    return Loader
+
+
 def load_config(path: str | Path, known_codes: Iterable[str] | None = None) -> PriorityConfig:
     """Read and validate the YAML file; a missing or unparsable file is a Problem too."""
     import yaml
+    _NoDatesLoader = _no_dates_loader()
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -253,7 +267,7 @@ def load_config(path: str | Path, known_codes: Iterable[str] | None = None) -> P
         cfg.problems.insert(0, Problem(str(p), None, f"cannot read file ({e.strerror or e})"))
         return cfg
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoDatesLoader)
     except yaml.YAMLError as e:
         cfg = parse_config({}, known_codes)
         mark = getattr(e, "problem_mark", None)

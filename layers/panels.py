@@ -105,10 +105,10 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
     st.dataframe(view, hide_index=True, width="stretch", height=360,
                  column_config={
-                     "Population": st.column_config.NumberColumn(format="%d"),
+                     "Population": st.column_config.NumberColumn(format="localized"),
                      "IMD score (pop-weighted)": st.column_config.NumberColumn(format="%.1f"),
                      "% Core20": st.column_config.NumberColumn(format="%.1f"),
-                     "Core20 people": st.column_config.NumberColumn(format="%d"),
+                     "Core20 people": st.column_config.NumberColumn(format="localized"),
                      "% in decile 1": st.column_config.NumberColumn(format="%.1f"),
                  }, key="ward_table")
     fname = f"lsc_wards_{ctx.area['name']}_IoD{vintage}.csv".replace(" ", "_").replace("/", "-")
@@ -173,7 +173,7 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                      "% Core20": x.get("pct_core20"), "% in decile 1": x.get("pct_decile1")})
     st.markdown("**Against place, ICB and England**")
     st.dataframe(pd.DataFrame(comp), hide_index=True, width="stretch",
-                 column_config={"Population": st.column_config.NumberColumn(format="%d"),
+                 column_config={"Population": st.column_config.NumberColumn(format="localized"),
                                 "IMD score": st.column_config.NumberColumn(format="%.1f"),
                                 "% Core20": st.column_config.NumberColumn(format="%.1f"),
                                 "% in decile 1": st.column_config.NumberColumn(format="%.1f")},

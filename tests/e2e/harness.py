@@ -119,9 +119,10 @@ def wait_applied(page, previous: str | None = None, timeout=60_000) -> str:
         page.wait_for_timeout(25)
 
 
-def choose(page, label: str, option: str):
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    box = page.get_by_label(label, exact=True) if False else page.locator(
-        f"[data-testid='stSelectbox']:has(label:text-is('{label}'))")
-    box.locator("[data-baseweb='select']").click()
+def choose(page, label: str, option: str, typed: str | None = None):
+    """Pick `option` in the Streamlit selectbox labelled `label` (react-aria combobox)."""
+    cb = page.get_by_role("combobox", name=label, exact=True)
+    cb.click()
+    if typed is not None:
+        cb.fill(typed)
     page.get_by_role("option", name=option, exact=True).click()
