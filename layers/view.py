@@ -84,15 +84,17 @@ def load_layers(messages: list) -> list[Layer]:
 
 # ------------------------------------------------------------------ area filter
 @st.cache_data(show_spinner=False)
-def area_options(_store, fp: str) -> list[tuple[str, str | None, str]]:
+def area_options(_store, fp: str) -> dict[str, tuple[str, str | None, str]]:
+    """option key ("icb", "place5:Fylde Coast", "district:E06000009") -> (kind, code, label)."""
     from geo.sources import load_places
     cfg = load_places()
-    opts: list[tuple[str, str | None, str]] = [("icb", None, "Whole ICB (Lancashire and South Cumbria)")]
+    opts: dict[str, tuple[str, str | None, str]] = {
+        "icb": ("icb", None, "Whole ICB (Lancashire and South Cumbria)")}
     for g, label in (("place5", "Place (legacy five)"), ("place4", "Place (current four)")):
         for p in cfg["groupings"][g]["places"]:
-            opts.append((g, p, f"{label}: {p}"))
+            opts[f"{g}:{p}"] = (g, p, f"{label}: {p}")
     for code, name in sorted(cfg["districts"].items(), key=lambda kv: kv[1]):
-        opts.append(("district", code, f"District: {name}"))
+        opts[f"district:{code}"] = ("district", code, f"District: {name}")
     return opts
 
 
@@ -109,7 +111,7 @@ def init_state():
 
 
 def _on_area_change(store, fp):
-    kind, code, label = st.session_state["area"]
+    kind, code, _ = area_options(store, fp)[st.session_state["area"]]
     st.session_state["fit"] = {"key": f"{kind}:{code}", "b": area_bounds(store, fp, kind, code)}
 
 
@@ -131,10 +133,10 @@ def _on_map_change(store, fp):
 
 def area_and_search(ctx: MapContext) -> None:
     opts = area_options(ctx.store, ctx.fingerprint)
-    a = st.selectbox("Area", opts, format_func=lambda o: o[2], key="area",
+    a = st.selectbox("Area", list(opts), format_func=lambda k: opts[k][2], key="area",
                      on_change=_on_area_change, args=(ctx.store, ctx.fingerprint),
                      help="Zooms the map and filters the ward table.")
-    kind, code, label = a
+    kind, code, label = opts.get(a, opts["icb"])
     name = label.split(": ", 1)[-1] if kind != "icb" else "the whole ICB"
     ctx.area = {"kind": kind, "code": code, "name": name}
     wards = ward_options(ctx.store, ctx.fingerprint)

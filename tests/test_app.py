@@ -1,0 +1,129 @@
+"""AppTest: widget logic and what app.py hands to st_folium (no browser needed)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.paths import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def _run(**session):
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in session.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def _map_args(at) -> dict:
+    comps = at.get("component_instance")
+    assert len(comps) == 1, "expected exactly one map component"
+    return json.loads(comps[0].proto.json_args)
+
+
+def _set_payload(fg_js: str, part: str) -> dict:
+    m = re.search(r'LSC\.set\("%s",(\{.*?\})\);' % part, fg_js, re.S)
+    assert m, f"no LSC.set for {part}"
+    return json.loads(m.group(1))
+
+
+def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
+    at = _run()
+    assert not at.exception
+    args = _map_args(at)
+    links = args["js_links"] + args["css_links"]
+    assert links and all(u.startswith("/app/static/") for u in links), links
+    assert not any(re.search(r"jquery|bootstrap|fontawesome|awesome", u) for u in links)
+    assert args["returned_objects"] == ["last_clicked"]
+    # the base map carries no data; the feature groups carry styling arrays, not geometry
+    assert len(args["script"]) < 20_000
+    assert "coordinates" not in args["feature_group"]
+    dep = _set_payload(args["feature_group"], "deprivation")
+    assert dep["cls"] == store.lsoa["imd_decile"].astype(int).tolist()
+    assert "LSC.commit(" in args["feature_group"]
+    # the geometry URL named in the commit exists in static/gen
+    geo_url = re.search(r'"geo":"(/app/static/gen/geo\.[0-9a-f]+\.json)"', args["feature_group"]).group(1)
+    assert (ROOT / "static" / geo_url[len("/app/static/"):]).exists()
+
+
+def test_base_map_constant_when_measure_changes(store):
+    at = _run()
+    a1 = _map_args(at)
+    at.selectbox(key="deprivation_measure").set_value("health").run()
+    assert not at.exception
+    a2 = _map_args(at)
+    assert a1["script"] == a2["script"] and a1["header"] == a2["header"]
+    dep = _set_payload(a2["feature_group"], "deprivation")
+    assert dep["cls"] == store.lsoa["health_decile"].astype(int).tolist()
+    assert a1["feature_group"] != a2["feature_group"]
+
+
+def test_area_filter_sets_fit_and_filters_table(store):
+    at = _run()
+    at.selectbox(key="area").set_value("district:E06000009").run()
+    assert not at.exception
+    fg = _map_args(at)["feature_group"]
+    assert '"fit":{"key":"district:E06000009"' in fg
+    n = int((store.wards24["lad19cd"] == "E06000009").sum())
+    assert any(f"Wards in Blackpool ({n})" in m.value for m in at.markdown)
+    df = [d for d in at.dataframe if len(d.value) == n and "District" in d.value.columns]
+    assert df, "ward table not filtered to Blackpool"
+    assert set(df[0].value["District"]) == {"Blackpool"}
+
+
+def test_ward_search_opens_profile(store):
+    at = _run()
+    w = store.wards24.iloc[5]
+    at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
+    assert not at.exception
+    assert any(m.value.strip() == f"### {w['wd24nm']}".replace("&", "&amp;").replace("'", "&#x27;")
+               for m in at.markdown)
+    assert '"key":"ward:%s"' % w["wd24cd"] in _map_args(at)["feature_group"]
+
+
+def test_missing_store_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSC_STORE_DIR", str(tmp_path / "nothing-here"))
+    at = _run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.error) + " ".join(m.value for m in at.markdown)
+    assert "make store" in text
+    assert not at.get("component_instance")
+
+
+def test_stale_store_says_what_to_run(tmp_path, monkeypatch):
+    (tmp_path / "manifest.json").write_text(json.dumps({"store_version": -1}))
+    monkeypatch.setenv("LSC_STORE_DIR", str(tmp_path))
+    at = _run()
+    assert not at.exception
+    assert any("make store" in e.value for e in at.error)
+
+
+def test_malformed_priority_wards_reported_rest_still_shows(store, tmp_path, monkeypatch):
+    good = store.wards24["wd24cd"].iloc[3]
+    p = tmp_path / "pw.yaml"
+    p.write_text(f"""
+schema_version: 1
+icb_list:
+  name: "Test list"
+  source: "test"
+  date: "31/12/2024"
+  wards: ["{good}", "E05999999", 12345]
+exemplar_list: "oops"
+candidates:
+  n: many
+""")
+    monkeypatch.setenv("LSC_PRIORITY_WARDS", str(p))
+    at = _run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    for bit in ("icb_list.date", "E05999999", "icb_list.wards[2]", "exemplar_list", "candidates.n"):
+        assert bit in shown, bit
+    pr = _set_payload(_map_args(at)["feature_group"], "priority")
+    assert pr["icb"] == [int(store.wards24.index[store.wards24["wd24cd"] == good][0])]
+    assert len(pr["candidate"]) > 0            # the default rule still applies
+    dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
+    assert len(dep["cls"]) == len(store.lsoa)  # and the map still draws
