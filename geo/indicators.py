@@ -594,6 +594,8 @@ def _same_name_elsewhere(code, name, ref: Reference) -> str | None:
 
 
 def _unmatched_reason(code, name, kind, fam, target, ref: Reference, main_family) -> str:
+    fam = fam if isinstance(fam, str) else None
+    name = name if isinstance(name, str) else ""
     if fam is None:
         what = {
             "msoa": "MSOA code: MSOAs are not mapped (no MSOA polygons in the store)",
@@ -946,7 +948,7 @@ def area_frame(store, level: str, ward_vintage: str = "wd24") -> pd.DataFrame:
     """Per-area population, IMD score and Core20 share from geo.report.build_table
     (IoD2019, best-fit LSOAs), indexed by code."""
     from geo.report import build_table
-    if level == "lsoa":
+    if level in ("lsoa", "lsoa11"):
         l = pd.DataFrame(store.lsoa.drop(columns="geometry"))
         return pd.DataFrame({"name": l.lsoa11nm.values, "population": l.pop2015.values,
                              "imd_score": l.imd_score.values, "imd_decile": l.imd_decile.values,
