@@ -1,0 +1,489 @@
+"""Exports of a view (geo.viewstate.ViewState): ward/LSOA tables as CSV and XLSX, layers as
+a GeoPackage, and the data behind a one-page ward profile.
+
+Pure Python (no streamlit/folium). Every file is written to a temporary file beside the
+target and renamed into place (`write_atomic`), so a failed export never leaves a partial
+file. Every text cell goes through geo.csvsafe (formula injection), and every table
+carries a header block stating sources, vintages and filters.
+
+Selections: "area" (every ward/LSOA in the view's place filter), "priority" (only the
+highlighted priority wards in it) or "ward" (the selected ward / its LSOAs). An empty
+selection raises EmptySelection with a message saying why; no file is written.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import os
+import sqlite3
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.csvsafe import neutralise_cell, neutralise_frame
+from geo.errors import GeoError, UsageError
+from geo.store import MEASURE_LABELS, Store
+from geo.viewstate import ViewState, to_query_string, view_name
+
+LEVELS = ("ward", "lsoa")
+SELECTIONS = ("area", "priority", "ward")
+CRS = "EPSG:4326"
+PRIORITY_LABELS = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Derived candidate"}
+DEFAULT_PALETTE = ["#081d58", "#22318d", "#2355a4", "#1f80b8", "#31a6c2",
+                   "#5dc0c0", "#97d6b9", "#cfecb3", "#eff9b5", "#ffffd9"]
+
+
+class EmptySelection(GeoError):
+    """The view's selection has no rows: nothing is written."""
+
+
+# ---------------------------------------------------------------- files
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` via a temp file in the same folder + os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# ---------------------------------------------------------------- view pieces
+def area_name(state: ViewState, store: Store | None = None) -> str:
+    if state.area_kind == "icb" or not state.area_code:
+        return "Whole ICB (Lancashire and South Cumbria)"
+    if state.area_kind == "district":
+        from geo.sources import load_places
+        name = load_places()["districts"].get(state.area_code, state.area_code)
+        return f"District: {name}"
+    label = {"place5": "Place (legacy five)", "place4": "Place (current four)"}[state.area_kind]
+    return f"{label}: {state.area_code}"
+
+
+def _in_area(df: pd.DataFrame, state: ViewState) -> pd.DataFrame:
+    if state.area_kind == "district" and state.area_code:
+        return df[df["lad19cd"] == state.area_code]
+    if state.area_kind in ("place5", "place4") and state.area_code:
+        return df[df[state.area_kind] == state.area_code]
+    return df
+
+
+def priority_config(store: Store, path=None):
+    from geo.paths import CONFIG_DIR
+    from geo.priority import load_config
+    p = path or os.environ.get("LSC_PRIORITY_WARDS") or CONFIG_DIR / "priority_wards.yaml"
+    return load_config(p, tuple(store.wards24["wd24cd"]))
+
+
+def priority_rule(cfg, state: ViewState):
+    r = cfg.rule
+    return replace(r, n=state.n or r.n, measure=state.rank or r.measure, per=state.per or r.per)
+
+
+def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, list[str]]:
+    """ward code -> kinds it is highlighted as, as the Priority wards layer shows them."""
+    if not state.layer_on("priority", True):
+        return {}
+    from geo.priority import derive_candidates
+    from geo.report import build_table
+    cfg = cfg or priority_config(store)
+    kinds = state.prio if state.prio is not None else (
+        ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
+    out: dict[str, list[str]] = {}
+    for k in ("icb", "exemplar"):
+        if k in kinds:
+            for c in cfg.lists[k].wards:
+                out.setdefault(c, []).append(k)
+    if "candidate" in kinds:
+        rule = priority_rule(cfg, state)
+        t = build_table(store, "ward", vintage=rule.vintage).assign(icb="Whole ICB")
+        for c in derive_candidates(t, replace(rule, enabled=True))["code"]:
+            out.setdefault(c, []).append("candidate")
+    return out
+
+
+def _prio_text(codes, membership) -> list[str]:
+    return [", ".join(PRIORITY_LABELS[k] for k in membership.get(c, [])) for c in codes]
+
+
+def ward_rows(store: Store, state: ViewState, membership: dict | None = None) -> pd.DataFrame:
+    """The app's ward table for the view (every May 2024 ward in the area)."""
+    from geo.report import build_table
+    t = _in_area(build_table(store, "ward", vintage=state.vintage), state).copy()
+    membership = priority_membership(store, state) if membership is None else membership
+    t.insert(2, "priority", _prio_text(t["code"], membership))
+    return t.rename(columns={"code": "wd24cd", "name": "wd24nm"}).reset_index(drop=True)
+
+
+def lsoa_rows(store: Store, state: ViewState, membership: dict | None = None) -> pd.DataFrame:
+    """One row per LSOA in the area: deciles of the view's measure, IMD, Core20, ward."""
+    m = state.measure
+    if state.vintage == 2019:
+        df, code, name, pop = store.lsoa, "lsoa11cd", "lsoa11nm", "pop2015"
+    else:
+        df, code, name, pop = store.lsoa25, "lsoa21cd", "lsoa21nm", "pop2021"
+    df = _in_area(pd.DataFrame(df.drop(columns="geometry", errors="ignore")), state)
+    membership = priority_membership(store, state) if membership is None else membership
+    cols = {code: "lsoa_code", name: "lsoa_name", "lad19cd": "lad19cd", "lad19nm": "lad19nm",
+            "wd24cd": "wd24cd", "wd24nm": "wd24nm", "place5": "place5", "place4": "place4",
+            pop: "population", "imd_score": "imd_score", "imd_rank": "imd_rank", "imd_decile": "imd_decile"}
+    for suffix in ("score", "rank", "decile", "local_decile"):
+        c = f"{m}_{suffix}"
+        if c in df.columns and c not in cols:
+            cols[c] = c
+    out = df[[c for c in cols if c in df.columns]].rename(columns=cols).copy()
+    out["core20"] = pd.to_numeric(out["imd_decile"], errors="coerce").le(2)
+    out["ward_priority"] = _prio_text(out["wd24cd"], membership)
+    out["vintage"] = f"IoD{state.vintage}"
+    out["population_basis"] = "IoD2019 denominator: ONS mid-2015" if state.vintage == 2019 \
+        else "Census 2021 usual residents"
+    return out.sort_values("lsoa_code").reset_index(drop=True)
+
+
+def select(rows: pd.DataFrame, level: str, selection: str, state: ViewState) -> pd.DataFrame:
+    """Apply the selection; EmptySelection (with the reason) if nothing is left."""
+    if selection not in SELECTIONS:
+        raise UsageError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+    where = area_name(state)
+    if selection == "priority":
+        col = "priority" if level == "ward" else "ward_priority"
+        rows = rows[rows[col].astype(bool)]
+        if rows.empty:
+            raise EmptySelection(
+                f"Nothing to export: no highlighted priority ward in {where}. The ICB and exemplar "
+                "lists in config/priority_wards.yaml may be empty (they are not public), or the "
+                "Priority wards layer / its lists are switched off in this view.")
+    elif selection == "ward":
+        if not state.ward:
+            raise EmptySelection("Nothing to export: no ward is selected in this view (open a ward profile "
+                                 "first, or give --ward CODE).")
+        rows = rows[rows["wd24cd"] == state.ward]
+        if rows.empty:
+            raise EmptySelection(f"Nothing to export: ward {state.ward} has no "
+                                 f"{'LSOA' if level == 'lsoa' else 'row'} in {where}.")
+    if rows.empty:
+        raise EmptySelection(f"Nothing to export: the view's area ({where}) has no "
+                             f"{'wards' if level == 'ward' else 'LSOAs'}.")
+    return rows.reset_index(drop=True)
+
+
+def sources_text(store: Store, vintage: int) -> str:
+    inputs = store.manifest.get("inputs", {})
+    keys = [k for k in inputs if (("2025" in k) == (vintage == 2025) or "iod" not in k)]
+    vint = []
+    for k in keys:
+        v = inputs[k].get("vintage")
+        if v and v not in vint:
+            vint.append(v)
+    return "; ".join(vint)
+
+
+def header_block(store: Store, state: ViewState, level: str, selection: str, n_rows: int,
+                 membership: dict | None = None, cfg=None) -> list[tuple[str, str]]:
+    """(label, text) lines describing what the table is, where it is from and how it was filtered."""
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    what = ("May 2024 electoral wards, one row per ward (figures from LSOAs by postcode best fit; "
+            "approximate)" if level == "ward" else
+            f"LSOAs ({'2011' if state.vintage == 2019 else '2021'} boundaries), one row per LSOA")
+    sel = {"area": "every row in the area", "priority": "highlighted priority wards only",
+           "ward": f"selected ward {state.ward}"}[selection]
+    lines = [
+        ("Title", view_name(state, area_name(state))),
+        ("Exported", now.isoformat().replace("+00:00", "Z")),
+        ("Table", what),
+        ("Filter: area", area_name(state)),
+        ("Filter: selection", sel),
+        ("Rows", str(n_rows)),
+        ("Deprivation", f"IoD{state.vintage}; measure {MEASURE_LABELS.get(state.measure, state.measure)}; "
+                        f"{state.deciles} deciles (1 = most deprived); Core20 = IMD national deciles 1-2"),
+        ("Population basis", "IoD2019 denominator: ONS mid-2015 (excl. prisoners)" if state.vintage == 2019
+         else "Census 2021 usual residents"),
+    ]
+    if state.layer_on("priority", True):
+        cfg = cfg or priority_config(store)
+        kinds = state.prio if state.prio is not None else (
+            ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
+        bits = []
+        for k in ("icb", "exemplar"):
+            if k in kinds:
+                wl = cfg.lists[k]
+                bits.append(f"{wl.name}: {len(wl.wards)} wards ({wl.source or 'source not given'}, "
+                            f"{wl.date.isoformat() if wl.date else 'date not given'})")
+        if "candidate" in kinds:
+            bits.append("Derived candidates: " + priority_rule(cfg, state).describe())
+        lines.append(("Priority wards", "; ".join(bits) if bits else "none shown"))
+    lines += [
+        ("Sources", sources_text(store, state.vintage)),
+        ("Store built", str(store.manifest.get("built_at", ""))),
+        ("Attribution", store.attribution),
+        ("View (URL query)", to_query_string(state)),
+    ]
+    return lines
+
+
+def table_for_view(store: Store, state: ViewState, level: str = "ward", selection: str = "area"):
+    """(rows, header lines) for the view; EmptySelection if nothing is selected."""
+    if level not in LEVELS:
+        raise UsageError(f"unknown level {level!r}; valid: {', '.join(LEVELS)}")
+    cfg = priority_config(store)
+    membership = priority_membership(store, state, cfg)
+    rows = ward_rows(store, state, membership) if level == "ward" else lsoa_rows(store, state, membership)
+    rows = select(rows, level, selection, state)
+    return rows, header_block(store, state, level, selection, len(rows), membership, cfg)
+
+
+# ---------------------------------------------------------------- CSV / XLSX
+def csv_bytes(rows: pd.DataFrame, header: list[tuple[str, str]]) -> bytes:
+    """UTF-8 (BOM) CSV: header lines '# label: text' (one cell each), a blank line, the table."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    for label, text in header:
+        w.writerow([neutralise_cell(f"# {label}: {text}")])
+    buf.write("\n")
+    neutralise_frame(rows.round(6)).to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _xl_value(v):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    if v is None:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if not np.isfinite(f) else f
+    if isinstance(v, (int,)):
+        return v
+    if pd.isna(v) if not isinstance(v, (list, tuple, dict)) else False:
+        return None
+    return neutralise_cell(ILLEGAL_CHARACTERS_RE.sub("", str(v)))
+
+
+def xlsx_bytes(rows: pd.DataFrame, header: list[tuple[str, str]], sheet: str = "Wards") -> bytes:
+    """One sheet: header block (label | text), a blank row, then the table (frozen header,
+    autofilter). Every text cell is neutralised, so nothing is ever stored as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    bold = Font(bold=True)
+    for label, text in header:
+        ws.append([_xl_value(label), _xl_value(text)])
+        ws.cell(row=ws.max_row, column=1).font = bold
+    ws.append([])
+    top = ws.max_row + 1
+    ws.append([_xl_value(str(c)) for c in rows.columns])
+    for c in range(1, len(rows.columns) + 1):
+        ws.cell(row=top, column=c).font = bold
+    data = rows.round(6)
+    for rec in data.itertuples(index=False, name=None):
+        ws.append([_xl_value(v) for v in rec])
+    # every text cell is a string, never a formula
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+    ws.auto_filter.ref = f"A{top}:{get_column_letter(len(rows.columns))}{ws.max_row}"
+    ws.column_dimensions["A"].width = 18
+    for i, c in enumerate(rows.columns, start=1):
+        if i > 1:
+            ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(str(c)) + 2))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- GeoPackage
+def _rgba(hex_colour: str, alpha: int = 255) -> str:
+    h = hex_colour.lstrip("#")
+    return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha}"
+
+
+def _fill_symbol(name: str, fill: str | None, outline: str, width: float, alpha: float = 1.0,
+                 dash: bool = False) -> str:
+    style = "solid" if fill else "no"
+    return (f'<symbol type="fill" name="{name}" alpha="{alpha}" clip_to_extent="1" force_rhr="0">'
+            f'<layer class="SimpleFill" enabled="1" locked="0" pass="0"><Option type="Map">'
+            f'<Option name="color" type="QString" value="{_rgba(fill or "#ffffff", 255 if fill else 0)}"/>'
+            f'<Option name="style" type="QString" value="{style}"/>'
+            f'<Option name="outline_color" type="QString" value="{_rgba(outline)}"/>'
+            f'<Option name="outline_style" type="QString" value="{"dash" if dash else "solid"}"/>'
+            f'<Option name="outline_width" type="QString" value="{width}"/>'
+            f'<Option name="outline_width_unit" type="QString" value="MM"/>'
+            f'</Option></layer></symbol>')
+
+
+def _qml(renderer: str) -> str:
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+            f'<qgis version="3.28.0" styleCategories="Symbology">{renderer}</qgis>')
+
+
+def qml_categorised(attr: str, cats: list[tuple], alpha: float = 0.85) -> str:
+    """cats: (value, label, fill, outline, width, dash)."""
+    from html import escape
+    c_xml = "".join(f'<category value="{escape(str(v))}" symbol="{i}" label="{escape(lbl)}" render="true"/>'
+                    for i, (v, lbl, *_rest) in enumerate(cats))
+    s_xml = "".join(_fill_symbol(str(i), f, o, w, alpha, d) for i, (_v, _l, f, o, w, d) in enumerate(cats))
+    return _qml(f'<renderer-v2 type="categorizedSymbol" attr="{escape(attr)}" symbollevels="0" '
+                f'enableorderby="0" forceraster="0"><categories>{c_xml}</categories>'
+                f'<symbols>{s_xml}</symbols></renderer-v2>')
+
+
+def qml_single(outline: str, width: float, fill: str | None = None, dash: bool = False) -> str:
+    return _qml('<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
+                f'<symbols>{_fill_symbol("0", fill, outline, width, 1.0, dash)}</symbols></renderer-v2>')
+
+
+def _add_styles(path: Path, styles: dict[str, tuple[str, str]]) -> None:
+    """Write QGIS's layer_styles table (QGIS applies the default style when a layer is opened)."""
+    con = sqlite3.connect(path)
+    try:
+        geomcol = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+        con.execute("""CREATE TABLE IF NOT EXISTS layer_styles (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256), f_table_schema TEXT(256),
+            f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT,
+            styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
+            update_time DATETIME DEFAULT CURRENT_TIMESTAMP)""")
+        con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, "
+                    "last_change) VALUES ('layer_styles', 'attributes', 'layer_styles', "
+                    "'QGIS layer styles', strftime('%Y-%m-%dT%H:%M:%fZ','now'))")
+        for table, (name, qml) in styles.items():
+            if table in geomcol:
+                con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                            "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
+                            "owner, ui) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '')",
+                            (table, geomcol[table], name, qml, name))
+        con.commit()
+    finally:
+        con.close()
+
+
+def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
+    """{layer name: GeoDataFrame in EPSG:4326} for the view; EmptySelection if nothing."""
+    import geopandas as gpd
+    cfg = priority_config(store)
+    membership = priority_membership(store, state, cfg)
+    wards = select(ward_rows(store, state, membership), "ward", selection, state)
+    wgeo = store.wards24[["wd24cd", "geometry"]]
+    wards_g = gpd.GeoDataFrame(wards.merge(wgeo, on="wd24cd", how="left"), geometry="geometry", crs=CRS)
+    lsoa = lsoa_rows(store, state, membership)
+    if selection != "area":
+        lsoa = lsoa[lsoa["wd24cd"].isin(wards["wd24cd"])]
+    # polygons: 2011 LSOAs (IoD2025 values sit on the 2011 polygon whose code is unchanged)
+    poly = store.lsoa[["lsoa11cd", "geometry"]].rename(columns={"lsoa11cd": "lsoa_code"})
+    if state.vintage == 2025:
+        l25 = store.lsoa25
+        same = l25.loc[l25["drawable"].astype(bool), ["lsoa21cd", "lsoa11cd"]]
+        poly = poly.merge(same, left_on="lsoa_code", right_on="lsoa11cd").drop(
+            columns=["lsoa_code", "lsoa11cd"]).rename(columns={"lsoa21cd": "lsoa_code"})
+    lsoa_g = gpd.GeoDataFrame(lsoa.merge(poly, on="lsoa_code", how="inner"), geometry="geometry", crs=CRS)
+    dec = f"{state.measure}_local_decile" if state.deciles == "local" else f"{state.measure}_decile"
+    lsoa_g["decile"] = pd.to_numeric(lsoa_g.get(dec), errors="coerce").astype("Int64")
+    out = {"lsoa_deprivation": lsoa_g, "wards": wards_g}
+    pw = wards_g[wards_g["priority"].astype(bool)]
+    if len(pw):
+        pw = pw.assign(priority_kind=[membership[c][0] for c in pw["wd24cd"]])
+        out["priority_wards"] = pw
+    if state.area_kind != "icb" and state.area_code:
+        if state.area_kind == "district":
+            a = store.districts[store.districts["lad19cd"] == state.area_code][["lad19cd", "lad19nm", "geometry"]]
+        else:
+            t = store.table(state.area_kind)
+            a = t[t["code"] == state.area_code]
+        out["area"] = gpd.GeoDataFrame(pd.DataFrame({"name": [area_name(state)]}),
+                                       geometry=[a.geometry.union_all()], crs=CRS)
+    for k, g in out.items():
+        for c in g.columns:
+            if c != "geometry" and (g[c].dtype == object):
+                g[c] = g[c].map(lambda v: neutralise_cell(v) if isinstance(v, str) else v)
+    return out
+
+
+def write_gpkg(store: Store, state: ViewState, path, selection: str = "area", palette=None) -> dict[str, int]:
+    """GeoPackage of the view's layers with QGIS default styles; returns rows per layer."""
+    import pyogrio
+    layers = geo_layers(store, state, selection)
+    pal = list(palette or DEFAULT_PALETTE)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gpkg")
+    os.close(fd)
+    os.unlink(tmp)                       # GDAL wants to create the file itself
+    try:
+        for name, g in layers.items():
+            pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", append=False)
+        kind = "local" if state.deciles == "local" else "national"
+        cats = [(d, f"{d}" + (" most deprived" if d == 1 else " least deprived" if d == 10 else ""),
+                 pal[d - 1], "#ffffff", 0.1, False) for d in range(1, 11)]
+        styles = {
+            "lsoa_deprivation": (f"IoD{state.vintage} {state.measure} {kind} decile",
+                                 qml_categorised("decile", cats)),
+            "wards": ("Ward outlines", qml_single("#2b2b2b", 0.3)),
+            "area": ("Area outline", qml_single("#000000", 0.8)),
+            "priority_wards": ("Priority wards", qml_categorised("priority_kind", [
+                ("icb", "ICB list", None, "#c51b7d", 1.2, False),
+                ("exemplar", "Exemplar", None, "#c51b7d", 0.9, True),
+                ("candidate", "Derived candidate", None, "#111111", 0.7, True)], alpha=1.0)),
+        }
+        _add_styles(Path(tmp), {k: v for k, v in styles.items() if k in layers})
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return {k: len(v) for k, v in layers.items()}
+
+
+# ---------------------------------------------------------------- ward profile
+def ward_profile(store: Store, code: str, vintage: int = 2019, membership: dict | None = None) -> dict:
+    """Everything the one-page ward profile shows (mirrors the app's ward panel)."""
+    from geo.report import build_table
+    w = store.wards24
+    row = w[w["wd24cd"] == code]
+    if row.empty:
+        raise EmptySelection(f"Nothing to export: {code} is not a May 2024 LSC ward.")
+    r = row.iloc[0]
+    lsoa = store.lsoa if vintage == 2019 else store.lsoa25
+    pop = "pop2015" if vintage == 2019 else "pop2021"
+    ccol, ncol = ("lsoa11cd", "lsoa11nm") if vintage == 2019 else ("lsoa21cd", "lsoa21nm")
+    mine = pd.DataFrame(lsoa[lsoa["wd24cd"] == code].drop(columns="geometry", errors="ignore"))
+    counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
+    deciles = [{"decile": d, "n": int(counts["n"].get(d, 0)), "population": float(counts["pop"].get(d, 0.0))}
+               for d in range(1, 11)]
+    wt = build_table(store, "ward", vintage=vintage)
+    places = build_table(store, "place", vintage=vintage, grouping="place5")
+    icb = build_table(store, "icb", vintage=vintage)
+    eng = build_table(store, "england", scope="england", vintage=2019) if vintage == 2019 else pd.DataFrame()
+    comp = []
+    for label, df in ((f"Ward: {r['wd24nm']}", wt[wt["code"] == code]),
+                      (f"Place: {r['place5']}", places[places["code"] == r["place5"]]),
+                      ("LSC ICB", icb), ("England", eng)):
+        x = df.iloc[0] if len(df) else {}
+        comp.append({"area": label, **{k: (None if not len(df) or pd.isna(x.get(k)) else float(x.get(k)))
+                                       for k in ("population", "imd_score", "pct_core20", "pct_decile1")}})
+    lsoas = (mine[[ccol, ncol, "imd_decile", "imd_score", pop]]
+             .rename(columns={ccol: "code", ncol: "name", pop: "population"})
+             .sort_values("imd_score", ascending=False))
+    return {
+        "code": code, "name": r["wd24nm"], "district": r["lad19nm"], "place5": r["place5"],
+        "place4": r["place4"], "vintage": vintage, "priority": list((membership or {}).get(code, [])),
+        "deciles": deciles, "comparison": comp, "lsoas": lsoas.to_dict("records"),
+        "population_basis": "IoD2019 denominator: ONS mid-2015" if vintage == 2019 else "Census 2021",
+        "attribution": store.attribution, "built_at": store.manifest.get("built_at", ""),
+    }

@@ -1,0 +1,107 @@
+"""`python -m geo export` — the current view's table or layers as a file, for scheduled reports.
+
+    python -m geo export --place "Fylde Coast" --format xlsx --out fylde.xlsx
+    python -m geo export --url-state "measure=income&vintage=2025&area=district:E07000117" \\
+                         --format gpkg --out burnley.gpkg
+    python -m geo export --place Blackpool --format csv --level lsoa --selection priority --out p.csv
+    python -m geo export --ward E05012345 --format pdf --out profile.pdf     # one-page ward profile
+
+--url-state takes the app's query string (copy it from the app's "Copy link"); --place,
+--vintage, --measure and --ward override it. Exit status: 0 written, 2 bad arguments,
+1 nothing written (e.g. an empty selection: the message says why).
+
+The html/pdf/png formats draw the map/profile with the app's own layer code (layers/,
+which uses folium), imported only when one of those formats is asked for, so geo/ itself
+never imports streamlit or folium.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+from geo.errors import UsageError
+
+FORMATS = ("csv", "xlsx", "gpkg", "html", "pdf", "png")
+
+
+def add_arguments(p):
+    p.add_argument("--format", required=True, choices=FORMATS,
+                   help="csv/xlsx: ward or LSOA table; gpkg: layers; html: standalone offline map; "
+                        "pdf/png: one-page ward profile (needs --ward)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--place", metavar="NAME", help="ICB, a place (either grouping) or a district name/code")
+    p.add_argument("--url-state", metavar="QUERY", default="", help="the app's URL query string (or whole URL)")
+    p.add_argument("--level", default="ward", choices=["ward", "lsoa"], help="table rows (csv/xlsx)")
+    p.add_argument("--selection", default="area", choices=["area", "priority", "ward"],
+                   help="area: every row in the place; priority: highlighted priority wards only; "
+                        "ward: the selected ward (--ward)")
+    p.add_argument("--vintage", type=int, choices=[2019, 2025])
+    p.add_argument("--measure", metavar="M", help="deprivation measure (imd, income, ...)")
+    p.add_argument("--ward", metavar="CODE", help="May 2024 ward code (selection/profile)")
+    p.add_argument("--width", type=int, default=1600, help="png width (ward profile)")
+    p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
+    p.add_argument("--strict", action="store_true", help="fail (exit 2) if --url-state has anything unusable")
+
+
+def state_from_args(args, store):
+    """ViewState from --url-state plus overrides; notices go to stderr (or fail with --strict)."""
+    from geo.report import resolve_place
+    from geo.store import MEASURES
+    from geo.viewstate import known_from_store, parse_query_string
+    state, notices = parse_query_string(args.url_state or "", known_from_store(store))
+    for n in notices:
+        if getattr(args, "strict", False):
+            raise UsageError(f"--url-state: {n}")
+        print(f"note: {n}", file=sys.stderr)
+    if args.place:
+        hit = resolve_place(args.place)
+        if hit is None:
+            state = replace(state, area_kind="icb", area_code=None)
+        else:
+            col, val = hit
+            state = replace(state, area_kind="district" if col == "lad19cd" else col, area_code=val)
+    if getattr(args, "vintage", None):
+        state = replace(state, vintage=args.vintage)
+    if getattr(args, "measure", None):
+        if args.measure not in MEASURES:
+            raise UsageError(f"unknown --measure {args.measure!r}; valid: {', '.join(MEASURES)}")
+        state = replace(state, measure=args.measure)
+    if getattr(args, "ward", None):
+        code = args.ward.strip().upper()
+        if code not in set(store.wards24["wd24cd"]):
+            raise UsageError(f"unknown --ward {args.ward!r}: not a May 2024 LSC ward code")
+        state = replace(state, ward=code)
+    return state
+
+
+def run(args) -> int:
+    from geo import export as X
+    from geo.store import load_store
+    store = load_store(args.store)
+    state = state_from_args(args, store)
+    fmt = args.format
+    if fmt in ("csv", "xlsx"):
+        rows, header = X.table_for_view(store, state, args.level, args.selection)
+        data = X.csv_bytes(rows, header) if fmt == "csv" else X.xlsx_bytes(
+            rows, header, "Wards" if args.level == "ward" else "LSOAs")
+        X.write_atomic(args.out, data)
+        print(f"wrote {args.out}: {len(rows)} {args.level} rows", file=sys.stderr)
+    elif fmt == "gpkg":
+        counts = X.write_gpkg(store, state, args.out, args.selection)
+        print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
+    elif fmt == "html":
+        from layers.export_html import standalone_html
+        html = standalone_html(store, state)
+        X.write_atomic(args.out, html.encode("utf-8"))
+        print(f"wrote {args.out}: {len(html) / 1e6:.1f} MB standalone map", file=sys.stderr)
+    else:   # pdf / png ward profile
+        if not state.ward:
+            raise UsageError(f"--format {fmt} is the one-page ward profile: give --ward CODE "
+                             "(for a PNG of the map use `python -m geo snapshot`)")
+        from geo.snapshot_cli import render_html
+        from layers.export_html import ward_profile_html
+        membership = X.priority_membership(store, state)
+        html = ward_profile_html(X.ward_profile(store, state.ward, state.vintage, membership))
+        render_html(html, args.out, fmt=fmt, width=args.width, height=int(args.width * 1.414))
+        print(f"wrote {args.out}: ward profile {state.ward}", file=sys.stderr)
+    return 0

@@ -1,0 +1,404 @@
+"""The whole view as a URL query string: schema, parsing, validation, clamping.
+
+Pure Python (no streamlit/folium). The app reads the query string once per session
+(layers/share.py), the CLIs (`python -m geo snapshot --url-state ...`,
+`python -m geo export --url-state ...`) take the same string, so a link copied from the
+app, a scheduled report and a PNG snapshot all describe a view the same way.
+
+    state, notices = from_query({"measure": "income", "z": "-3"}, known)
+    q = to_query(state)            # dict of str -> str, ready for st.query_params
+    qs = to_query_string(state)    # "layers=...&measure=..."
+
+| param   | meaning                                           | valid                                  |
+|---------|---------------------------------------------------|----------------------------------------|
+| layers  | layers switched on (others off)                   | comma list of known layer keys         |
+| measure | deprivation measure                               | geo.store.MEASURES                     |
+| vintage | IoD edition                                       | 2019, 2025                             |
+| deciles | decile basis                                      | national, local                        |
+| core20  | outline Core20 LSOAs                              | 0, 1                                   |
+| labels  | ward names when zoomed in                         | 0, 1                                   |
+| prio    | priority lists shown                              | comma list of icb, exemplar, candidate |
+| n, rank, per | candidate rule: top n wards per group by rank | 1-50; CANDIDATE_MEASURES; PLACE_GROUPINGS |
+| ind     | indicator id                                      | [A-Za-z0-9_.:-]{1,80}, known ids      |
+| cls, k, brk | indicator classification, classes, fixed breaks | classify.METHODS; 2-9; <=12 numbers |
+| area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE |
+| ward    | selected ward (profile open)                      | a May 2024 LSC ward code               |
+| lat, lon, z | map centre and zoom                           | lat 49-61, lon -8-2, z 7-17 (clamped)  |
+| present | presentation mode                                 | 0, 1                                   |
+| title   | the view's name (title bar, exports)              | <= 80 plain characters                 |
+
+Anything unknown, malformed, out of range or stale (a ward or place that no longer
+exists) falls back to its default and yields a `Notice` the app shows. Notices never
+echo raw input: only names/values that match a strict pattern are quoted.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, fields, replace
+from typing import Iterable, Mapping
+from urllib.parse import urlencode
+
+from geo.store import MEASURES
+
+LAYER_KEYS = ("deprivation", "wards", "priority", "indicators", "access", "services")
+DEFAULT_LAYERS = ("deprivation", "wards", "priority")
+VINTAGES = (2019, 2025)
+DECILES = ("national", "local")
+PRIO_KINDS = ("icb", "exemplar", "candidate")
+AREA_KINDS = ("icb", "place5", "place4", "district")
+CANDIDATE_RANKS = ("pct_core20", "core20_population", "imd_score", "pct_decile1", "avg_rank")
+CANDIDATE_PER = ("place5", "place4", "lad19cd", "icb")
+CLASSIFICATIONS = ("quantiles", "equal_interval", "natural_breaks", "fixed")
+
+LAT_RANGE = (49.0, 61.0)
+LON_RANGE = (-8.0, 2.0)
+ZOOM_RANGE = (7.0, 17.0)
+ZOOM_STEP = 0.25            # the map's zoomSnap
+N_RANGE = (1, 50)
+K_RANGE = (2, 9)
+MAX_BREAKS = 12
+MAX_VALUE_LEN = 200
+MAX_PARAMS = 60
+TITLE_MAX = 80
+
+PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
+          "ind", "cls", "k", "brk", "area", "ward", "lat", "lon", "z", "present", "title")
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:, -]{1,40}$")
+_IND = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+_WARD = re.compile(r"^E05\d{6}$")
+_DISTRICT = re.compile(r"^E0[6-9]\d{6}$")
+_TITLE_DROP = re.compile(r"[^\w ,.:;()'&/+?!%-]", re.UNICODE)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One fallback: `param` (a safe name or "?") and a plain-text message."""
+    param: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Known:
+    """What exists now, to catch stale links. Empty sets mean "do not check"."""
+    layers: frozenset = frozenset(LAYER_KEYS)
+    wards: frozenset = frozenset()
+    areas: Mapping[str, frozenset] = field(default_factory=dict)   # kind -> codes
+    indicators: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """The view. None means "the layer's/config's own default"."""
+    layers: tuple | None = None
+    measure: str = "imd"
+    vintage: int = 2019
+    deciles: str = "national"
+    core20: bool = True
+    labels: bool = True
+    prio: tuple | None = None
+    n: int | None = None
+    rank: str | None = None
+    per: str | None = None
+    ind: str | None = None
+    cls: str | None = None
+    k: int | None = None
+    brk: tuple | None = None
+    area_kind: str = "icb"
+    area_code: str | None = None
+    ward: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    z: float | None = None
+    present: bool = False
+    title: str = ""
+
+    def layer_on(self, key: str, default: bool) -> bool:
+        return default if self.layers is None else key in self.layers
+
+    @property
+    def area(self) -> str:
+        return "icb" if self.area_kind == "icb" or not self.area_code else f"{self.area_kind}:{self.area_code}"
+
+    @property
+    def has_view(self) -> bool:
+        return self.lat is not None and self.lon is not None and self.z is not None
+
+
+DEFAULT = ViewState()
+
+
+# ---------------------------------------------------------------- helpers
+def _quote(value: str) -> str:
+    """Quote `value` in a notice only if it is short and plain; never echo anything else."""
+    return f"'{value}'" if _SAFE_VALUE.match(value) else "(a value that cannot be shown)"
+
+
+def _bool(raw: str) -> bool | None:
+    v = raw.strip().lower()
+    return True if v in _TRUE else False if v in _FALSE else None
+
+
+def _float(raw: str) -> float | None:
+    try:
+        f = float(raw.strip())
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _int(raw: str) -> int | None:
+    s = raw.strip()
+    if not re.fullmatch(r"[+-]?\d{1,9}", s):
+        return None
+    return int(s)
+
+
+def _clean_title(raw: str) -> str:
+    t = _TITLE_DROP.sub("", raw).strip()
+    t = re.sub(r"\s+", " ", t)
+    return t[:TITLE_MAX].strip()
+
+
+def _last(v) -> str:
+    if isinstance(v, (list, tuple)):
+        v = v[-1] if v else ""
+    return "" if v is None else str(v)
+
+
+# ---------------------------------------------------------------- parse
+def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
+    """Parse a query mapping (str -> str or list of str). Never raises on content."""
+    known = known or Known()
+    notices: list[Notice] = []
+    vals: dict = {}
+
+    def note(param: str, msg: str):
+        notices.append(Notice(param if _SAFE_NAME.match(param) else "?", msg))
+
+    items = list(query.items())
+    if len(items) > MAX_PARAMS:
+        note("?", f"The link has {len(items)} parameters; only the first {MAX_PARAMS} were read.")
+        items = items[:MAX_PARAMS]
+    unknown = []
+    for name, raw in items:
+        name = str(name)
+        if name not in PARAMS:
+            unknown.append(name)
+            continue
+        v = _last(raw)
+        if len(v) > MAX_VALUE_LEN:
+            note(name, f"Parameter '{name}' is too long ({len(v)} characters); using the default.")
+            continue
+        if "\x00" in v:
+            note(name, f"Parameter '{name}' has a control character; using the default.")
+            continue
+        vals[name] = v
+    if unknown:
+        shown = [u for u in unknown if _SAFE_NAME.match(u)][:5]
+        hidden = len(unknown) - len(shown)
+        msg = "Ignored unknown parameter(s): " + ", ".join(f"'{u}'" for u in shown)
+        if hidden:
+            msg += (", and " if shown else "") + f"{hidden} with a name that cannot be shown"
+        note("?", msg + ".")
+
+    out: dict = {}
+
+    def bad(name: str, extra: str = ""):
+        note(name, f"Parameter '{name}' has an invalid value {_quote(vals[name])}{extra}; using the default.")
+
+    # layers
+    if "layers" in vals:
+        parts = [p.strip() for p in vals["layers"].split(",") if p.strip()]
+        ok = [p for p in parts if p in known.layers]
+        wrong = [p for p in parts if p not in known.layers]
+        if wrong:
+            note("layers", "Unknown layer(s) ignored: " + ", ".join(_quote(p) for p in wrong[:5]) + ".")
+        if parts and not ok:
+            pass   # nothing usable: defaults
+        else:
+            out["layers"] = tuple(k for k in LAYER_KEYS if k in ok) + tuple(
+                sorted(k for k in set(ok) if k not in LAYER_KEYS))
+    # choices
+    for name, choices in (("measure", MEASURES), ("deciles", DECILES), ("rank", CANDIDATE_RANKS),
+                          ("per", CANDIDATE_PER), ("cls", CLASSIFICATIONS)):
+        if name in vals:
+            v = vals[name].strip()
+            if v in choices:
+                out[name] = v
+            else:
+                bad(name, f" (valid: {', '.join(choices)})")
+    if "vintage" in vals:
+        v = _int(vals["vintage"])
+        if v in VINTAGES:
+            out["vintage"] = v
+        else:
+            bad("vintage", " (valid: 2019, 2025)")
+    for name in ("core20", "labels", "present"):
+        if name in vals:
+            b = _bool(vals[name])
+            if b is None:
+                bad(name, " (valid: 0, 1)")
+            else:
+                out[name] = b
+    if "prio" in vals:
+        parts = [p.strip() for p in vals["prio"].split(",") if p.strip()]
+        if all(p in PRIO_KINDS for p in parts):
+            out["prio"] = tuple(k for k in PRIO_KINDS if k in parts)
+        else:
+            bad("prio", f" (valid: {', '.join(PRIO_KINDS)})")
+    for name, (lo, hi) in (("n", N_RANGE), ("k", K_RANGE)):
+        if name in vals:
+            v = _int(vals[name])
+            if v is None:
+                bad(name)
+            else:
+                c = min(max(v, lo), hi)
+                if c != v:
+                    note(name, f"Parameter '{name}' is out of range ({lo}-{hi}); using {c}.")
+                out[name] = c
+    if "brk" in vals:
+        parts = [p for p in vals["brk"].split(",") if p.strip()]
+        nums = [_float(p) for p in parts]
+        if not parts or len(parts) > MAX_BREAKS or any(x is None or abs(x) > 1e12 for x in nums):
+            bad("brk", f" (up to {MAX_BREAKS} comma-separated numbers)")
+        else:
+            out["brk"] = tuple(sorted(set(nums)))
+    if "ind" in vals:
+        v = vals["ind"].strip()
+        if not _IND.match(v):
+            bad("ind")
+        elif known.indicators and v not in known.indicators:
+            note("ind", f"Indicator {_quote(v)} is not available any more; no indicator is shown.")
+        else:
+            out["ind"] = v
+    # area
+    if "area" in vals:
+        v = vals["area"].strip()
+        kind, _, code = v.partition(":")
+        kind, code = kind.strip(), code.strip()
+        if kind == "icb" and not code:
+            out["area_kind"], out["area_code"] = "icb", None
+        elif kind not in AREA_KINDS or kind == "icb" or not code:
+            bad("area", " (valid: icb, place5:NAME, place4:NAME, district:CODE)")
+        elif kind == "district" and not _DISTRICT.match(code):
+            bad("area", " (a district is given by its code, e.g. district:E07000117)")
+        elif known.areas.get(kind) and code not in known.areas[kind]:
+            note("area", f"Area {_quote(v)} does not exist (any more); showing the whole ICB.")
+        else:
+            out["area_kind"], out["area_code"] = kind, code
+    if "ward" in vals:
+        v = vals["ward"].strip().upper()
+        if not _WARD.match(v):
+            bad("ward", " (a May 2024 ward code, e.g. E05012345)")
+        elif known.wards and v not in known.wards:
+            note("ward", f"Ward {_quote(v)} is not a May 2024 LSC ward; no ward profile is open.")
+        else:
+            out["ward"] = v
+    # centre and zoom: all three or none
+    view = {}
+    for name, (lo, hi) in (("lat", LAT_RANGE), ("lon", LON_RANGE)):
+        if name in vals:
+            f = _float(vals[name])
+            if f is None:
+                bad(name)
+            elif not lo <= f <= hi:
+                note(name, f"Parameter '{name}' is outside the map ({lo} to {hi}); using the default view.")
+            else:
+                view[name] = round(f, 5)
+    if "z" in vals:
+        f = _float(vals["z"])
+        if f is None:
+            bad("z")
+        else:
+            c = min(max(f, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+            if c != f:
+                note("z", f"Zoom is out of range ({ZOOM_RANGE[0]:g}-{ZOOM_RANGE[1]:g}); using {c:g}.")
+            view["z"] = round(c / ZOOM_STEP) * ZOOM_STEP
+    given = [n for n in ("lat", "lon", "z") if n in vals]
+    if len(view) == 3:
+        out.update(view)
+    elif given and len(view) == len(given):      # every part given was fine, but some are missing
+        note("z", "The map centre needs lat, lon and z together; using the default view.")
+    if "title" in vals:
+        t = _clean_title(vals["title"])
+        if t != vals["title"].strip():
+            note("title", "Some characters of the title were removed.")
+        out["title"] = t
+    return ViewState(**out), notices
+
+
+# ---------------------------------------------------------------- serialise
+def to_query(state: ViewState) -> dict[str, str]:
+    """Query mapping (str -> str) for `state`, in a stable order; round-trips via from_query."""
+    q: dict[str, str] = {}
+    if state.layers is not None:
+        q["layers"] = ",".join(state.layers)
+    q["measure"] = state.measure
+    q["vintage"] = str(state.vintage)
+    q["deciles"] = state.deciles
+    q["core20"] = "1" if state.core20 else "0"
+    q["labels"] = "1" if state.labels else "0"
+    if state.prio is not None:
+        q["prio"] = ",".join(state.prio)
+    for name in ("n", "rank", "per", "ind", "cls", "k"):
+        v = getattr(state, name)
+        if v is not None:
+            q[name] = str(v)
+    if state.brk:
+        q["brk"] = ",".join(f"{b:g}" for b in state.brk)
+    q["area"] = state.area
+    if state.ward:
+        q["ward"] = state.ward
+    if state.has_view:
+        q["lat"], q["lon"], q["z"] = f"{state.lat:.5f}", f"{state.lon:.5f}", f"{state.z:g}"
+    if state.present:
+        q["present"] = "1"
+    if state.title:
+        q["title"] = state.title
+    return q
+
+
+def to_query_string(state: ViewState) -> str:
+    return urlencode(to_query(state))
+
+
+def parse_query_string(qs: str, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
+    """`from_query` for a raw query string ("a=1&b=2", with or without a leading '?' or URL)."""
+    from urllib.parse import parse_qs, urlsplit
+    qs = (qs or "").strip()
+    if "://" in qs:
+        qs = urlsplit(qs).query
+    qs = qs.lstrip("?")
+    return from_query(parse_qs(qs, keep_blank_values=True), known)
+
+
+def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] = LAYER_KEYS) -> Known:
+    """Known ward codes and areas from the built store + config/places.yaml."""
+    from geo.sources import load_places
+    cfg = load_places()
+    areas = {g: frozenset(cfg["groupings"][g]["places"]) for g in ("place5", "place4")}
+    areas["district"] = frozenset(cfg["districts"])
+    return Known(layers=frozenset(layers), wards=frozenset(store.wards24["wd24cd"]), areas=areas,
+                 indicators=frozenset(indicators))
+
+
+def view_name(state: ViewState, area_name: str | None = None) -> str:
+    """Human name of the view for title bars and file headers."""
+    if state.title:
+        return state.title
+    from geo.store import MEASURE_LABELS
+    where = area_name or ("Lancashire and South Cumbria" if state.area_kind == "icb" else state.area_code)
+    basis = "local deciles" if state.deciles == "local" else "national deciles"
+    return f"{MEASURE_LABELS.get(state.measure, state.measure)} ({basis}) - {where}"
+
+
+__all__ = ["ViewState", "Notice", "Known", "DEFAULT", "from_query", "to_query", "to_query_string",
+           "parse_query_string", "known_from_store", "view_name", "replace", "fields"]
