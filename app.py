@@ -64,4 +64,7 @@ with col_side:
     panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
 
 panels.ward_table_panel(ctx, membership)
+for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
+    if hasattr(layer, "panel"):
+        layer.panel(ctx)
 view.log_timing(_T0)

@@ -15,10 +15,13 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import json
+
 import folium
 import pandas as pd
 import streamlit as st
-from folium.plugins import MarkerCluster
+from branca.element import MacroElement
+from jinja2 import Template
 
 from geo import services as sv
 from geo.paths import CONFIG_DIR, ROOT
@@ -118,6 +121,49 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
             f'<table class="lsc-svc-table" style="border-spacing:4px 1px">{rows}</table>{links}</div>')
 
 
+class _ServicesScript(MacroElement):
+    """Builds the markers in the browser from one JSON payload (no jQuery, no CDN).
+    Popup and tooltip strings are escaped in Python; Leaflet inserts them as HTML."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (fg) {
+  var P = {{ this.payload }};
+  var n = 0;
+  P.groups.forEach(function (g) {
+    var parent = fg;
+    if (g.cluster && L.markerClusterGroup) {
+      parent = L.markerClusterGroup({ disableClusteringAtZoom: 12, maxClusterRadius: 45,
+        showCoverageOnHover: false, spiderfyOnMaxZoom: false });
+      fg.addLayer(parent);
+    }
+    g.pts.forEach(function (p) {
+      var m;
+      if (g.shape === "circle") {
+        m = L.circleMarker([p[0], p[1]], { radius: g.radius, weight: 1, color: p[4] ? g.colour : "#1a1a1a",
+          fill: true, fillColor: p[4] ? "#ffffff" : g.colour, fillOpacity: 0.95, bubblingMouseEvents: false,
+          className: "lsc-svc lsc-svc-" + g.cat });
+      } else {
+        m = L.marker([p[0], p[1]], { icon: L.divIcon({ html: g.svg[p[4]], className: "lsc-svc lsc-svc-" + g.cat,
+          iconSize: [g.size, g.size], iconAnchor: [g.size / 2, g.size / 2] }), keyboard: true });
+      }
+      m.bindPopup(p[2], { maxWidth: 360 });
+      m.bindTooltip(p[3], { direction: "top" });
+      parent.addLayer(m);
+      n++;
+    });
+  });
+  document.body.setAttribute("data-lsc-services", String(n));
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "LscServices"
+        self.payload = (json.dumps(payload, separators=(",", ":"), allow_nan=False)
+                        .replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
 class ServicesLayer(Layer):
     key = "services"
     label = "Services"
@@ -193,32 +239,29 @@ class ServicesLayer(Layer):
         reg = current_register()
         cats = reg.config["categories"]
         r = self._shown(ctx, reg)
-        fg = folium.FeatureGroup(name="lsc-services", control=False)
+        groups = []
         for cat, g in r.groupby("category", sort=False):
             c = cats[cat]
-            parent = fg
-            if c.get("shape", "circle") == "circle" and len(g) > 40:
-                parent = MarkerCluster(name=f"lsc-services-{cat}", control=False, options={
-                    "disableClusteringAtZoom": 12, "maxClusterRadius": 45, "showCoverageOnHover": False,
-                    "spiderfyOnMaxZoom": False})
-                fg.add_child(parent)
+            shape = c.get("shape", "circle")
+            size = int(2 * float(c.get("radius", 6)) + 4)
+            pts = []
             for _, rec in g.iterrows():
                 hollow = rec["status_on"] != "open"
-                popup = folium.Popup(popup_html(rec, rec["status_on"], c), max_width=360, parse_html=False)
-                tip = folium.Tooltip(esc(rec["name"]) + (" (ILLUSTRATIVE)" if rec["illustrative"] else ""))
-                if c.get("shape", "circle") == "circle":
-                    folium.CircleMarker(
-                        [rec["lat"], rec["lon"]], radius=float(c.get("radius", 5)), color="#1a1a1a" if not hollow
-                        else c["colour"], weight=1, fill=True, fill_color="#ffffff" if hollow else c["colour"],
-                        fill_opacity=0.95, bubbling_mouse_events=False, popup=popup, tooltip=tip,
-                        class_name=f"lsc-svc lsc-svc-{cat}",
-                    ).add_to(parent)
-                else:
-                    size = int(2 * float(c.get("radius", 6)) + 4)
-                    icon = folium.DivIcon(html=_svg(c["shape"], c["colour"], size, hollow),
-                                          icon_size=(size, size), icon_anchor=(size // 2, size // 2),
-                                          class_name=f"lsc-svc lsc-svc-{cat}")
-                    folium.Marker([rec["lat"], rec["lon"]], icon=icon, popup=popup, tooltip=tip).add_to(parent)
+                pts.append([round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
+                            popup_html(rec, rec["status_on"], c),
+                            esc(rec["name"]) + (" (ILLUSTRATIVE)" if rec["illustrative"] else ""),
+                            1 if hollow else 0])
+            groups.append({
+                "cat": cat, "shape": shape, "colour": c["colour"], "radius": float(c.get("radius", 5)),
+                "size": size, "cluster": shape == "circle" and len(g) > 40,
+                "svg": None if shape == "circle" else [_svg(shape, c["colour"], size, False),
+                                                       _svg(shape, c["colour"], size, True)],
+                "pts": pts,
+            })
+        fg = folium.FeatureGroup(name="lsc-services", control=False)
+        fg.add_child(_ServicesScript({"groups": groups}))
+        digest = hashlib.sha256(json.dumps(groups, sort_keys=True).encode()).hexdigest()[:12]
+        fg.lsc_payload = ("services", digest)
         return fg
 
     def legend(self, ctx: MapContext) -> list[LegendEntry]:

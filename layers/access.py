@@ -1,0 +1,231 @@
+"""Access-gaps layer: LSOAs coloured by STRAIGHT-LINE distance (or travel time, when a
+matrix is uploaded) from their population-weighted point to the nearest open site of
+the chosen categories, a threshold control and a summary table (`panel`).
+
+Geometry is not re-sent: the script reuses the LSOA polygons the map runtime has
+already fetched (static TopoJSON, `LSC._geo`), and each rerun only carries one class
+number per LSOA (store.lsoa order) — the design's fast path. Computation: geo/access.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import folium
+import pandas as pd
+import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo import access as ac
+from geo.csvsafe import safe_csv_bytes
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
+
+KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
+MIN_BINS = [10, 20, 30, 45, 60]
+COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#7f2704"]
+NODATA = "#bdbdbd"
+BY_LABELS = {"ward": "Ward (May 2024, best fit)", "district": "District", "place": "Place (legacy five)",
+             "place4": "Place (current four)", "lsoa": "LSOA"}
+
+
+def _classes(values: pd.Series, bins) -> list[int]:
+    """0 = no value, 1..len(bins)+1 = class."""
+    out = []
+    for v in values:
+        if v is None or pd.isna(v):
+            out.append(0)
+            continue
+        k = 1
+        while k <= len(bins) and v > bins[k - 1]:
+            k += 1
+        out.append(k)
+    return out
+
+
+@st.cache_data(show_spinner="Measuring distances…", max_entries=16)
+def _per_lsoa(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str):
+    from layers.services import current_register
+    res = ac.compute_access(list(cats), store=_store, register=current_register(), as_of=as_of, travel=_travel)
+    return res.per_lsoa, len(res.sites), res.notes
+
+
+class _AccessScript(MacroElement):
+    """Draw the choropleth from the runtime's cached LSOA geometry, into this group."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (fg) {
+  var P = {{ this.payload }};
+  var map = window.LSC && LSC.map;
+  if (!map || !LSC._geo) { return; }
+  var pane = map.getPane("lsc-access") || map.createPane("lsc-access");
+  pane.style.zIndex = 355; pane.style.pointerEvents = "none";
+  LSC._accessRenderer = LSC._accessRenderer || L.canvas({ pane: "lsc-access", padding: 0.3 });
+  LSC._geo(P.geo).then(function (g) {
+    var lay = L.geoJSON(g.fc.lsoa, { renderer: LSC._accessRenderer, interactive: false,
+      style: function (f) {
+        var c = P.cls[f.properties.i] || 0;
+        return { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7, fillOpacity: P.opacity,
+                 fillColor: c > 0 ? P.colours[c - 1] : P.nodata };
+      } });
+    fg.addLayer(lay);
+    document.body.setAttribute("data-lsc-access", P.key);
+  });
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "LscAccess"
+        self.payload = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+
+
+class AccessLayer(Layer):
+    key = "access"
+    label = "Access gaps (straight-line distance)"
+    order = 55
+    default_on = False
+
+    def sidebar(self, ctx: MapContext) -> None:
+        from geo.services import categories
+        s = ctx.state.setdefault(self.key, {})
+        s["on"] = st.checkbox(self.label, value=False, key="access_on")
+        cats = categories()
+        s["cats"] = st.multiselect("Nearest open site of", list(cats), default=["screening"],
+                                   format_func=lambda k: cats[k]["label"], key="access_cats",
+                                   disabled=not s["on"])
+        tt = st.file_uploader("Optional travel-time matrix (CSV: lsoa11cd, site_id, minutes)", type=["csv"],
+                              key="access_tt", disabled=not s["on"])
+        s["travel"] = None
+        if tt is not None and s["on"]:
+            s["travel"] = self._travel(ctx, tt)
+        if s["travel"] is not None:
+            s["threshold_min"] = st.slider("Threshold (minutes)", 5, 120, 30, 5, key="access_thr_min")
+            s["threshold_km"] = None
+        else:
+            s["threshold_km"] = st.slider("Threshold (km, straight-line)", 0.5, 40.0, 5.0, 0.5, key="access_thr_km",
+                                          disabled=not s["on"])
+            s["threshold_min"] = None
+        s["by"] = st.selectbox("Summarise by", list(BY_LABELS)[:4], format_func=BY_LABELS.get, key="access_by",
+                               disabled=not s["on"])
+
+    def _travel(self, ctx: MapContext, f):
+        from geo.errors import GeoError
+        from layers.services import current_register
+        data = f.getvalue()
+        try:
+            tt = ac.read_travel_times(data, f.name, lsoa_codes=set(ctx.store.lsoa["lsoa11cd"]),
+                                      site_ids=set(current_register().records["id"]))
+        except GeoError as e:
+            st.error(str(e))
+            return None
+        tt.digest = hashlib.sha256(data).hexdigest()[:16]
+        st.caption(f"{f.name}: {len(tt.table):,} LSOA-site times loaded, {len(tt.rejected):,} rows rejected")
+        if len(tt.rejected):
+            st.dataframe(tt.rejected.head(500), hide_index=True, width="stretch", key="access_tt_rejected")
+        return tt
+
+    def _result(self, ctx: MapContext):
+        from layers.services import _fingerprint, today
+        s = ctx.state.get(self.key, {})
+        cats = tuple(sorted(s.get("cats") or []))
+        if not cats:
+            return None
+        tt = s.get("travel")
+        return _per_lsoa(ctx.store, ctx.fingerprint, cats, today(), _fingerprint() + str(len(
+            st.session_state.get("services_uploads", {}))), tt, getattr(tt, "digest", ""))
+
+    def _metric(self, ctx):
+        timed = ctx.state.get(self.key, {}).get("travel") is not None
+        return ("time_min", MIN_BINS, "min", "travel time") if timed else \
+            ("distance_km", KM_BINS, "km", "straight-line distance")
+
+    def feature_group(self, ctx: MapContext):
+        if not self.is_on(ctx):
+            return None
+        try:
+            r = self._result(ctx)
+        except Exception as e:      # e.g. no open sites in the chosen categories
+            ctx.messages.append(("warning", f"Access gaps: {e}"))
+            return None
+        if r is None:
+            return None
+        per, _, _ = r
+        col, bins, _, _ = self._metric(ctx)
+        cls = _classes(per[col], bins)
+        key = hashlib.sha256(json.dumps(cls).encode()).hexdigest()[:10]
+        fg = folium.FeatureGroup(name="lsc-access", control=False)
+        fg.add_child(_AccessScript({"geo": ctx.static.get("geo"), "cls": cls, "colours": COLOURS,
+                                    "nodata": NODATA, "opacity": 0.8, "key": key}))
+        fg.lsc_payload = ("access", key)
+        return fg
+
+    def legend(self, ctx: MapContext) -> list[LegendEntry]:
+        if not self.is_on(ctx):
+            return []
+        try:
+            r = self._result(ctx)
+        except Exception:
+            return []
+        if r is None:
+            return []
+        per, n_sites, notes = r
+        col, bins, unit, what = self._metric(ctx)
+        cls = pd.Series(_classes(per[col], bins))
+        labels = [f"≤ {bins[0]} {unit}"] + [f"{a}–{b} {unit}" for a, b in zip(bins, bins[1:])] + [f"> {bins[-1]} {unit}"]
+        items = [LegendItem(f"{lab} ({int((cls == i + 1).sum())} LSOAs)", fill=COLOURS[i]) for i, lab in enumerate(labels)]
+        if (cls == 0).any():
+            items.append(LegendItem(f"no time in matrix ({int((cls == 0).sum())})", fill=NODATA))
+        from geo.services import categories
+        cats = categories()
+        names = ", ".join(cats[c]["label"] for c in ctx.state[self.key].get("cats", []))
+        from layers.services import today
+        return [LegendEntry(
+            title=f"Access: {what} to nearest open site ({names})",
+            items=items,
+            vintage=f"{n_sites} open sites on {today()}; LSOA 2011 population-weighted points (Code-Point Open 2025)",
+            source="geo/access.py (scipy cKDTree on British National Grid metres)",
+            note="Straight-line distance, not road distance or travel time." if col == "distance_km"
+            else "Travel times from the uploaded matrix; LSOAs without a time are grey.",
+        )]
+
+    def panel(self, ctx: MapContext) -> None:
+        """Summary table under the map (population / Core20 beyond the threshold)."""
+        if not self.is_on(ctx):
+            return
+        try:
+            r = self._result(ctx)
+        except Exception as e:
+            st.warning(f"Access gaps: {e}")
+            return
+        if r is None:
+            st.info("Access gaps: choose at least one service category.")
+            return
+        per, n_sites, notes = r
+        s = ctx.state[self.key]
+        by = s.get("by", "ward")
+        a = ctx.area
+        if a["kind"] == "district":
+            per = per[per["lad19cd"] == a["code"]]
+        elif a["kind"] in ("place5", "place4"):
+            per = per[per[a["kind"]] == a["code"]]
+        t = ac.summarise(per, by, threshold_km=s.get("threshold_km"), threshold_min=s.get("threshold_min"))
+        thr = f"{s['threshold_min']:g} minutes" if s.get("threshold_min") is not None else \
+            f"{s['threshold_km']:g} km (straight-line)"
+        st.markdown(f"#### Access gaps in {esc(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
+        tot = t[["population", "core20_population", "population_beyond", "core20_population_beyond"]].sum()
+        st.caption(f"{int(tot['population_beyond']):,} of {int(tot['population']):,} people "
+                   f"({int(tot['core20_population_beyond']):,} of {int(tot['core20_population']):,} Core20) "
+                   f"live beyond {thr} of the nearest open site. " + " · ".join(notes))
+        view = t.rename(columns={"mean_distance_km": "mean_distance_km (straight-line, pop-weighted)",
+                                 "max_distance_km": "max_distance_km (straight-line)"})
+        st.dataframe(view, hide_index=True, width="stretch", height=320, key="access_table")
+        st.download_button("Download access table (CSV)", safe_csv_bytes(view), file_name=f"lsc_access_{by}.csv",
+                           mime="text/csv", key="access_csv")
+        with st.expander("Mean straight-line distance (km) by national IMD decile", expanded=False):
+            st.dataframe(ac.mean_distance_by_decile(per, by if by != "lsoa" else "district"), hide_index=True,
+                         width="stretch", key="access_deciles")
+
+
+LAYER = AccessLayer()
