@@ -24,6 +24,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo import services as sv
+from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
 
@@ -208,12 +209,18 @@ class ServicesLayer(Layer):
             st.error(res.fatal)
             return
         (st.success if res.rejected.empty else st.warning)(res.summary())
-        if len(res.rejected):
-            st.markdown("**Rejected rows**")
-            st.dataframe(res.rejected, hide_index=True, width="stretch", key="services_rejected")
-        if len(res.warnings):
-            st.markdown("**Warnings (rows loaded)**")
-            st.dataframe(res.warnings, hide_index=True, width="stretch", key="services_warnings")
+        for title, tab, key in (("Rejected rows", res.rejected, "rejected"),
+                                ("Warnings (rows loaded)", res.warnings, "warnings")):
+            if not len(tab):
+                continue
+            st.markdown(f"**{title}** ({len(tab)})")
+            # st.table: plain escaped text in the page (a small report reads better than a grid)
+            st.table(tab.head(50).astype(str).set_index("row"))
+            if len(tab) > 50:
+                st.caption(f"… {len(tab) - 50} more in the download")
+            st.download_button(f"Download {title.split()[0].lower()} report (CSV)", safe_csv_bytes(tab),
+                               file_name=f"{Path(res.file).stem}_{key}.csv", mime="text/csv",
+                               key=f"services_{key}_csv")
         if len(res.records):
             if st.button("Save accepted rows to my user-data folder", key="services_save"):
                 try:

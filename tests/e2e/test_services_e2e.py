@@ -1,0 +1,125 @@
+"""Browser tests for the services layer: markers draw, popups show escaped text, an
+upload with bad rows shows the row report. Streamlit + Playwright + Debian Chromium."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from geo import services as sv
+from tests.e2e.harness import ROOT, Server, is_local, launch_browser, map_frame, wait_idle
+
+ART = ROOT / "artifacts"
+XSS_IMG = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "<script>window.__xss2=1</script>"
+UPLOAD = (
+    "id,name,category,postcode,lat,lon\n"
+    f'E2E-1,"{XSS_IMG.replace(chr(34), chr(34) * 2)}",hospital,PR2 9HT,,\n'
+    f"E2E-2,{XSS_SCRIPT},hospital,BB10 2PQ,,\n"
+    "E2E-3,In the sea,hospital,,53.85,-3.35\n"
+    "E2E-4,Unknown postcode,hospital,SW1A 1AA,,\n"
+    "E2E-1,Duplicate id,hospital,FY3 8NR,,\n"
+)
+
+
+def _services_count(fr) -> int:
+    return int(fr.evaluate("() => document.body.getAttribute('data-lsc-services') || '-1'"))
+
+
+def _wait_services(page, want: int, timeout_ms: int = 60_000) -> int:
+    got = -1
+    for _ in range(timeout_ms // 100):
+        try:
+            got = _services_count(map_frame(page))
+        except Exception:
+            got = -1
+        if got == want:
+            return got
+        page.wait_for_timeout(100)
+    return got
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory, store):
+    ART.mkdir(exist_ok=True)
+    user = tmp_path_factory.mktemp("user")
+    with Server(env={"LSC_USER_DATA_DIR": str(user)}) as srv, sync_playwright() as pw:
+        browser = launch_browser(pw)
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
+        requests: list[str] = []
+        ctx.on("request", lambda r: requests.append(r.url))
+        page = ctx.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(srv.url)
+        wait_idle(page)
+        yield {"page": page, "requests": requests, "errors": errors}
+        browser.close()
+
+
+def _expected_open() -> tuple[int, int]:
+    import datetime as dt
+    reg = sv.load_register(include_user=False)
+    st = sv.effective_status(reg.records, dt.date.today().isoformat())
+    open_ = reg.records[st == "open"]
+    return len(open_), int((open_["category"] != "gp").sum())
+
+
+def test_service_layers_draw(session):
+    page = session["page"]
+    n_all, n_shapes = _expected_open()
+    assert _wait_services(page, n_all) == n_all
+    fr = map_frame(page)
+    # non-GP categories are SVG shapes in the DOM; GP practices are canvas circles (clustered)
+    assert fr.evaluate("() => document.querySelectorAll('.leaflet-marker-pane .lsc-svc').length") == n_shapes
+    assert fr.evaluate("() => document.querySelectorAll('.marker-cluster').length") > 0
+    assert page.get_by_text("GP practices: 197 shown").count() == 1
+    page.screenshot(path=str(ART / "services_layers.png"))
+    # switching one category off redraws without it
+    hari = len(sv.load_register(include_user=False).category("hari_bus"))
+    page.get_by_text("HARI bus stops (", exact=False).first.click()
+    wait_idle(page)
+    assert _wait_services(page, n_all - hari) == n_all - hari
+    page.get_by_text("HARI bus stops (", exact=False).first.click()
+    wait_idle(page)
+    assert _wait_services(page, n_all) == n_all
+    assert [u for u in session["requests"] if not is_local(u)] == []
+
+
+def test_upload_with_bad_rows_shows_report_and_popup_is_escaped(session):
+    page = session["page"]
+    n_all, _ = _expected_open()
+    page.get_by_text("Upload services (CSV, XLSX, GeoJSON)").click()
+    exp = page.locator('[data-testid="stExpander"]', has_text="Upload services")
+    exp.locator('input[type="file"]').set_input_files(
+        files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": UPLOAD.encode()}])
+    wait_idle(page)
+    page.wait_for_selector("text=hostile.csv: 2 row(s) loaded, 3 rejected", timeout=60_000)
+    report = exp.locator('[data-testid="stTable"]').first.inner_text()
+    for part in ("outside the footprint", "unknown postcode 'SW1A 1AA'", "duplicate id 'E2E-1'"):
+        assert part in report, report
+    page.screenshot(path=str(ART / "services_upload_report.png"), full_page=True)
+    # the 2 accepted rows join the map for this session
+    assert _wait_services(page, n_all + 2) == n_all + 2
+    fr = map_frame(page)
+    info = fr.evaluate("""(needle) => {
+      let found = null;
+      LSC.map.eachLayer(l => {
+        if (!found && l.getPopup && l.getPopup() && String(l.getPopup().getContent()).includes(needle)) {
+          found = l;
+        }
+      });
+      if (!found) return null;
+      found.openPopup();
+      const el = document.querySelector('.leaflet-popup-content');
+      return {text: el.innerText, imgs: el.querySelectorAll('img').length,
+              scripts: el.querySelectorAll('script').length, xss: window.__xss || null, xss2: window.__xss2 || null};
+    }""", "onerror")
+    assert info is not None, "uploaded site not on the map"
+    assert XSS_IMG in info["text"]                      # shown as text
+    assert info["imgs"] == 0 and info["scripts"] == 0 and info["xss"] is None and info["xss2"] is None
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(ART / "services_popup_escaped.png"))
+    # tooltips are escaped too: no element was created from the names anywhere in the map
+    assert fr.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert session["errors"] == []
+    assert [u for u in session["requests"] if not is_local(u)] == []
