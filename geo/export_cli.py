@@ -38,7 +38,7 @@ def add_arguments(p):
     p.add_argument("--vintage", type=int, choices=[2019, 2025])
     p.add_argument("--measure", metavar="M", help="deprivation measure (imd, income, ...)")
     p.add_argument("--ward", metavar="CODE", help="May 2024 ward code (selection/profile)")
-    p.add_argument("--width", type=int, default=1600, help="png width (ward profile)")
+    p.add_argument("--width", type=int, default=1000, help="png width (ward profile; height = width x 1.414)")
     p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
     p.add_argument("--strict", action="store_true", help="fail (exit 2) if --url-state has anything unusable")
 
@@ -90,6 +90,8 @@ def run(args) -> int:
         counts = X.write_gpkg(store, state, args.out, args.selection)
         print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     elif fmt == "html":
+        from geo.snapshot_cli import quiet_streamlit
+        quiet_streamlit()
         from layers.export_html import standalone_html
         html = standalone_html(store, state)
         X.write_atomic(args.out, html.encode("utf-8"))
@@ -98,7 +100,8 @@ def run(args) -> int:
         if not state.ward:
             raise UsageError(f"--format {fmt} is the one-page ward profile: give --ward CODE "
                              "(for a PNG of the map use `python -m geo snapshot`)")
-        from geo.snapshot_cli import render_html
+        from geo.snapshot_cli import quiet_streamlit, render_html
+        quiet_streamlit()
         from layers.export_html import ward_profile_html
         membership = X.priority_membership(store, state)
         html = ward_profile_html(X.ward_profile(store, state.ward, state.vintage, membership))

@@ -1,0 +1,71 @@
+"""Presentation mode: a screen a room can read when the map is screen-shared.
+
+- `page_css(present)`   CSS for the Streamlit page: no sidebar/header/toolbar, the map
+                         filling the viewport under a title bar, legend at >= 18 px.
+- `title_bar_html(...)`  the title bar: view name, data vintage, today's date (escaped).
+- `IFRAME_CSS`           CSS the map runtime injects into the map iframe in presentation
+                         mode (bigger ward labels/tooltips); see layers/share.py.
+- `OUTLINES`             high-contrast outline styles applied in the map iframe.
+
+Sizes are chosen for a 1280x720 screen share: legend text 20 px, title 26 px.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from layers.base import esc
+
+TITLE_BAR_PX = 64
+LEGEND_PX = 20
+
+PAGE_CSS = f"""
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+button[data-testid="stExpandSidebarButton"], div[data-testid="stSidebarHeader"],
+header[data-testid="stHeader"], div[data-testid="stToolbar"], div[data-testid="stDecoration"],
+div[data-testid="stStatusWidget"] {{ display: none !important; }}
+div[data-testid="stMainBlockContainer"] {{ padding: 0 .6rem 0 .6rem !important; max-width: 100% !important; }}
+div[data-testid="stAppViewContainer"] > section, .stMain {{ margin-left: 0 !important; }}
+iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX + 14}px) !important; }}
+.lsc-legend {{ font-size: {LEGEND_PX}px !important; line-height: 1.3; }}
+.lsc-legend-title {{ font-size: {LEGEND_PX + 2}px !important; }}
+.lsc-legend-meta {{ font-size: {LEGEND_PX - 2}px !important; color: #111 !important; }}
+.lsc-legend-item svg {{ transform: scale(1.35); margin: 0 .35rem; }}
+.lsc-present-bar {{ display: flex; align-items: baseline; gap: 1.4rem; flex-wrap: wrap;
+  background: #111; color: #fff; padding: .55rem 1rem; margin: 0 0 .35rem 0; border-radius: 0 0 6px 6px;
+  min-height: {TITLE_BAR_PX - 10}px; }}
+.lsc-present-bar .t {{ font-size: 26px; font-weight: 700; }}
+.lsc-present-bar .m {{ font-size: 19px; color: #f0f0f0; }}
+</style>
+"""
+
+# Injected inside the map iframe (a different document) by the share script.
+IFRAME_CSS = """
+#map_div, .folium-map { height: 100vh !important; }
+html, body { overflow: hidden !important; }
+.lsc-label span { font-size: 18px !important; font-weight: 700 !important;
+  text-shadow: 0 0 4px #fff, 0 0 4px #fff, 0 0 3px #fff, 0 0 2px #fff !important; }
+.lsc-tip { font-size: 18px !important; max-width: 420px !important; }
+.lsc-tip-title { font-size: 20px !important; }
+.leaflet-control-scale-line { font-size: 16px !important; border-width: 3px !important; }
+"""
+
+# Outline styles in presentation mode (normal values are in static/js/lsc_map.js).
+OUTLINES = {
+    "present": {"wards": {"color": "#000000", "weight": 1.6, "opacity": 1},
+                "districts": {"color": "#000000", "weight": 3.2, "opacity": 1},
+                "core20_weight": 3.0},
+    "normal": {"wards": {"color": "#2b2b2b", "weight": 0.7, "opacity": 0.8},
+               "districts": {"color": "#555555", "weight": 1.2, "opacity": 0.9},
+               "core20_weight": 1.6},
+}
+
+
+def page_css(present: bool) -> str:
+    return PAGE_CSS if present else ""
+
+
+def title_bar_html(name: str, vintage: str, date: _dt.date | None = None) -> str:
+    d = (date or _dt.date.today()).strftime("%d %B %Y").lstrip("0")
+    return (f'<div class="lsc-present-bar" data-testid="lsc-present-bar"><span class="t">{esc(name)}</span>'
+            f'<span class="m">Data: {esc(vintage)}</span><span class="m">{esc(d)}</span></div>')
