@@ -302,6 +302,33 @@ class ServicesLayer(Layer):
     def notes(self, ctx: MapContext) -> list[str]:
         return []
 
+    def panel(self, ctx: MapContext) -> None:
+        """Outreach recency for the priority wards (ICB list, exemplar, candidates)."""
+        if not self.is_on(ctx):
+            return
+        try:
+            from layers.priority import LAYER as PRIORITY
+            member = PRIORITY.membership(ctx)
+        except Exception:
+            member = {}
+        if not member:
+            return
+        labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
+        w = ctx.store.wards24.set_index("wd24cd")
+        codes = [c for c in member if c in w.index]
+        t = outreach_columns(ctx, codes)
+        t.insert(1, "Ward", [w.at[c, "wd24nm"] for c in t["code"]])
+        t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
+        t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
+        days = [c for c in t.columns if c.startswith("Days since")][0]
+        t = t.sort_values(days, ascending=False, na_position="first")
+        illus = "ILLUSTRATIVE" in days
+        st.markdown("#### Outreach recency: priority wards" + (" · ILLUSTRATIVE bus schedule" if illus else ""))
+        st.caption(f"Days since the last HARI bus stop in the ward or within 1 km of it, on {today()}; "
+                   "blank = no stop in the schedule." + (" The shipped schedule is an ILLUSTRATIVE example, "
+                                                         "not real outreach." if illus else ""))
+        st.dataframe(t, hide_index=True, width="stretch", height=260, key="services_outreach")
+
 
 def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:
     """Ward table columns: days since the last HARI bus stop in or within `near_km` of

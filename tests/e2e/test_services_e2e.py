@@ -73,6 +73,8 @@ def test_service_layers_draw(session):
     assert fr.evaluate("() => document.querySelectorAll('.leaflet-marker-pane .lsc-svc').length") == n_shapes
     assert fr.evaluate("() => document.querySelectorAll('.marker-cluster').length") > 0
     assert page.get_by_text("GP practices: 197 shown").count() == 1
+    # outreach recency table for the priority wards (derived candidates are on by default)
+    assert page.get_by_text("Outreach recency: priority wards", exact=False).count() == 1
     page.screenshot(path=str(ART / "services_layers.png"))
     # switching one category off redraws without it
     hari = len(sv.load_register(include_user=False).category("hari_bus"))
