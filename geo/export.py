@@ -285,8 +285,8 @@ def xlsx_bytes(rows: pd.DataFrame, header: list[tuple[str, str]], sheet: str = "
     for label, text in header:
         ws.append([_xl_value(label), _xl_value(text)])
         ws.cell(row=ws.max_row, column=1).font = bold
-    ws.append([])
-    top = ws.max_row + 1
+    ws.append([])                       # a blank row (openpyxl's max_row does not count it)
+    top = len(header) + 2               # the table's header row
     ws.append([_xl_value(str(c)) for c in rows.columns])
     for c in range(1, len(rows.columns) + 1):
         ws.cell(row=top, column=c).font = bold
