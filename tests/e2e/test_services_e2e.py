@@ -125,3 +125,29 @@ def test_upload_with_bad_rows_shows_report_and_popup_is_escaped(session):
     assert fr.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
     assert session["errors"] == []
     assert [u for u in session["requests"] if not is_local(u)] == []
+
+
+def test_access_layer_draws_choropleth_and_summary(session, store):
+    import datetime as dt
+
+    from geo import access as ac
+    page = session["page"]
+    page.get_by_text("Access gaps (straight-line distance)").first.click()
+    wait_idle(page)
+    key = None
+    for _ in range(600):
+        key = map_frame(page).evaluate("() => document.body.getAttribute('data-lsc-access')")
+        if key:
+            break
+        page.wait_for_timeout(100)
+    assert key, "access choropleth not drawn"
+    # the summary uses the same numbers as geo.access (screening, 5 km default threshold)
+    res = ac.compute_access("screening", store=store, register=sv.load_register(include_user=False)
+                            .with_upload(sv.import_bytes(UPLOAD.encode(), "hostile.csv")),
+                            as_of=dt.date.today().isoformat())
+    t = ac.summarise(res.per_lsoa, "ward", threshold_km=5)
+    want = f"{int(t['population_beyond'].sum()):,} of {int(t['population'].sum()):,} people"
+    page.get_by_text("Access gaps in the whole ICB", exact=False).first.wait_for(timeout=60_000)
+    assert page.get_by_text(want, exact=False).count() == 1
+    assert page.get_by_text("beyond 5 km (straight-line)", exact=False).count() >= 1
+    page.screenshot(path=str(ART / "access_layer.png"))
