@@ -9,7 +9,7 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="LSC deprivation and priority wards", page_icon=None, layout="wide",
                    initial_sidebar_state="expanded")
 
-from layers import panels, view  # noqa: E402
+from layers import panels, share, view  # noqa: E402
 from layers.base import MapContext  # noqa: E402
 from layers.map import vendor_missing  # noqa: E402
 
@@ -31,9 +31,10 @@ if missing:
     st.stop()
 
 view.init_state()
+share.read_url_state(store, fp)      # the link's view (once per session), before any widget
 ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
                  static=view.static_files(store, fp))
-layers = view.load_layers(ctx.messages)
+layers = share.attach(ctx, view.load_layers(ctx.messages))   # + share/present/export controls
 
 with st.sidebar:
     st.markdown("## LSC deprivation map")
@@ -42,6 +43,7 @@ with st.sidebar:
         st.divider()
         layer.sidebar(ctx)
 ctx.selected_ward = st.session_state.get("selected_ward")
+share.title_bar(ctx, layers)         # presentation mode: CSS + title bar
 
 col_map, col_side = st.columns([3, 2], gap="medium")
 with col_map:
@@ -67,4 +69,5 @@ panels.ward_table_panel(ctx, membership)
 for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
     if hasattr(layer, "panel"):
         layer.panel(ctx)
+share.write_url_state(ctx, layers)   # the URL mirrors the view
 view.log_timing(_T0)

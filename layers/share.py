@@ -29,7 +29,6 @@ from dataclasses import replace
 
 import folium
 import streamlit as st
-import streamlit.components.v1 as components
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -84,9 +83,10 @@ def read_url_state(store, fp: str) -> VS.ViewState:
 
 
 def _md(text: str) -> str:
-    """Plain text safe inside Markdown: every ASCII punctuation mark backslash-escaped."""
+    """Plain text safe inside Markdown (st.warning renders Markdown, not HTML): every ASCII
+    punctuation mark is backslash-escaped, so no link/image/HTML/LaTeX can be formed."""
     import re
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=])", r"\\\1", esc(text).replace("&amp;", "&"))
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=%@^,;?/])", r"\\\1", str(text))
 
 
 def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
@@ -125,9 +125,11 @@ def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
         ss["indicators_thresholds"] = ", ".join(f"{b:g}" for b in state.brk)
     fit = None
     if state.area_kind != "icb" and state.area_code:
-        for opt in area_options(store, fp):
+        opts = area_options(store, fp)    # {"place5:Fylde Coast": (kind, code, label)} (or a list of tuples)
+        items = opts.items() if isinstance(opts, dict) else [(o, o) for o in opts]
+        for wkey, opt in items:
             if opt[0] == state.area_kind and opt[1] == state.area_code:
-                ss["area"] = opt
+                ss["area"] = wkey
                 fit = {"key": f"{opt[0]}:{opt[1]}", "b": area_bounds(store, fp, opt[0], opt[1])}
     if state.ward:
         ss["selected_ward"] = state.ward
@@ -421,7 +423,7 @@ class ShareLayer(Layer):
         st.toggle("Presentation mode", key="share_present",
                   help="Hides the sidebar, fills the screen with the map and enlarges text for "
                        "screen-sharing. Also opens with ?present=1 in the link.")
-        components.html(COPY_LINK_HTML, height=92)
+        st.iframe(COPY_LINK_HTML, height=92, alt="Copy link to this view")
         with st.expander("Export this view", expanded=False):
             self._exports(ctx)
 
