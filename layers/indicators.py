@@ -1,0 +1,534 @@
+"""Indicator choropleth layer: any indicator by LSOA, ward, district or place,
+honestly classed (geo/classify.py), plus a bivariate indicator x Core20 view.
+
+Per rerun only a per-area class array and a few colours go to the browser
+(`LSC.set("indicators", payload)`); geometry comes from the static TopoJSON the map
+already holds (lsoa, wards = May-2024, districts, place5, place4) plus one extra static
+TopoJSON with the Dec-2019 wards and sub-ICB locations, fetched once.
+
+All matching/classing is in geo/ (pure); this module only does widgets, caching and
+the payload. Everything user-supplied that reaches HTML is escaped (layers.base.esc);
+the report and tables go through st.dataframe / st.text (no HTML).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo import classify as C
+from geo import indicators as I
+from geo.errors import GeoError
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
+from layers.map import part_group
+
+KEY = "indicators"
+# drawn vintage -> (JS object in the static TopoJSON, store table, code column, label)
+OBJECTS = {
+    "lsoa11": ("lsoa", "lsoa", "lsoa11cd", "LSOA 2011 boundaries"),
+    "wd24": ("wards", "wards24", "wd24cd", "May-2024 ward boundaries"),
+    "wd19": ("wards19", "wards19", "wd19cd", "Dec-2019 wards (approximate LSOA-built shapes)"),
+    "lad19": ("districts", "districts", "lad19cd", "district boundaries (2019-2023 codes)"),
+    "place5": ("place5", "place5", "code", "places (legacy five)"),
+    "place4": ("place4", "place4", "code", "places (current four)"),
+    "sicbl22": ("subicb", "subicb", "sicbl22cd", "sub-ICB locations (Jul 2022)"),
+}
+EXTRA_OBJECTS = ("wards19", "subicb")
+MISSING = -1
+SUPPRESSED = -2
+COMPARATORS = ["England", "Region", "ICB", "LSC"]
+BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts", "place": "Places (legacy five)"}
+
+
+# ------------------------------------------------------------------ cached data
+@st.cache_resource(show_spinner="Loading indicators…", max_entries=16)
+def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.IndicatorData:
+    return I.load_builtin(name, _store, ward_vintage=ward_vintage)
+
+
+@st.cache_resource(show_spinner="Matching the file to the map…", max_entries=8)
+def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vintage: str | None):
+    suffix = Path(filename).suffix.lower() or ".csv"
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / (Path(filename).stem[:60] + suffix)
+        p.write_bytes(data)
+        res = I.import_file(p, I.reference(_store), ward_vintage=ward_vintage)
+    res.report.file = filename
+    for pr in res.report.problems:
+        pr["file"] = filename
+    res.dataset = filename
+    return res
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _aggregated(_data, key: str, _store, by: str, ward_vintage: str | None) -> I.IndicatorData:
+    return I.aggregate(_data, by, _store, ward_vintage=ward_vintage)
+
+
+@st.cache_resource(show_spinner=False)
+def _area_frame(_store, fp: str, target: str) -> pd.DataFrame:
+    return I.area_frame(_store, target)
+
+
+@st.cache_resource(show_spinner=False)
+def _codes(_store, fp: str, target: str) -> list:
+    _, table, col, _ = OBJECTS[target]
+    return _store.table(table)[col].tolist()
+
+
+@st.cache_resource(show_spinner=False)
+def extra_geometry_url(_store, fp: str) -> str:
+    """Static TopoJSON with the Dec-2019 wards and sub-ICB locations (store order)."""
+    import topojson as tp
+
+    from layers.static_files import GEN_DIR, QUANTIZE, _url, write_hashed
+    w19 = _store.wards19[["geometry"]].reset_index(drop=True)
+    sub = _store.subicb[["geometry"]].reset_index(drop=True)
+    topo = tp.Topology([w19, sub], object_name=list(EXTRA_OBJECTS), prequantize=QUANTIZE, topology=True)
+    d = topo.to_dict()
+    for obj in d["objects"].values():
+        for g in obj.get("geometries", []):
+            g.pop("properties", None)
+            g.pop("id", None)
+    data = json.dumps(d, separators=(",", ":"), allow_nan=False).encode()
+    return _url(write_hashed("indgeo", data, GEN_DIR))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _classified(_data, data_key: str, _store, fp: str, indicator: str, period: str | None, method: str, k: int,
+                thresholds: tuple, scheme: str, palette_name: str | None, comparator: str | None,
+                mode: str) -> dict:
+    """Everything one rerun needs for the map and legend (small, JSON-able)."""
+    data = _data
+    target = data.target
+    codes = _codes(_store, fp, target)
+    v = data.values(indicator, period)
+    meta = data.meta.get(indicator, {})
+    polarity = meta.get("polarity", "neutral")
+    vals = v["value"].reindex(codes).to_numpy(float)
+    status = v["status"].reindex(codes).fillna("missing").to_numpy(str)
+    ok = status == "ok"
+    vals = np.where(ok, vals, np.nan)
+    supp = status == "suppressed"
+    out = {"target": target, "object": OBJECTS[target][0], "n_areas": len(codes), "polarity": polarity,
+           "n_suppressed": int(supp.sum()), "n_missing": int((~ok & ~supp).sum()), "error": None}
+    if not ok.any():
+        out.update(cls=[MISSING] * len(codes), colors=[], rows=[], error="no values to map for this selection")
+        return out
+    centre, centre_how = (None, "")
+    if scheme == "diverging" and comparator:
+        centre, centre_how = data.comparator(indicator, period, comparator)
+        if centre is None:
+            out.update(cls=[MISSING] * len(codes), colors=[], rows=[],
+                       error=f"no {comparator} value for this indicator/period: choose another comparator "
+                             f"or a sequential palette")
+            return out
+    if mode == "bivariate":
+        t = C.tertiles(vals, polarity)
+        af = _area_frame(_store, fp, target)
+        share = af["core20_share"].reindex(codes).to_numpy(float)
+        core = C.core20_level(share)
+        cell = C.bivariate_class(t, core)
+        cls = np.where(cell >= 0, cell, np.where(supp, SUPPRESSED, MISSING))
+        colors = [C.BIVARIATE[i // 3][i % 3] for i in range(9)]
+        q = C.classify(vals, "quantiles", 3)
+        out.update(cls=cls.astype(int).tolist(), colors=colors, tertile_bins=q.bins.tolist(),
+                   tertile_min=q.minimum,
+                   cell_counts=[int((cell == i).sum()) for i in range(9)], centre=None, centre_how="",
+                   rows=[], decimals=C.decimals_for(vals[ok]),
+                   n_no_core20=int(((t >= 0) & (core < 0)).sum()))
+        return out
+    try:
+        cl = C.classify(vals, method, k, thresholds=list(thresholds) or None, centre=centre)
+        colors = C.palette(cl, scheme, palette_name, polarity if polarity in C.POLARITIES else "neutral")
+    except C.ClassifyError as e:
+        out.update(cls=[MISSING] * len(codes), colors=[], rows=[], error=str(e))
+        return out
+    cls = np.where(cl.yb >= 0, cl.yb, np.where(supp, SUPPRESSED, MISSING))
+    dec = C.decimals_for(vals[ok], cl.bins)
+    rows = C.legend_rows(cl, colors, dec, n_suppressed=int(supp.sum()))
+    out.update(cls=cls.astype(int).tolist(), colors=colors, rows=rows, centre=centre, centre_how=centre_how,
+               notes=list(cl.notes), decimals=dec)
+    return out
+
+
+# ------------------------------------------------------------------ browser painter
+class _Painter(MacroElement):
+    """Installs (once per map iframe) the indicator painter on top of LSC.commit."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function () {
+  var LSC = window.LSC;
+  if (!LSC || LSC._indInstalled) return;
+  LSC._indInstalled = true;
+  LSC.ind = { layers: {}, geo: null };
+  // Hook: run after the runtime applied a round. Newer runtimes apply in LSC._apply(token,
+  // parts, view) (called from commit in a microtask); older ones in commit itself.
+  // TODO(map runtime): replace with a registered per-part applier when lsc_map.js has one.
+  function after(parts, token) {
+    if (token != null && token !== LSC._token) return;
+    LSC.ind.calls = (LSC.ind.calls || 0) + 1;
+    return LSC._applyInd(parts ? parts.indicators : undefined);
+  }
+  function fail(e) { LSC.error = String(e); document.body.setAttribute("data-lsc-error", LSC.error); }
+  if (typeof LSC._apply === "function") {
+    var origApply = LSC._apply;
+    LSC._apply = function (token, parts, view) {
+      return Promise.resolve(origApply.call(LSC, token, parts, view))
+        .then(function () { return after(parts, token); }).catch(fail);
+    };
+  } else {
+    var origCommit = LSC.commit;
+    LSC.commit = function (view) {
+      var parts = { indicators: LSC._next.indicators };
+      return Promise.resolve(origCommit.call(LSC, view)).then(function () { return after(parts); }).catch(fail);
+    };
+  }
+  function pane() {
+    var m = LSC.map, name = "lsc-ind";
+    if (!m.getPane(name)) {
+      var pn = m.createPane(name); pn.style.zIndex = 355; pn.style.pointerEvents = "none";
+      LSC.ind.renderer = L.canvas({ pane: name, padding: 0.3 });
+    }
+    return LSC.ind.renderer;
+  }
+  function features(p) {
+    var g = LSC._built;
+    if (p.object === "wards19" || p.object === "subicb") {
+      return LSC.fetchJSON(p.extra).then(function (topo) {
+        return topojson.feature(topo, topo.objects[p.object]);
+      });
+    }
+    return Promise.resolve(g.fc[p.object]);
+  }
+  function layerFor(p) {
+    var key = p.object + "|" + (p.object === "wards19" || p.object === "subicb" ? p.extra : LSC._geoUrl);
+    if (LSC.ind.layers[key]) return Promise.resolve(LSC.ind.layers[key]);
+    return features(p).then(function (fc) {
+      var lay = L.geoJSON(fc, { renderer: pane(), interactive: false,
+        style: { stroke: true, weight: 0.4, color: "#ffffff", opacity: 0.7, fillOpacity: 0.85, fillColor: "#dddddd" } });
+      var i = 0;
+      lay.eachLayer(function (l) { l._indI = i++; });
+      LSC.ind.layers[key] = lay;
+      return lay;
+    });
+  }
+  LSC._applyInd = function (p) {
+    var m = LSC.map;
+    Object.keys(LSC.ind.layers).forEach(function (k) { if (m.hasLayer(LSC.ind.layers[k])) m.removeLayer(LSC.ind.layers[k]); });
+    if (!p || !p.show) { document.body.setAttribute("data-lsc-ind", "off"); return; }
+    return layerFor(p).then(function (lay) {
+      var n = 0, ms = p.missing_style, ss = p.suppressed_style, stroke = p.stroke || "#ffffff";
+      lay.eachLayer(function (l) {
+        var c = p.cls[l._indI];
+        if (c >= 0) {
+          n++;
+          l.setStyle({ fill: true, fillColor: p.colors[c], fillOpacity: p.opacity, stroke: true, color: stroke,
+                       weight: p.weight, opacity: 0.8, dashArray: null });
+        } else if (c === -2) {
+          l.setStyle({ fill: true, fillColor: ss.fillColor, fillOpacity: ss.fillOpacity, stroke: true,
+                       color: ss.color, weight: 1, opacity: 1, dashArray: ss.dashArray });
+        } else {
+          l.setStyle({ fill: true, fillColor: ms.fillColor, fillOpacity: ms.fillOpacity, stroke: true,
+                       color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
+        }
+      });
+      m.addLayer(lay);
+      LSC.ind.painted = n;
+      requestAnimationFrame(function () {
+        document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
+      });
+    });
+  };
+})();
+{% endmacro %}
+""")
+
+    def __init__(self):
+        super().__init__()
+        self._name = "LscIndicatorPainter"
+
+
+# ------------------------------------------------------------------ the layer
+class IndicatorsLayer(Layer):
+    key = KEY
+    label = "Indicators (choropleth)"
+    order = 15
+    default_on = False
+
+    # ---------------------------------------------------------- state helpers
+    def _current(self, ctx: MapContext):
+        """(data, data_key) for the chosen dataset/aggregation, or (None, message)."""
+        s = ctx.state.get(self.key, {})
+        return s.get("_data"), s.get("_data_key")
+
+    def sidebar(self, ctx: MapContext) -> None:
+        s = ctx.state.setdefault(self.key, {})
+        s["on"] = st.checkbox(self.label, value=False, key=f"{self.key}_on")
+        if not s["on"]:
+            return
+        store, fp = ctx.store, ctx.fingerprint
+        labels = I.builtin_labels()
+        up = st.file_uploader("Import an indicator file (CSV or XLSX: Fingertips export or area_code, "
+                              "indicator, period, value)", type=["csv", "xlsx"], key=f"{self.key}_upload")
+        options = list(labels)
+        if up is not None:
+            options = ["upload"] + options
+        ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
+                          format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
+                          else labels.get(k, k))
+        wv_choice = st.radio("Ward boundaries for ward codes", ["auto", "2019", "2024"], horizontal=True,
+                             key=f"{self.key}_ward_vintage",
+                             format_func={"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}.get,
+                             help="Ward codes changed with boundary reviews; the report says which rows did not "
+                                  "match the boundaries drawn.")
+        wv = None if wv_choice == "auto" else wv_choice
+        try:
+            if ds == "upload" and up is not None:
+                raw = up.getvalue()
+                digest = hashlib.sha256(raw).hexdigest()[:16]
+                data = _uploaded(store, fp, digest, up.name, raw, wv)
+                dkey = f"upload:{digest}:{wv}"
+            else:
+                data = _builtin(store, fp, ds, wv)
+                dkey = f"{ds}:{wv}"
+        except GeoError as e:
+            st.error(str(e))
+            s["_error"] = str(e)
+            return
+        inds = data.indicators()
+        if not inds:
+            st.error("Nothing in this file matched the map's areas: see the report below.")
+            self._report(data)
+            s["_error"] = "nothing matched"
+            return
+        ind = st.selectbox("Indicator", inds, key=f"{self.key}_indicator",
+                           format_func=lambda k: data.meta.get(k, {}).get("label", k))
+        periods = data.periods(ind)
+        per = st.selectbox("Period", periods, index=len(periods) - 1, key=f"{self.key}_period")
+        fam_level = I.FAMILY_LEVEL.get(data.family, 9)
+        bys = ["native"] + [b for b, lv in I.BY_LEVELS.items() if lv > fam_level and data.family in
+                            ("lsoa", "ward", "district")]
+        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get)
+        if by != "native":
+            data = _aggregated(data, f"{dkey}:{by}", store, by, wv)
+            dkey = f"{dkey}:{by}"
+        mode = st.radio("View", ["choropleth", "bivariate"], horizontal=True, key=f"{self.key}_mode",
+                        format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get)
+        if mode == "choropleth":
+            method = st.selectbox("Classes", list(C.METHODS), format_func=C.METHODS.get,
+                                  key=f"{self.key}_method")
+            k, thresholds = 5, ()
+            if method == "fixed":
+                txt = st.text_input("Thresholds (comma-separated)", key=f"{self.key}_thresholds",
+                                    placeholder="e.g. 5, 10, 15")
+                try:
+                    thresholds = tuple(sorted({float(x) for x in txt.replace(";", ",").split(",") if x.strip()}))
+                except ValueError:
+                    st.error(f"Thresholds must be numbers separated by commas, not {txt!r}.")
+                    thresholds = ()
+                if not thresholds:
+                    st.caption("Type at least one threshold.")
+            else:
+                k = st.slider("Number of classes", 3, 7, 5, key=f"{self.key}_k")
+            avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
+            scheme = st.radio("Palette", ["sequential", "diverging"], horizontal=True, key=f"{self.key}_scheme",
+                              format_func={"sequential": "Sequential",
+                                           "diverging": "Diverging around a comparator"}.get)
+            comp = None
+            if scheme == "diverging":
+                if not avail:
+                    st.warning("This indicator has no comparator value (England, region, ICB): "
+                               "a diverging palette cannot be centred honestly.")
+                else:
+                    comp = st.selectbox("Centre on", avail, key=f"{self.key}_comparator")
+            names = list(C.DIVERGING if scheme == "diverging" else C.SEQUENTIAL)
+            default = C.DEFAULT_DIVERGING if scheme == "diverging" else C.DEFAULT_SEQUENTIAL
+            pal = st.selectbox("Colours (colour-blind safe)", names, index=names.index(default),
+                               key=f"{self.key}_palette_{scheme}")
+        else:
+            method, k, thresholds, scheme, comp, pal = "quantiles", 3, (), "sequential", None, None
+        s.update(_data=data, _data_key=dkey, indicator=ind, period=per, by=by, mode=mode, method=method, k=k,
+                 thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None)
+        c = self._result(ctx)
+        if c and c.get("error"):
+            st.warning(c["error"])
+        self._report(data)
+        self._decile_chart(ctx, data, ind, per)
+
+    def _result(self, ctx: MapContext) -> dict | None:
+        s = ctx.state.get(self.key, {})
+        data = s.get("_data")
+        if not s.get("on") or data is None or s.get("_error"):
+            return None
+        if s["mode"] == "choropleth" and s["method"] == "fixed" and not s["thresholds"]:
+            return {"error": "fixed thresholds: give at least one threshold", "cls": [], "colors": [], "rows": [],
+                    "object": OBJECTS[data.target][0], "target": data.target, "n_areas": 0}
+        return _classified(data, s["_data_key"], ctx.store, ctx.fingerprint, s["indicator"], s["period"],
+                           s["method"], int(s["k"]), tuple(s["thresholds"]), s["scheme"], s["palette"],
+                           s["comparator"], s["mode"])
+
+    # ---------------------------------------------------------- report + chart
+    def _report(self, data: I.IndicatorData) -> None:
+        rep = data.report
+        n_un = len(rep.unmatched)
+        title = (f"Code-vintage report: {rep.matched_codes} of {rep.n_target_areas} areas matched"
+                 + (f", {n_un} rows not drawn" if n_un else "")
+                 + (f", {len(rep.problems)} problems" if rep.problems else ""))
+        with st.expander(title, expanded=bool(n_un or rep.problems)):
+            st.text(rep.text(max_list=12))
+            if rep.unmatched:
+                st.dataframe(pd.DataFrame(rep.unmatched), hide_index=True, key=f"{KEY}_unmatched",
+                             width="stretch")
+            if rep.problems:
+                st.dataframe(pd.DataFrame(rep.problems), hide_index=True, key=f"{KEY}_problems", width="stretch")
+
+    def _decile_chart(self, ctx: MapContext, data: I.IndicatorData, ind: str, per: str) -> None:
+        try:
+            x = _decile_table(data, ctx.store, ctx.fingerprint, ind, per, data.target)
+        except Exception as e:   # the chart is an extra; never block the map
+            st.caption(f"Indicator by IMD decile unavailable: {type(e).__name__}: {e}")
+            return
+        if x["n_areas"].sum() == 0:
+            return
+        with st.expander("Indicator by IMD decile (1 = most deprived)", expanded=True):
+            chart = x.set_index("imd_decile")[["value"]].rename(
+                columns={"value": data.meta.get(ind, {}).get("label", ind)[:40]})
+            st.bar_chart(chart, height=180)
+            basis = ("LSOA national decile" if data.target == "lsoa11" else
+                     "national LSOA decile the area's population-weighted IMD 2019 score falls in")
+            st.caption(f"Areas per decile: {', '.join(str(n) for n in x['n_areas'])}. Grouping: {basis}. "
+                       f"Value: {', '.join(sorted(set(m for m in x['method'] if m)))}.")
+
+    # ---------------------------------------------------------- map + legend
+    def feature_group(self, ctx: MapContext):
+        if not self.is_on(ctx):
+            return None
+        c = self._result(ctx)
+        if c is None:
+            return None
+        s = ctx.state[self.key]
+        payload = {
+            "show": not c.get("error"), "object": c["object"], "cls": c["cls"], "colors": c["colors"],
+            "opacity": 0.88, "weight": 0.5 if c["object"] == "lsoa" else 0.9,
+            "stroke": "#ffffff" if c["object"] == "lsoa" else "#3a3a3a",
+            "missing_style": C.MISSING_STYLE, "suppressed_style": C.SUPPRESSED_STYLE,
+            "extra": extra_geometry_url(ctx.store, ctx.fingerprint) if c["object"] in EXTRA_OBJECTS else None,
+        }
+        payload["v"] = hashlib.sha256(json.dumps([payload, s.get("_data_key"), s.get("indicator"), s.get("period")],
+                                                 default=str).encode()).hexdigest()[:10]
+        fg = part_group(self.key, payload)
+        fg.add_child(_Painter())
+        return fg
+
+    def legend(self, ctx: MapContext) -> list[LegendEntry]:
+        if not self.is_on(ctx):
+            return []
+        c = self._result(ctx)
+        s = ctx.state.get(self.key, {})
+        data = s.get("_data")
+        if c is None or data is None:
+            return []
+        meta = data.meta.get(s["indicator"], {})
+        unit = meta.get("unit") or ""
+        title = f"{meta.get('label', s['indicator'])}" + (f" ({unit})" if unit else "")
+        pol = meta.get("polarity", "neutral")
+        pol_txt = {"higher_is_worse": "higher is worse", "higher_is_better": "higher is better"}.get(
+            pol, "polarity not configured")
+        vintage = f"Period: {s['period']} · drawn on {OBJECTS[data.target][3]}"
+        source = meta.get("source") or data.source
+        n_missing = int(c.get("n_missing", 0))
+        n_supp = int(c.get("n_suppressed", 0))
+        items: list[LegendItem] = []
+        if c.get("error"):
+            return [LegendEntry(title=title, items=[LegendItem(c["error"])], vintage=vintage, source=source)]
+        if s["mode"] == "bivariate":
+            d = int(c.get("decimals", 1))
+            b, lo = c["tertile_bins"], c["tertile_min"]
+            rng = [f"{lo:,.{d}f}–{b[0]:,.{d}f}"] + [f">{b[i - 1]:,.{d}f}–{b[i]:,.{d}f}" for i in range(1, len(b))]
+            if pol == "higher_is_better":
+                rng = rng[::-1]
+            tert = ["best third", "middle third", "worst third"]
+            for row in (2, 1, 0):
+                for col in range(3):
+                    i = row * 3 + col
+                    items.append(LegendItem(
+                        f"{C.CORE20_LEVELS[row]} · {tert[col]} ({rng[col] if col < len(rng) else ''}): "
+                        f"{c['cell_counts'][i]}", fill=c["colors"][i]))
+            note = ("Bivariate: indicator tertile (across = worse) × share of residents in Core20 "
+                    "(IMD 2019 national deciles 1-2; 20% is England's share by definition). Dark blue = "
+                    "worst third of the indicator in majority-Core20 areas. " + f"Polarity: {pol_txt}.")
+        else:
+            for r in c["rows"]:
+                if r["kind"] == "class":
+                    items.append(LegendItem(f"{r['label']}  ({r['count']})", fill=r["colour"], stroke="#666666",
+                                            stroke_width=0.5))
+            bits = [f"{C.METHODS[s['method']]}", f"polarity: {pol_txt} (darker/warmer = worse)"]
+            if c.get("centre") is not None:
+                d = int(c.get("decimals", 1))
+                bits.append(f"diverging around {s['comparator']} = {c['centre']:,.{max(d, 1)}f} "
+                            f"({c.get('centre_how', '')})")
+            bits.extend(c.get("notes") or [])
+            note = "; ".join(bits) + "."
+        items.append(LegendItem(f"Suppressed ({n_supp})", fill=C.SUPPRESSED_STYLE["fillColor"],
+                                stroke=C.SUPPRESSED_STYLE["color"], dash=C.SUPPRESSED_STYLE["dashArray"]))
+        items.append(LegendItem(f"No data ({n_missing})", fill=None, stroke=C.MISSING_STYLE["color"],
+                                dash=C.MISSING_STYLE["dashArray"]))
+        return [LegendEntry(title=title, items=items, vintage=vintage, source=source, note=note)]
+
+    def notes(self, ctx: MapContext) -> list[str]:
+        s = ctx.state.get(self.key, {})
+        data = s.get("_data")
+        if not self.is_on(ctx) or data is None or s.get("_error"):
+            return []
+        rep = data.report
+        out = []
+        if rep.unmatched:
+            heads = {}
+            for u in rep.unmatched:
+                h = u["reason"].split(":")[0].split(" — ")[0][:90]
+                heads[h] = heads.get(h, 0) + 1
+            top = "; ".join(f"{n} × {h}" for h, n in sorted(heads.items(), key=lambda kv: -kv[1])[:3])
+            out.append(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
+                       f"{len(rep.unmatched)} file rows not drawn ({top}). See the code-vintage report in the sidebar.")
+        return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _decile_table(_data, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
+    return I.by_imd_decile(_data, ind, per, _store)
+
+
+# ------------------------------------------------------------------ ward profile
+def ward_indicator_table(ctx: MapContext, wd24cd: str) -> pd.DataFrame:
+    """The ward's indicators with CIs and comparators (pure logic in geo.indicators)."""
+    datasets = [_builtin(ctx.store, ctx.fingerprint, "census_ward", "2024"),
+                _builtin(ctx.store, ctx.fingerprint, "fingertips_lad", None)]
+    return I.ward_profile_rows(datasets, wd24cd, ctx.store)
+
+
+def profile_section(ctx: MapContext, wd24cd: str) -> None:
+    """Draw the ward's indicators (call from the ward profile panel)."""
+    try:
+        t = ward_indicator_table(ctx, wd24cd)
+    except GeoError as e:
+        st.caption(f"Indicators unavailable: {esc(e)}")
+        return
+    st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
+                "otherwise the district's value, labelled)")
+    if t.empty:
+        st.caption("No indicator values for this ward.")
+        return
+    st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators",
+                 column_config={c: st.column_config.NumberColumn(format="%.1f")
+                                for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")})
+
+
+LAYER = IndicatorsLayer()
