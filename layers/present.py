@@ -26,16 +26,18 @@ header[data-testid="stHeader"], div[data-testid="stToolbar"], div[data-testid="s
 div[data-testid="stStatusWidget"] {{ display: none !important; }}
 div[data-testid="stMainBlockContainer"] {{ padding: 0 .6rem 0 .6rem !important; max-width: 100% !important; }}
 div[data-testid="stAppViewContainer"] > section, .stMain {{ margin-left: 0 !important; }}
-iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX + 14}px) !important; }}
+iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX + 24}px) !important; }}
 .lsc-legend {{ font-size: {LEGEND_PX}px !important; line-height: 1.3; }}
 .lsc-legend-title {{ font-size: {LEGEND_PX + 2}px !important; }}
 .lsc-legend-meta {{ font-size: {LEGEND_PX - 2}px !important; color: #111 !important; }}
 .lsc-legend-item svg {{ transform: scale(1.35); margin: 0 .35rem; }}
-.lsc-present-bar {{ display: flex; align-items: baseline; gap: 1.4rem; flex-wrap: wrap;
-  background: #111; color: #fff; padding: .55rem 1rem; margin: 0 0 .35rem 0; border-radius: 0 0 6px 6px;
-  min-height: {TITLE_BAR_PX - 10}px; }}
-.lsc-present-bar .t {{ font-size: 26px; font-weight: 700; }}
-.lsc-present-bar .m {{ font-size: 19px; color: #f0f0f0; }}
+.lsc-present-bar {{ display: flex; align-items: center; gap: 1.4rem; flex-wrap: nowrap; overflow: hidden;
+  white-space: nowrap; background: #111; color: #fff; padding: 0 1rem; margin: 0; border-radius: 0 0 6px 6px;
+  height: {TITLE_BAR_PX - 8}px; box-sizing: border-box; }}
+.lsc-present-bar .t {{ font-size: 26px; font-weight: 700; overflow: hidden; text-overflow: ellipsis; min-width: 8em; }}
+.lsc-present-bar .m {{ font-size: 19px; color: #f0f0f0; overflow: hidden; text-overflow: ellipsis; }}
+.lsc-present-bar .m.d {{ flex: none; }}
+div[data-testid="stAppViewContainer"] .stMain {{ padding-top: 0 !important; }}
 </style>
 """
 
@@ -68,4 +70,4 @@ def page_css(present: bool) -> str:
 def title_bar_html(name: str, vintage: str, date: _dt.date | None = None) -> str:
     d = (date or _dt.date.today()).strftime("%d %B %Y").lstrip("0")
     return (f'<div class="lsc-present-bar" data-testid="lsc-present-bar"><span class="t">{esc(name)}</span>'
-            f'<span class="m">Data: {esc(vintage)}</span><span class="m">{esc(d)}</span></div>')
+            f'<span class="m">Data: {esc(vintage)}</span><span class="m d">{esc(d)}</span></div>')

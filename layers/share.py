@@ -232,7 +232,7 @@ def _vintage_text(ctx: MapContext, layers: list[Layer]) -> str:
                     seen.append(e.vintage)
         except Exception:
             continue
-    return "; ".join(seen[:2]) or "IoD2019"
+    return seen[0] if seen else "IoD2019"
 
 
 # ------------------------------------------------------------------ map-side script
@@ -278,7 +278,7 @@ _SCRIPT = Template("""
   }
   LSC._shareOutlines = outlines;
   if (!LSC._shareObs) {
-    LSC._shareObs = new MutationObserver(function () { LSC._shareOutlines(); });
+    LSC._shareObs = new MutationObserver(function () { LSC._shareOutlines(); if (LSC._shareMove) LSC._shareMove(); });
     LSC._shareObs.observe(document.body, { attributes: true, attributeFilter: ["data-lsc-applied"] });
   }
   outlines();
@@ -315,7 +315,20 @@ COPY_LINK_HTML = """<div style="font-family:system-ui,-apple-system,'Segoe UI',R
 <script>
 (function () {
   var b = document.getElementById("b"), u = document.getElementById("u"), s = document.getElementById("s");
-  function link() { try { return window.parent.location.href; } catch (e) { return ""; } }
+  function link() {
+    // the page URL (the server keeps it in step with the widgets) + the map's live centre/zoom
+    try {
+      var u = new URL(window.parent.location.href);
+      var f = window.parent.document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+      var M = f && f.contentWindow && f.contentWindow.LSC && f.contentWindow.LSC.map;
+      if (M) {
+        var c = M.getCenter();
+        u.searchParams.set("lat", c.lat.toFixed(5)); u.searchParams.set("lon", c.lng.toFixed(5));
+        u.searchParams.set("z", String(Math.round(M.getZoom() * 4) / 4));
+      }
+      return u.toString();
+    } catch (e) { try { return window.parent.location.href; } catch (e2) { return ""; } }
+  }
   function show() { if (document.activeElement !== u) u.value = link(); }
   show(); setInterval(show, 1000);
   b.addEventListener("click", function () {
