@@ -41,7 +41,8 @@ with st.sidebar:
     view.area_and_search(ctx)
     for layer in layers:
         st.divider()
-        layer.sidebar(ctx)
+        with view.timed(f"{layer.key}.sidebar"):
+            layer.sidebar(ctx)
 ctx.selected_ward = st.session_state.get("selected_ward")
 share.title_bar(ctx, layers)         # presentation mode: CSS + title bar
 
@@ -49,12 +50,14 @@ col_map, col_side = st.columns([3, 2], gap="medium")
 with col_map:
     map_slot = st.container()
     view.draw_map_into(map_slot, ctx, layers, int(ctx.config.get("map", {}).get("height", 640)))
-    for layer in layers:
-        for note in layer.notes(ctx):
-            st.info(note)
+    with view.timed("notes"):
+        for layer in layers:
+            for note in layer.notes(ctx):
+                st.info(note)
     st.caption(panels.ATTRIBUTION)
 with col_side:
-    membership = view.membership(layers, ctx)
+    with view.timed("membership"):
+        membership = view.membership(layers, ctx)
     if ctx.selected_ward:
         if st.button("Close ward profile", key="close_profile"):
             st.session_state["selected_ward"] = None
@@ -63,9 +66,11 @@ with col_side:
         st.divider()
     else:
         st.caption("Click a ward on the map (or find it by name) to open its profile.")
-    panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
+    with view.timed("legend"):
+        panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
 
-panels.ward_table_panel(ctx, membership)
+with view.timed("ward_table"):
+    panels.ward_table_panel(ctx, membership)
 for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
     if hasattr(layer, "panel"):
         layer.panel(ctx)

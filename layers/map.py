@@ -104,6 +104,10 @@ def base_map(config: dict | None = None) -> folium.Map:
         folium.TileLayer(tiles=cfg["tiles"], attr=cfg.get("attribution") or "Basemap",
                          name="Basemap", max_zoom=int(cfg.get("max_zoom", 17)),
                          opacity=float(cfg.get("opacity", 1.0))).add_to(m)
+    # folium passes min/max zoom to tile layers only; plugins (marker clusters) need them
+    # on the map itself
+    m.options["min_zoom"] = 7
+    m.options["max_zoom"] = 17
     _LscInit().add_to(m)
     return m
 

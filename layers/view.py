@@ -180,7 +180,8 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
     fgs = []
     for layer in layers:
         try:
-            fg = layer.feature_group(ctx)
+            with timed(f"{layer.key}.feature_group"):
+                fg = layer.feature_group(ctx)
         except Exception as e:   # one broken layer must not blank the map
             ctx.messages.append(("error", f"{layer.label}: {type(e).__name__}: {e}"))
             continue
@@ -191,7 +192,9 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
     parts = [getattr(fg, "lsc_payload", fg.get_name()) for fg in fgs]
     view["v"] = hashlib.sha256(json.dumps([parts, view], default=str, sort_keys=True)
                                .encode()).hexdigest()[:12]
-    fgs.append(commit_group(view))
+    # the commit goes FIRST: it defers applying to a microtask, so a broken script in a
+    # later feature group cannot stop the base layers from being drawn
+    fgs.insert(0, commit_group(view))
     with slot:
         warn = [t for lvl, t in ctx.messages if lvl == "warning"]
         errs = [t for lvl, t in ctx.messages if lvl == "error"]
@@ -202,14 +205,35 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
                              expanded=True):
                 st.markdown("\n".join(f"- {esc(t)}" for t in warn))
         m = base_map(ctx.config)
-        return st_folium(m, key="map", height=height, use_container_width=True,
-                         feature_group_to_add=fgs, returned_objects=["last_clicked"],
-                         on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
+        with timed("st_folium"):
+            return st_folium(m, key="map", height=height, use_container_width=True,
+                             feature_group_to_add=fgs, returned_objects=["last_clicked"],
+                             on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
+
+
+STAGES: dict[str, float] = {}
+
+
+class timed:
+    """`with timed("name"):` adds the block's time to this rerun's stage timings."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.t = time.perf_counter()
+
+    def __exit__(self, *exc):
+        STAGES[self.name] = STAGES.get(self.name, 0.0) + (time.perf_counter() - self.t) * 1000
 
 
 def log_timing(t0: float) -> None:
-    """Append this rerun's Python time to $LSC_TIMING_LOG (used by bench/bench_map.py)."""
+    """Append this rerun's Python time (and per-stage times) to $LSC_TIMING_LOG
+    (used by bench/bench_map.py)."""
     path = os.environ.get("LSC_TIMING_LOG")
+    stages = dict(STAGES)
+    STAGES.clear()
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "t": time.time()}) + "\n")
+            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "t": time.time(),
+                                "stages": {k: round(v, 2) for k, v in stages.items()}}) + "\n")

@@ -41,7 +41,9 @@ def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
     assert args["returned_objects"] == ["last_clicked"]
     # the base map carries no data; the feature groups carry styling arrays, not geometry
     assert len(args["script"]) < 20_000
-    assert "coordinates" not in args["feature_group"]
+    for part in ("deprivation", "wards", "priority"):
+        payload = json.dumps(_set_payload(args["feature_group"], part))
+        assert "coordinates" not in payload and len(payload) < 12_000, part
     dep = _set_payload(args["feature_group"], "deprivation")
     assert dep["cls"] == store.lsoa["imd_decile"].astype(int).tolist()
     assert "LSC.commit(" in args["feature_group"]

@@ -2,7 +2,8 @@
  *
  * The folium base map never changes; it calls LSC.init(map) once. On each Streamlit
  * rerun st_folium evals the feature-group script, which calls LSC.set(part, payload)
- * for each layer and LSC.commit(view) last. Geometry comes from one static TopoJSON
+ * for each layer, with LSC.commit(view) first (it applies after the whole script ran).
+ * Geometry comes from one static TopoJSON
  * fetched once and cached on this window; a rerun only carries small styling arrays.
  * Parts not set in a round are hidden. Nothing here talks to any host but the page's.
  */
@@ -228,10 +229,18 @@
   }
 
   LSC.commit = function (view) {
-    var parts = LSC._next;
-    LSC._next = {};
-    LSC._pending = { parts: parts, view: view };
+    // Called first in the round; the parts are read after the whole feature-group
+    // script has run (microtask), so one failing layer script cannot block the rest.
     var token = (LSC._token = (LSC._token || 0) + 1);
+    return Promise.resolve().then(function () {
+      var parts = LSC._next;
+      LSC._next = {};
+      LSC._pending = { parts: parts, view: view };
+      return LSC._apply(token, parts, view);
+    });
+  };
+
+  LSC._apply = function (token, parts, view) {
     return LSC._geo(view.geo).then(function (g) {
       if (token !== LSC._token) return;   // a newer round superseded this one
       build(g);

@@ -1,0 +1,188 @@
+"""Map benchmark, measured in Chromium in one run: the app vs a naive baseline.
+
+    .venv/bin/python bench/bench_map.py [--runs 5]
+
+For each of app.py and bench/naive_app.py (folium GeoJSON embedded and re-sent on every
+rerun), on the same store:
+- first map: new browser context (cold cache) against a warmed-up server, from
+  navigation start to the LSOA layer painted in the map iframe;
+- repaint: from choosing another measure to the map showing the new styling;
+- Python time per rerun (script start to end, logged by the app via LSC_TIMING_LOG);
+- bytes sent per rerun (websocket frames received by the page during the repaint, plus
+  any HTTP responses in that window).
+Prints numbers and ratios; writes bench/out/bench_map.json. Not a test: no pass/fail.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.e2e.harness import MAP_IFRAME, Server, choose, launch_browser, wait_idle  # noqa: E402
+
+TARGETS = {"first_s": 1.2, "repaint_s": 0.2, "python_ms": 30.0, "repaint_ratio": 5.0}
+# never the default (IMD) so every choice is a change, each run starting from IMD
+MEASURE_CYCLE = ["Income", "Health Deprivation and Disability", "Crime",
+                 "Employment", "Living Environment", "Education, Skills and Training"]
+
+SIGNATURE_JS = """() => {
+  const a = document.body.getAttribute('data-lsc-applied');
+  if (a) return 'lsc:' + a + ':' + document.body.getAttribute('data-lsc-painted');
+  const ps = document.querySelectorAll('path.leaflet-interactive');
+  if (ps.length < %d) return null;
+  let h = 0;
+  for (let i = 0; i < ps.length; i += 3) { const f = ps[i].getAttribute('fill') || '';
+    for (let j = 0; j < f.length; j++) h = (h * 31 + f.charCodeAt(j)) | 0; }
+  return 'svg:' + ps.length + ':' + h;
+}"""
+
+
+def signature(page, n_min: int):
+    el = page.query_selector(MAP_IFRAME)
+    if el is None:
+        return None
+    fr = el.content_frame()
+    if fr is None:
+        return None
+    try:
+        return fr.evaluate(SIGNATURE_JS % n_min)
+    except Exception:
+        return None
+
+
+def wait_signature(page, n_min: int, not_equal=None, timeout=120.0):
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        s = signature(page, n_min)
+        if s and s != not_equal:
+            return s, time.perf_counter()
+        page.wait_for_timeout(5)
+    raise TimeoutError("map did not paint")
+
+
+def bench_one(pw, script: str, runs: int, n_lsoa: int) -> dict:
+    log = Path(tempfile.mkstemp(prefix="timing_", suffix=".jsonl")[1])
+    out = {"script": script, "first_s": [], "repaint_s": [], "python_ms": [], "ws_bytes": [],
+           "http_bytes": [], "first_load_bytes": []}
+    with Server(script, env={"LSC_TIMING_LOG": str(log)}) as srv:
+        browser = launch_browser(pw)
+        # warm the server (store, caches, static files) with one throw-away session
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+        p = ctx.new_page()
+        p.goto(srv.url)
+        wait_signature(p, n_lsoa)
+        ctx.close()
+        for r in range(runs):
+            ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+            page = ctx.new_page()
+            ws_bytes = [0]
+            http_bytes = [0]
+
+            def on_ws(ws):
+                ws.on("framereceived", lambda payload: ws_bytes.__setitem__(
+                    0, ws_bytes[0] + (len(payload) if payload is not None else 0)))
+            page.on("websocket", on_ws)
+
+            def on_resp(resp):
+                try:
+                    http_bytes[0] += int(resp.headers.get("content-length") or 0) or len(resp.body())
+                except Exception:
+                    pass
+            page.on("response", on_resp)
+            t0 = time.perf_counter()
+            page.goto(srv.url)
+            sig, t1 = wait_signature(page, n_lsoa)
+            out["first_s"].append(t1 - t0)
+            wait_idle(page)
+            page.wait_for_timeout(300)
+            out["first_load_bytes"].append(ws_bytes[0] + http_bytes[0])
+            # repaints: cycle through measures
+            for k in range(3):
+                label = MEASURE_CYCLE[(r * 3 + k) % len(MEASURE_CYCLE)]
+                before = signature(page, n_lsoa)
+                n_log = len(log.read_text().splitlines()) if log.exists() else 0
+                cb = page.get_by_role("combobox", name="Measure", exact=True)
+                cb.click()
+                opt = page.get_by_role("option", name=label, exact=True)
+                opt.wait_for()
+                ws_bytes[0] = 0
+                http_bytes[0] = 0
+                t0 = time.perf_counter()
+                opt.click()
+                sig, t1 = wait_signature(page, n_lsoa, not_equal=before)
+                out["repaint_s"].append(t1 - t0)
+                wait_idle(page)
+                page.wait_for_timeout(200)
+                out["ws_bytes"].append(ws_bytes[0])
+                out["http_bytes"].append(http_bytes[0])
+                lines = log.read_text().splitlines()[n_log:]
+                out["python_ms"].extend(json.loads(x)["script_ms"] for x in lines)
+            ctx.close()
+        browser.close()
+    log.unlink(missing_ok=True)
+    return out
+
+
+def med(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=4)
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    from geo.store import load_store
+    n_lsoa = len(load_store().lsoa)
+    # Streamlit serves ./static next to the main script and puts the script's folder on
+    # sys.path, so the baseline runs from a temporary copy in the repo root.
+    naive_copy = ROOT / f".naive_baseline_{os.getpid()}.py"
+    naive_copy.write_text((ROOT / "bench" / "naive_app.py").read_text())
+    try:
+        with sync_playwright() as pw:
+            app = bench_one(pw, "app.py", args.runs, n_lsoa)
+            naive = bench_one(pw, naive_copy.name, args.runs, n_lsoa)
+    finally:
+        naive_copy.unlink(missing_ok=True)
+    rows = [
+        ("time to first painted map (s)", "first_s", 1, TARGETS["first_s"]),
+        ("repaint after measure change (s)", "repaint_s", 1, TARGETS["repaint_s"]),
+        ("Python time per rerun (ms)", "python_ms", 1, TARGETS["python_ms"]),
+        ("websocket bytes per rerun", "ws_bytes", 1, None),
+        ("HTTP bytes per rerun", "http_bytes", 1, None),
+        ("bytes for first load (HTTP+WS)", "first_load_bytes", 1, None),
+    ]
+    print(f"\nMap benchmark: {n_lsoa} LSC LSOAs, {args.runs} cold browser contexts x 3 measure changes, "
+          "medians (Chromium headless)")
+    print(f"{'':36s} {'app':>12s} {'naive':>12s} {'naive/app':>10s}  target")
+    summary = {}
+    for label, key, _, target in rows:
+        a, n = med(app[key]), med(naive[key])
+        ratio = (n / a) if a else float("inf")
+        tgt = ""
+        if target is not None:
+            tgt = f"<= {target}: {'met' if a <= target else 'MISSED'}"
+        print(f"{label:36s} {a:12.3f} {n:12.3f} {ratio:10.1f}x  {tgt}")
+        summary[key] = {"app": a, "naive": n, "ratio": ratio, "target": target}
+    rr = summary["repaint_s"]["ratio"]
+    print(f"{'repaint speed-up vs naive':36s} {rr:12.1f}x {'':12s} {'':10s}  >= {TARGETS['repaint_ratio']}x: "
+          f"{'met' if rr >= TARGETS['repaint_ratio'] else 'MISSED'}")
+    outdir = ROOT / "bench" / "out"
+    outdir.mkdir(parents=True, exist_ok=True)
+    (outdir / "bench_map.json").write_text(json.dumps({"summary": summary, "app": app, "naive": naive},
+                                                      indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
