@@ -55,7 +55,9 @@ DEFAULT_SEQUENTIAL = "YlGnBu"
 DEFAULT_DIVERGING = "RdBu"
 
 # Missing/suppressed areas: no palette colour, so they cannot be read as a class.
-MISSING_STYLE = {"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#4d4d4d", "dashArray": "4 3"}
+# Missing: opaque white (no palette colour is pure white) with a dashed outline, so a
+# layer underneath cannot show through and be read as a value.
+MISSING_STYLE = {"fillColor": "#ffffff", "fillOpacity": 0.9, "color": "#4d4d4d", "dashArray": "4 3"}
 SUPPRESSED_STYLE = {"fillColor": "#737373", "fillOpacity": 0.55, "color": "#252525", "dashArray": "1 3"}
 
 # Bivariate 3x3 (Joshua Stevens' purple-blue scheme, distinguishable under common CVD):

@@ -626,7 +626,7 @@ def _unmatched_reason(code, name, kind, fam, target, ref: Reference, main_family
         other = [v for v in ("wd19", "wd24") if v != target and code in ref.names[v]]
         if other:
             v = other[0]
-            return (f"{VINTAGES[v][1]} ward code: not in the {VINTAGES[target][1]} wards drawn "
+            return (f"{VINTAGES[v][1]} code: not in the {VINTAGES[target][1]} wards drawn "
                     f"(ward boundaries reviewed in between; no ONS ward-to-ward lookup) — choose ward vintage "
                     f"{'2019' if v == 'wd19' else '2024'} to draw it")
         hint = _same_name_elsewhere(code, name, ref)

@@ -479,7 +479,7 @@ class IndicatorsLayer(Layer):
             note = "; ".join(bits) + "."
         items.append(LegendItem(f"Suppressed ({n_supp})", fill=C.SUPPRESSED_STYLE["fillColor"],
                                 stroke=C.SUPPRESSED_STYLE["color"], dash=C.SUPPRESSED_STYLE["dashArray"]))
-        items.append(LegendItem(f"No data ({n_missing})", fill=None, stroke=C.MISSING_STYLE["color"],
+        items.append(LegendItem(f"No data ({n_missing})", fill=C.MISSING_STYLE["fillColor"], stroke=C.MISSING_STYLE["color"],
                                 dash=C.MISSING_STYLE["dashArray"]))
         return [LegendEntry(title=title, items=items, vintage=vintage, source=source, note=note)]
 
@@ -493,7 +493,7 @@ class IndicatorsLayer(Layer):
         if rep.unmatched:
             heads = {}
             for u in rep.unmatched:
-                h = u["reason"].split(":")[0].split(" — ")[0][:90]
+                h = u["reason"].split(":")[0].split(" — ")[0].split(" (")[0][:90]
                 heads[h] = heads.get(h, 0) + 1
             top = "; ".join(f"{n} × {h}" for h, n in sorted(heads.items(), key=lambda kv: -kv[1])[:3])
             out.append(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
