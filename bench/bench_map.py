@@ -69,11 +69,14 @@ def wait_signature(page, n_min: int, not_equal=None, timeout=120.0):
     raise TimeoutError("map did not paint")
 
 
-def bench_one(pw, script: str, runs: int, n_lsoa: int) -> dict:
+def bench_one(pw, script: str, runs: int, n_lsoa: int, layers: str = "") -> dict:
     log = Path(tempfile.mkstemp(prefix="timing_", suffix=".jsonl")[1])
     out = {"script": script, "first_s": [], "repaint_s": [], "python_ms": [], "ws_bytes": [],
            "http_bytes": [], "first_load_bytes": []}
-    with Server(script, env={"LSC_TIMING_LOG": str(log)}) as srv:
+    env = {"LSC_TIMING_LOG": str(log)}
+    if layers:
+        env["LSC_LAYERS"] = layers
+    with Server(script, env=env) as srv:
         browser = launch_browser(pw)
         # warm the server (store, caches, static files) with one throw-away session
         ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
@@ -139,6 +142,8 @@ def med(xs):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=4)
+    ap.add_argument("--layers", default="deprivation,wards,priority",
+                    help="layer keys app.py loads (LSC_LAYERS); 'all' = every registered layer")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -150,7 +155,7 @@ def main(argv=None) -> int:
     naive_copy.write_text((ROOT / "bench" / "naive_app.py").read_text())
     try:
         with sync_playwright() as pw:
-            app = bench_one(pw, "app.py", args.runs, n_lsoa)
+            app = bench_one(pw, "app.py", args.runs, n_lsoa, "" if args.layers == "all" else args.layers)
             naive = bench_one(pw, naive_copy.name, args.runs, n_lsoa)
     finally:
         naive_copy.unlink(missing_ok=True)
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
         ("bytes for first load (HTTP+WS)", "first_load_bytes", 1, None),
     ]
     print(f"\nMap benchmark: {n_lsoa} LSC LSOAs, {args.runs} cold browser contexts x 3 measure changes, "
-          "medians (Chromium headless)")
+          f"medians (Chromium headless); app layers: {args.layers}")
     print(f"{'':36s} {'app':>12s} {'naive':>12s} {'naive/app':>10s}  target")
     summary = {}
     for label, key, _, target in rows:
@@ -179,7 +184,8 @@ def main(argv=None) -> int:
           f"{'met' if rr >= TARGETS['repaint_ratio'] else 'MISSED'}")
     outdir = ROOT / "bench" / "out"
     outdir.mkdir(parents=True, exist_ok=True)
-    (outdir / "bench_map.json").write_text(json.dumps({"summary": summary, "app": app, "naive": naive},
+    (outdir / "bench_map.json").write_text(json.dumps({"layers": args.layers, "summary": summary,
+                                                       "app": app, "naive": naive},
                                                       indent=1))
     return 0
 

@@ -74,7 +74,16 @@ def vendor_missing() -> list[str]:
     return out
 
 
-class _LscInit(MacroElement):
+class _ScriptOnly(MacroElement):
+    """st_folium takes each element's script via its template macro, never from the
+    rendered Figure; skipping branca's render (which re-compiles the rendered output as
+    a Jinja template) saves time and never re-templates payload text."""
+
+    def render(self, **kwargs):
+        return None
+
+
+class _LscInit(_ScriptOnly):
     _template = Template("""
 {% macro script(this, kwargs) %}
 LSC.init({{ this._parent.get_name() }});
@@ -92,6 +101,17 @@ class LscMap(folium.Map):
         # instance lists: folium's add_js_link would otherwise mutate the class's
         self.default_js = local_js()
         self.default_css = local_css()
+
+    def render(self, **kwargs):
+        # st_folium strips <script src>/<link> from the header and loads the assets from
+        # default_js/default_css itself; skipping folium's link elements here saves a
+        # Jinja template compile per link on every rerun.
+        js, css = self.default_js, self.default_css
+        self.default_js, self.default_css = [], []
+        try:
+            super().render(**kwargs)
+        finally:
+            self.default_js, self.default_css = js, css
 
 
 def base_map(config: dict | None = None) -> folium.Map:
@@ -118,7 +138,7 @@ def _js_json(obj) -> str:
             .replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-class _Call(MacroElement):
+class _Call(_ScriptOnly):
     """A script line `LSC.<fn>(<json args>)` inside a feature group."""
     _template = Template("""
 {% macro script(this, kwargs) %}

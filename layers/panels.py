@@ -94,14 +94,28 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
     return t
 
 
-def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
-    vintage = int(ctx.choice("deprivation", "vintage", 2019))
-    t = wards_in_area(ctx, vintage)
+@st.cache_data(max_entries=64, show_spinner=False)
+def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple):
+    from layers.data import ward_table as _wt
+    t = _wt(_store, fp, vintage)
+    if kind == "district":
+        t = t[t["lad19cd"] == code]
+    elif kind in ("place5", "place4"):
+        t = t[t[kind] == code]
+    membership = dict(membership_items)
     cols = [c for c in SHOW_COLS if c in t.columns]
     view = t[cols].rename(columns=SHOW_COLS)
     labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
-    view["Priority"] = [", ".join(labels[k] for k in membership.get(c, [])) for c in t["code"]]
+    view["Priority"] = [", ".join(labels[k] for k in membership.get(c, ())) for c in t["code"]]
     view = view.sort_values("IMD score (pop-weighted)", ascending=False, na_position="last")
+    basis = t["population_basis"].iloc[0] if len(t) else ""
+    return view.reset_index(drop=True), basis
+
+
+def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
+    vintage = int(ctx.choice("deprivation", "vintage", 2019))
+    items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
+    view, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"], items)
     st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
     st.dataframe(view, hide_index=True, width="stretch", height=360,
                  column_config={
@@ -112,9 +126,9 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
                      "% in decile 1": st.column_config.NumberColumn(format="%.1f"),
                  }, key="ward_table")
     fname = f"lsc_wards_{ctx.area['name']}_IoD{vintage}.csv".replace(" ", "_").replace("/", "-")
-    st.download_button("Download CSV", safe_csv_bytes(view), file_name=fname, mime="text/csv",
-                       key="ward_table_csv")
-    st.caption(f"Ward figures: {t['population_basis'].iloc[0] if len(t) else ''}. "
+    st.download_button("Download CSV", lambda: safe_csv_bytes(view), file_name=fname, mime="text/csv",
+                       key="ward_table_csv", on_click="ignore")
+    st.caption(f"Ward figures: {basis}. "
                "LSOAs are assigned to May 2024 wards by postcode best fit (approximate). "
                "Rank in LSC: 1 = most deprived by population-weighted IMD score.")
 

@@ -24,6 +24,12 @@ def _load(path: str, mtime: float, known: tuple) -> PriorityConfig:
     return load_config(path, known)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _candidate_codes(_store, fp: str, rule) -> list[str]:
+    t = ward_table(_store, fp, rule.vintage)
+    return derive_candidates(t, replace(rule, enabled=True))["code"].tolist()
+
+
 def priority_config(ctx: MapContext) -> PriorityConfig:
     p = config_path()
     try:
@@ -62,6 +68,12 @@ class PriorityLayer(Layer):
         s["rule"] = replace(cfg.rule, n=int(n), measure=m, per=per)
 
     def _sets(self, ctx: MapContext) -> dict:
+        s = ctx.state.setdefault(self.key, {})
+        if "_sets" not in s:                 # once per rerun (map, legend, table use it)
+            s["_sets"] = self._compute_sets(ctx)
+        return s["_sets"]
+
+    def _compute_sets(self, ctx: MapContext) -> dict:
         cfg = priority_config(ctx)
         s = ctx.state.get(self.key, {})
         out = {"icb": list(cfg.lists["icb"].wards) if s.get("icb", True) else [],
@@ -69,9 +81,7 @@ class PriorityLayer(Layer):
                "candidate": []}
         rule = s.get("rule", cfg.rule)
         if s.get("candidate", rule.enabled):
-            t = ward_table(ctx.store, ctx.fingerprint, rule.vintage)
-            t = t.assign(icb="Whole ICB")
-            out["candidate"] = derive_candidates(t, replace(rule, enabled=True))["code"].tolist()
+            out["candidate"] = list(_candidate_codes(ctx.store, ctx.fingerprint, rule))
         return out
 
     def candidates_table(self, ctx: MapContext):

@@ -64,8 +64,13 @@ def layers_config() -> dict:
 
 
 def load_layers(messages: list) -> list[Layer]:
+    """Import every registered layer module that exists. $LSC_LAYERS (comma-separated
+    layer keys, e.g. "deprivation,wards,priority") keeps only those layers."""
+    only = {k.strip() for k in os.environ.get("LSC_LAYERS", "").split(",") if k.strip()}
     out = []
     for name in REGISTRY:
+        if only and name.rsplit(".", 1)[-1] not in only:
+            continue
         try:
             mod = importlib.import_module(name)
         except ModuleNotFoundError as e:

@@ -97,12 +97,12 @@
     if (LSC._built === g) return;
     // drop layers of an older geometry file
     (LSC._all || []).forEach(function (l) { LSC.map.removeLayer(l); });
+    var old = (LSC.layers && LSC.layers.subsets) || {};
+    Object.keys(old).forEach(function (k) { LSC.map.removeLayer(old[k].layer); });
     var R = LSC.renderers;
     var Ls = (LSC.layers = {});
     Ls.fill = makeLayer(g.fc.lsoa, { renderer: R["lsc-fill"], interactive: false,
       style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
-    Ls.core20 = makeLayer(g.fc.lsoa, { renderer: R["lsc-core20"], interactive: false,
-      style: { stroke: false, fill: false } });
     Ls.districts = makeLayer(g.fc.districts, { renderer: R["lsc-area"], interactive: false,
       style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
     Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
@@ -114,14 +114,9 @@
       { sticky: true, direction: "top", className: "lsc-tip", opacity: 0.95 });
     Ls.wards.on("mouseover", function (e) { e.layer.setStyle({ weight: 2.5, opacity: 1 }); });
     Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
-    Ls.prio = {};
-    ["icb", "exemplar", "candidate", "selected"].forEach(function (k) {
-      Ls.prio[k] = makeLayer(g.fc.wards, { renderer: R["lsc-prio"], interactive: false,
-        style: { stroke: false, fill: false } });
-    });
+    Ls.subsets = {};   // small layers built on demand from a subset of features
     Ls.labels = L.layerGroup([], { pane: "lsc-labels" });
-    LSC._all = [Ls.fill, Ls.core20, Ls.districts, Ls.area, Ls.wards, Ls.labels,
-      Ls.prio.icb, Ls.prio.exemplar, Ls.prio.candidate, Ls.prio.selected];
+    LSC._all = [Ls.fill, Ls.districts, Ls.area, Ls.wards, Ls.labels];
     LSC._built = g;
     LSC.map.addLayer(Ls.districts);
   }
@@ -163,21 +158,34 @@
   };
 
   // ---------------------------------------------------------------- apply
+  // A layer holding only the features `idx` of collection `fc`, rebuilt when the set
+  // (or style) changes, hidden when empty. Keeps the first paint to the layers in use.
+  function subset(name, fc, idx, renderer, style) {
+    var Ls = LSC.layers, key = JSON.stringify([idx, style]);
+    var cur = Ls.subsets[name];
+    if (cur && cur.key === key) { showLayer(cur.layer, idx.length > 0); return; }
+    if (cur) LSC.map.removeLayer(cur.layer);
+    delete Ls.subsets[name];
+    if (!idx.length) return;
+    var feats = idx.map(function (i) { return fc.features[i]; }).filter(Boolean);
+    var layer = L.geoJSON({ type: "FeatureCollection", features: feats },
+      { renderer: renderer, interactive: false, style: style });
+    Ls.subsets[name] = { key: key, layer: layer };
+    LSC.map.addLayer(layer);
+  }
+
   function applyDeprivation(p) {
     var Ls = LSC.layers;
     var on = !!(p && p.show);
     showLayer(Ls.fill, on);
-    showLayer(Ls.core20, on && p.core20_outline !== false);
+    var g = LSC._built;
+    subset("core20", g.fc.lsoa, on && p.core20_outline !== false ? (p.core20 || []) : [],
+      LSC.renderers["lsc-core20"], { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: 1.6, opacity: 1 });
     if (!on) return 0;
     var pal = p.palette, cls = p.cls, nodata = p.nodata_color || "#d9d9d9";
     eachIdx(Ls.fill, function (l, i) {
       var c = cls[i];
       l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.5 });
-    });
-    var core = {};
-    (p.core20 || []).forEach(function (i) { core[i] = 1; });
-    eachIdx(Ls.core20, function (l, i) {
-      l.setStyle(core[i] ? { stroke: true, color: p.core20_color || "#ff7f00", weight: 1.6, opacity: 1 } : { stroke: false });
     });
     return cls.filter(function (c) { return c > 0; }).length;
   }
@@ -194,27 +202,15 @@
   }
 
   function applyPriority(p, sel) {
-    var Ls = LSC.layers;
+    var g = LSC._built, R = LSC.renderers["lsc-prio"];
     ["icb", "exemplar", "candidate"].forEach(function (k) {
-      var lay = Ls.prio[k];
       var on = !!(p && p.show && p[k] && p[k].length);
-      showLayer(lay, on);
-      if (!on) return;
-      var set = {};
-      p[k].forEach(function (i) { set[i] = 1; });
-      var st = p.styles[k];
-      eachIdx(lay, function (l, i) {
-        l.setStyle(set[i] ? { stroke: true, color: st.color, weight: st.weight, dashArray: st.dash || null, opacity: 1, fill: false } : { stroke: false });
-      });
+      var st = (p && p.styles && p.styles[k]) || {};
+      subset("prio_" + k, g.fc.wards, on ? p[k] : [], R,
+        { stroke: true, fill: false, color: st.color, weight: st.weight, dashArray: st.dash || null, opacity: 1 });
     });
-    var sl = Ls.prio.selected;
-    var son = sel != null && sel >= 0;
-    showLayer(sl, son);
-    if (son) {
-      eachIdx(sl, function (l, i) {
-        l.setStyle(i === sel ? { stroke: true, color: "#000000", weight: 4.5, opacity: 1, fill: false } : { stroke: false });
-      });
-    }
+    subset("selected", g.fc.wards, sel != null && sel >= 0 ? [sel] : [], R,
+      { stroke: true, fill: false, color: "#000000", weight: 4.5, opacity: 1 });
   }
 
   function applyArea(a) {
