@@ -81,8 +81,8 @@ class DeprivationLayer(Layer):
             items=items,
             vintage=VINTAGES[vintage],
             source=SOURCES[vintage],
-            note=("Local deciles rank the 1,049 LSC LSOAs among themselves; Core20 always "
-                  "uses national IMD deciles." if local else ""),
+            note=(f"Local deciles rank the {c['n_total']:,} LSC LSOAs of this vintage among themselves; "
+                  "Core20 always uses national IMD deciles." if local else ""),
         )]
 
     def notes(self, ctx: MapContext) -> list[str]:

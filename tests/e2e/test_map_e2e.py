@@ -172,6 +172,12 @@ def test_ward_search_zooms_to_ward(session, store):
     assert target.geometry.buffer(0.02).contains(__import__("shapely").Point(c[1], c[0]))
     assert c[2] >= 11
     page.get_by_role("heading", name=target["wd24nm"], exact=True).wait_for(timeout=20_000)
+    # zoomed in: ward names are drawn (and only those in view)
+    fr = _frame(page)
+    fr.locator(".lsc-label").first.wait_for(timeout=10_000)
+    names = fr.evaluate("() => Array.from(document.querySelectorAll('.lsc-label span')).map(e => e.textContent)")
+    assert target["wd24nm"] in names and len(names) < len(w)
+    page.screenshot(path=str(ART / "map_ward_search_labels.png"))
 
 
 def test_no_request_leaves_localhost(session):
