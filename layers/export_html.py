@@ -137,6 +137,32 @@ def _view_payload(ctx, state: VS.ViewState) -> dict:
             "sel": sel, "fit": fit, "v": "standalone"}
 
 
+def _upstream_render(cls):
+    """The first render() in the MRO not defined in layers/ (folium/branca's own)."""
+    for k in cls.__mro__:
+        r = k.__dict__.get("render")
+        if r is not None and not getattr(r, "__module__", "").startswith("layers"):
+            return r
+    return None
+
+
+def _full_render(m) -> str:
+    """A complete HTML page of folium map `m`. The app's map classes skip folium's page
+    rendering (st_folium only needs each element's script); a standalone page needs all of
+    it, so for this render each element uses folium/branca's own render()."""
+    import types
+    stack = [m]
+    while stack:
+        el = stack.pop()
+        r = getattr(type(el), "render", None)
+        if r is not None and getattr(r, "__module__", "").startswith("layers"):
+            up = _upstream_render(type(el))
+            if up is not None:
+                el.render = types.MethodType(up, el)      # instance only; classes untouched
+        stack.extend(getattr(el, "_children", {}).values())
+    return m.get_root().render()
+
+
 def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: list[str] | None = None) -> str:
     """One self-contained HTML page of the view (works from disk with no network)."""
     from layers.map import base_map, commit_group, localise_assets
@@ -146,6 +172,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
         from layers.share import export_context
         ctx, layers = export_context(store, state, notes)
     m = base_map(ctx.config)
+    m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
     entries = []
     for layer in layers:
         try:
@@ -157,8 +184,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
             notes.extend(layer.notes(ctx))
         except Exception as e:          # one broken layer must not lose the rest
             notes.append(f"{layer.label} could not be drawn: {type(e).__name__}")
-    m.add_child(commit_group(_view_payload(ctx, state)))
-    html = m.get_root().render()
+    html = _full_render(m)
     seed = _seed_fetches(html)
     html = inline_assets(html)
     html = html.replace("<head>", "<head>" + seed, 1) if "<head>" in html else seed + html
