@@ -363,12 +363,27 @@ class IndicatorData:
     dataset: str = ""              # short name shown in pickers
     source: str = ""               # provenance line for the legend
 
+    # Lookups are memoised per object (these objects are read-only once built and are
+    # cached by the app): a rerun must not filter the long table again.
+    def _memo(self) -> dict:
+        m = self.__dict__.setdefault("_memo_d", {})
+        if m.get("_table_id") != id(self.table):
+            m.clear()
+            m["_table_id"] = id(self.table)
+        return m
+
     def indicators(self) -> list[str]:
-        return list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
+        m = self._memo()
+        if "indicators" not in m:
+            m["indicators"] = list(dict.fromkeys(self.table["indicator"].tolist())) if len(self.table) else []
+        return m["indicators"]
 
     def periods(self, indicator: str) -> list[str]:
-        t = self.table[self.table.indicator == indicator]
-        return sorted(t["period"].dropna().unique().tolist(), key=_period_key)
+        m = self._memo()
+        if "periods" not in m:
+            g = self.table.groupby("indicator", sort=False)["period"]
+            m["periods"] = {k: sorted(v.dropna().unique().tolist(), key=_period_key) for k, v in g}
+        return m["periods"].get(indicator, [])
 
     def latest_period(self, indicator: str) -> str | None:
         p = self.periods(indicator)
@@ -377,23 +392,35 @@ class IndicatorData:
     def values(self, indicator: str, period: str | None = None) -> pd.DataFrame:
         """One row per area for an indicator/period (latest period by default)."""
         period = period or self.latest_period(indicator)
-        t = self.table[(self.table.indicator == indicator) & (self.table.period == period)]
-        return t.drop_duplicates("code").set_index("code")
+        memo = self._memo()
+        if "groups" not in memo:
+            memo["groups"] = self.table.groupby(["indicator", "period"], sort=False).indices if len(
+                self.table) else {}
+        m = memo.setdefault("values", {})
+        key = (indicator, period)
+        if key not in m:
+            idx = memo["groups"].get(key)
+            t = self.table.iloc[idx] if idx is not None else self.table.iloc[0:0]
+            m[key] = t.drop_duplicates("code").set_index("code")
+        return m[key]
 
     def comparator(self, indicator: str, period: str | None, which: str) -> tuple[float | None, str]:
-        """(value, description) of comparator `which` ('England', 'Region', 'ICB')."""
+        """(value, description) of comparator `which` ('England', 'Region', 'ICB', 'LSC')."""
         c = self.comparators
         if c is None or not len(c):
             return None, ""
-        m = c[(c.indicator == indicator) & (c.comparator == which)]
-        if period is not None and len(m[m.period == period]):
-            m = m[m.period == period]
-        elif period is not None:
-            m = m[m.period.isna()]
-        if not len(m):
-            return None, ""
-        r = m.iloc[0]
-        return float(r["value"]), str(r.get("how", ""))
+        memo = self._memo()
+        if memo.get("_comp_id") != id(c):
+            d = {}
+            for r in c.to_dict("records"):
+                per = r["period"] if isinstance(r["period"], str) else None
+                d.setdefault((r["indicator"], per, r["comparator"]), (float(r["value"]), str(r.get("how", ""))))
+            memo["_comp_id"], memo["comp"] = id(c), d
+        d = memo["comp"]
+        hit = d.get((indicator, period, which))
+        if hit is None and period is not None:
+            hit = d.get((indicator, None, which))
+        return hit if hit is not None else (None, "")
 
 
 def _period_key(p):
@@ -1064,19 +1091,24 @@ def aggregate(data: IndicatorData, by: str, store, ward_vintage: str | None = No
 
 # ----------------------------------------------------------------------------- cross-views
 
-def by_imd_decile(data: IndicatorData, indicator: str, period: str | None, store) -> pd.DataFrame:
+def imd_decile_cuts(store) -> pd.Series:
+    """Lowest IMD 2019 score in each national decile (all 32,844 England LSOAs)."""
+    return store.england19.groupby("imd_decile")["imd_score"].min().sort_index()
+
+
+def by_imd_decile(data: IndicatorData, indicator: str, period: str | None, store, *, af: pd.DataFrame | None = None,
+                  cuts: pd.Series | None = None) -> pd.DataFrame:
     """Indicator by national IMD 2019 decile: for LSOAs their own decile; for larger
     areas the national LSOA decile their population-weighted IMD score falls in
     (cut-offs from all 32,844 England LSOAs). Value = pooled count/denominator where
     possible, else population-weighted mean."""
     v = data.values(indicator, period)
     v = v[v.status == "ok"]
-    af = area_frame(store, data.target)
+    af = area_frame(store, data.target) if af is None else af
     if data.target == "lsoa11":
         dec = af["imd_decile"]
     else:
-        eng = store.england19
-        cuts = eng.groupby("imd_decile")["imd_score"].min().sort_index()   # decile 1 = highest scores
+        cuts = imd_decile_cuts(store) if cuts is None else cuts   # decile 1 = highest scores
         score = af["imd_score"]
         dec = pd.Series(np.nan, index=af.index)
         for d in range(10, 0, -1):  # ascending thresholds: decile 10 lowest scores

@@ -12,9 +12,12 @@ the report and tables go through st.dataframe / st.text (no HTML).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -256,6 +259,28 @@ class _Painter(MacroElement):
         self._name = "LscIndicatorPainter"
 
 
+# ------------------------------------------------------------------ self-timing
+def _timed(fn):
+    """Accumulate this layer's own Python time per rerun; legend() (called last) writes it
+    to $LSC_TIMING_LOG as {"layer": "indicators", "layer_ms": ...} for the benchmark."""
+    @functools.wraps(fn)
+    def wrapper(self, ctx, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return fn(self, ctx, *a, **k)
+        finally:
+            s = ctx.state.setdefault(KEY, {})
+            if fn.__name__ == "sidebar":
+                s["_ms"] = 0.0
+            s["_ms"] = s.get("_ms", 0.0) + (time.perf_counter() - t0) * 1000
+            if fn.__name__ == "legend":
+                path = os.environ.get("LSC_TIMING_LOG")
+                if path and s.get("on"):
+                    with open(path, "a", encoding="utf-8") as f:
+                        f.write(json.dumps({"layer": KEY, "layer_ms": s["_ms"], "t": time.time()}) + "\n")
+    return wrapper
+
+
 # ------------------------------------------------------------------ the layer
 class IndicatorsLayer(Layer):
     key = KEY
@@ -269,6 +294,7 @@ class IndicatorsLayer(Layer):
         s = ctx.state.get(self.key, {})
         return s.get("_data"), s.get("_data_key")
 
+    @_timed
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
         s["on"] = st.checkbox(self.label, value=False, key=f"{self.key}_on")
@@ -392,22 +418,35 @@ class IndicatorsLayer(Layer):
 
     def _decile_chart(self, ctx: MapContext, data: I.IndicatorData, ind: str, per: str) -> None:
         try:
-            x = _decile_table(data, ctx.store, ctx.fingerprint, ind, per, data.target)
+            x = _decile_table(data, ctx.state[self.key].get("_data_key", ""), ctx.store, ctx.fingerprint, ind, per,
+                              data.target)
         except Exception as e:   # the chart is an extra; never block the map
             st.caption(f"Indicator by IMD decile unavailable: {type(e).__name__}: {e}")
             return
         if x["n_areas"].sum() == 0:
             return
+        label = data.meta.get(ind, {}).get("label", ind)
+        vals = x["value"].to_numpy(float)
+        top = float(np.nanmax(np.abs(vals))) if np.isfinite(vals).any() else 1.0
+        d = C.decimals_for(vals[np.isfinite(vals)]) if np.isfinite(vals).any() else 0
+        d = min(max(d, 1), 3)
+        rows = []
+        for dec, v, n in zip(x["imd_decile"], vals, x["n_areas"]):
+            width = 0 if not np.isfinite(v) or top == 0 else max(2, int(150 * abs(v) / top))
+            txt = "no areas" if not np.isfinite(v) else f"{v:,.{d}f} ({n} area{'s' if n != 1 else ''})"
+            rows.append(f'<div class="lsc-bar-row"><span class="d">{int(dec)}</span>'
+                        f'<span class="b" style="width:{width}px;background:#3f6fb0"></span>'
+                        f'<span class="n">{esc(txt)}</span></div>')
+        basis = ("LSOA national decile" if data.target == "lsoa11" else
+                 "national LSOA decile the area's population-weighted IMD 2019 score falls in")
         with st.expander("Indicator by IMD decile (1 = most deprived)", expanded=True):
-            chart = x.set_index("imd_decile")[["value"]].rename(
-                columns={"value": data.meta.get(ind, {}).get("label", ind)[:40]})
-            st.bar_chart(chart, height=180)
-            basis = ("LSOA national decile" if data.target == "lsoa11" else
-                     "national LSOA decile the area's population-weighted IMD 2019 score falls in")
-            st.caption(f"Areas per decile: {', '.join(str(n) for n in x['n_areas'])}. Grouping: {basis}. "
-                       f"Value: {', '.join(sorted(set(m for m in x['method'] if m)))}.")
+            st.markdown(f"**{esc(label)}** by IMD 2019 national decile")
+            st.markdown('<div class="lsc-bars">' + "".join(rows) + "</div>", unsafe_allow_html=True)
+            st.caption(f"Grouping: {basis}. Value per decile: "
+                       f"{', '.join(sorted(set(m for m in x['method'] if m)))}.")
 
     # ---------------------------------------------------------- map + legend
+    @_timed
     def feature_group(self, ctx: MapContext):
         if not self.is_on(ctx):
             return None
@@ -428,6 +467,7 @@ class IndicatorsLayer(Layer):
         fg.add_child(_Painter())
         return fg
 
+    @_timed
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         if not self.is_on(ctx):
             return []
@@ -483,6 +523,7 @@ class IndicatorsLayer(Layer):
                                 dash=C.MISSING_STYLE["dashArray"]))
         return [LegendEntry(title=title, items=items, vintage=vintage, source=source, note=note)]
 
+    @_timed
     def notes(self, ctx: MapContext) -> list[str]:
         s = ctx.state.get(self.key, {})
         data = s.get("_data")
@@ -501,9 +542,15 @@ class IndicatorsLayer(Layer):
         return out
 
 
+@st.cache_resource(show_spinner=False)
+def _cuts(_store, fp: str) -> pd.Series:
+    return I.imd_decile_cuts(_store)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def _decile_table(_data, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
-    return I.by_imd_decile(_data, ind, per, _store)
+def _decile_table(_data, data_key: str, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
+    return I.by_imd_decile(_data, ind, per, _store, af=_area_frame(_store, fp, target),
+                           cuts=_cuts(_store, fp) if target != "lsoa11" else None)
 
 
 # ------------------------------------------------------------------ ward profile
