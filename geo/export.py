@@ -95,7 +95,6 @@ def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, l
     if not state.layer_on("priority", True):
         return {}
     from geo.priority import derive_candidates
-    from geo.report import build_table
     cfg = cfg or priority_config(store)
     kinds = state.prio if state.prio is not None else (
         ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
@@ -106,10 +105,25 @@ def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, l
                 out.setdefault(c, []).append(k)
     if "candidate" in kinds:
         rule = priority_rule(cfg, state)
-        t = build_table(store, "ward", vintage=rule.vintage).assign(icb="Whole ICB")
+        t = ward_table(store, rule.vintage).assign(icb="Whole ICB")
         for c in derive_candidates(t, replace(rule, enabled=True))["code"]:
             out.setdefault(c, []).append("candidate")
     return out
+
+
+_WARD_TABLES: dict = {}
+
+
+def ward_table(store: Store, vintage: int) -> pd.DataFrame:
+    """geo.report.build_table(store, "ward", vintage) memoised per store object (a store is
+    read-only; a rebuilt store is a new object with a new built_at). Returns a copy."""
+    from geo.report import build_table
+    key = (id(store), store.manifest.get("built_at"), int(vintage))
+    if key not in _WARD_TABLES:
+        if len(_WARD_TABLES) > 8:
+            _WARD_TABLES.clear()
+        _WARD_TABLES[key] = build_table(store, "ward", vintage=int(vintage))
+    return _WARD_TABLES[key].copy()
 
 
 def _prio_text(codes, membership) -> list[str]:
@@ -118,8 +132,7 @@ def _prio_text(codes, membership) -> list[str]:
 
 def ward_rows(store: Store, state: ViewState, membership: dict | None = None) -> pd.DataFrame:
     """The app's ward table for the view (every May 2024 ward in the area)."""
-    from geo.report import build_table
-    t = _in_area(build_table(store, "ward", vintage=state.vintage), state).copy()
+    t = _in_area(ward_table(store, state.vintage), state).copy()
     membership = priority_membership(store, state) if membership is None else membership
     t.insert(2, "priority", _prio_text(t["code"], membership))
     return t.rename(columns={"code": "wd24cd", "name": "wd24nm"}).reset_index(drop=True)
@@ -466,7 +479,7 @@ def ward_profile(store: Store, code: str, vintage: int = 2019, membership: dict 
     counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
     deciles = [{"decile": d, "n": int(counts["n"].get(d, 0)), "population": float(counts["pop"].get(d, 0.0))}
                for d in range(1, 11)]
-    wt = build_table(store, "ward", vintage=vintage)
+    wt = ward_table(store, vintage)
     places = build_table(store, "place", vintage=vintage, grouping="place5")
     icb = build_table(store, "icb", vintage=vintage)
     eng = build_table(store, "england", scope="england", vintage=2019) if vintage == 2019 else pd.DataFrame()

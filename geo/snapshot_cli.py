@@ -104,6 +104,7 @@ def add_arguments(p):
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
+    p.add_argument("--html-out", metavar="FILE.html", help="also keep the standalone HTML page that was rendered")
     p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
     p.add_argument("--strict", action="store_true", help="fail (exit 2) if --url-state has anything unusable")
 
@@ -127,5 +128,8 @@ def run(args) -> int:
     for n in notes:
         print(f"note: {n}", file=sys.stderr)
     render_html(html, args.out, "png", args.width, args.height)
+    if args.html_out:
+        from geo.export import write_atomic
+        write_atomic(args.html_out, html.encode("utf-8"))
     print(f"wrote {args.out} ({args.width}x{args.height})", file=sys.stderr)
     return 0
