@@ -36,12 +36,18 @@ def _v(rel: str) -> str:
         return "0"
 
 
-def local_js() -> list[tuple[str, str]]:
+def local_js(geo_url: str | None = None) -> list[tuple[str, str]]:
+    """Local scripts. `geo_url` (the static geometry file) rides on the runtime's URL so
+    the runtime starts fetching it the moment it loads, before the map script runs."""
+    from urllib.parse import quote
+    rt = f"{URL_PREFIX}/js/lsc_map.js?v={_v('js/lsc_map.js')}"
+    if geo_url:
+        rt += f"&geo={quote(geo_url, safe='')}"
     return [
         ("leaflet", f"{VENDOR}/leaflet/leaflet.js"),
         ("topojson", f"{VENDOR}/topojson/topojson-client.min.js"),
+        ("lsc_map", rt),
         ("markercluster", f"{VENDOR}/markercluster/leaflet.markercluster.js"),
-        ("lsc_map", f"{URL_PREFIX}/js/lsc_map.js?v={_v('js/lsc_map.js')}"),
     ]
 
 
@@ -96,10 +102,10 @@ class LscMap(folium.Map):
     default_js: list = []
     default_css: list = []
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, geo_url: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # instance lists: folium's add_js_link would otherwise mutate the class's
-        self.default_js = local_js()
+        self.default_js = local_js(geo_url)
         self.default_css = local_css()
 
     def render(self, **kwargs):
@@ -114,10 +120,11 @@ class LscMap(folium.Map):
             self.default_js, self.default_css = js, css
 
 
-def base_map(config: dict | None = None) -> folium.Map:
-    """The constant base map. Tiles only if configured (config/layers.yaml basemap)."""
+def base_map(config: dict | None = None, geo_url: str | None = None) -> folium.Map:
+    """The constant base map (constant for a given store: `geo_url` is the static
+    geometry file). Tiles only if configured (config/layers.yaml basemap)."""
     cfg = (config or {}).get("basemap") or {}
-    m = LscMap(location=list(LSC_CENTER), zoom_start=LSC_ZOOM, tiles=None,
+    m = LscMap(geo_url=geo_url, location=list(LSC_CENTER), zoom_start=LSC_ZOOM, tiles=None,
                prefer_canvas=True, control_scale=True, min_zoom=7, max_zoom=17,
                zoom_snap=0.25, zoom_delta=0.5)
     if cfg.get("tiles"):

@@ -209,7 +209,7 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
             with st.expander(f"{len(warn)} problem(s) in the configuration: the rest still shows",
                              expanded=True):
                 st.markdown("\n".join(f"- {esc(t)}" for t in warn))
-        m = base_map(ctx.config)
+        m = base_map(ctx.config, ctx.static.get("geo"))
         with timed("st_folium"):
             return st_folium(m, key="map", height=height, use_container_width=True,
                              feature_group_to_add=fgs, returned_objects=["last_clicked"],

@@ -261,4 +261,11 @@
       console.error("LSC map:", e);
     });
   };
+  // Prefetch: the geometry URL rides on this script's own URL (?geo=...), so the
+  // download starts now, while the remaining scripts and the map script load.
+  try {
+    var me = document.currentScript && document.currentScript.src;
+    var mm = me && /[?&]geo=([^&]+)/.exec(me);
+    if (mm) LSC._geo(decodeURIComponent(mm[1]));
+  } catch (e) { /* the commit fetches it anyway */ }
 })();
