@@ -98,8 +98,8 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fff;
 #lsc-title { position: fixed; top: 0; left: 0; right: 0; height: var(--tb); background: #111; color: #fff;
   display: flex; align-items: center; gap: 1.6em; padding: 0 1em; box-sizing: border-box; overflow: hidden;
   font-size: calc(var(--fs) * 1.0); white-space: nowrap; z-index: 2000; }
-#lsc-title .t { font-size: 1.35em; font-weight: 700; overflow: hidden; text-overflow: ellipsis; }
-#lsc-title .m { color: #eee; }
+#lsc-title .t { font-size: 1.35em; font-weight: 700; overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; }
+#lsc-title .m { color: #eee; flex: 0 10 auto; overflow: hidden; text-overflow: ellipsis; min-width: 4em; }
 .folium-map { position: fixed !important; top: var(--tb) !important; left: 0 !important; right: var(--lw) !important;
   bottom: var(--foot) !important; width: auto !important; height: auto !important; }
 #lsc-legend-panel { position: fixed; top: var(--tb); right: 0; width: var(--lw); bottom: var(--foot);
@@ -202,7 +202,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     basemap = (ctx.config.get("basemap") or {}).get("attribution") or ""
     chrome = (
         f'<div id="lsc-title"><span class="t">{esc(name)}</span>'
-        f'<span class="m">Data: {esc("; ".join(vintages[:2]) or "IoD" + str(state.vintage))}</span>'
+        f'<span class="m">Data: {esc(vintages[0] if vintages else "IoD" + str(state.vintage))}</span>'
         f'<span class="m">Area: {esc(area_name(state))}</span>'
         f'<span class="m">{esc(today)}</span></div>'
         f'<div id="lsc-north">{NORTH_SVG}</div>'
