@@ -404,6 +404,14 @@ class IndicatorData:
             m[key] = t.drop_duplicates("code").set_index("code")
         return m[key]
 
+    def prepare(self) -> "IndicatorData":
+        """Fill the lookups for every indicator/period once (so a first switch is warm)."""
+        for ind in self.indicators():
+            for per in self.periods(ind):
+                self.values(ind, per)
+            self.comparator(ind, None, "England")
+        return self
+
     def comparator(self, indicator: str, period: str | None, which: str) -> tuple[float | None, str]:
         """(value, description) of comparator `which` ('England', 'Region', 'ICB', 'LSC')."""
         c = self.comparators

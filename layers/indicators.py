@@ -53,7 +53,7 @@ BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts"
 # ------------------------------------------------------------------ cached data
 @st.cache_resource(show_spinner="Loading indicators…", max_entries=16)
 def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.IndicatorData:
-    return I.load_builtin(name, _store, ward_vintage=ward_vintage)
+    return I.load_builtin(name, _store, ward_vintage=ward_vintage).prepare()
 
 
 @st.cache_resource(show_spinner="Matching the file to the map…", max_entries=8)
@@ -67,12 +67,12 @@ def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vin
     for pr in res.report.problems:
         pr["file"] = filename
     res.dataset = filename
-    return res
+    return res.prepare()
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _aggregated(_data, key: str, _store, by: str, ward_vintage: str | None) -> I.IndicatorData:
-    return I.aggregate(_data, by, _store, ward_vintage=ward_vintage)
+    return I.aggregate(_data, by, _store, ward_vintage=ward_vintage).prepare()
 
 
 @st.cache_resource(show_spinner=False)
@@ -440,8 +440,9 @@ class IndicatorsLayer(Layer):
         basis = ("LSOA national decile" if data.target == "lsoa11" else
                  "national LSOA decile the area's population-weighted IMD 2019 score falls in")
         with st.expander("Indicator by IMD decile (1 = most deprived)", expanded=True):
-            st.markdown(f"**{esc(label)}** by IMD 2019 national decile")
-            st.markdown('<div class="lsc-bars">' + "".join(rows) + "</div>", unsafe_allow_html=True)
+            # user-supplied label: escaped and inside raw HTML (no markdown parsing of it)
+            st.markdown(f'<div class="lsc-bars"><div><b>{esc(label)}</b> by IMD 2019 national decile</div>'
+                        + "".join(rows) + "</div>", unsafe_allow_html=True)
             st.caption(f"Grouping: {basis}. Value per decile: "
                        f"{', '.join(sorted(set(m for m in x['method'] if m)))}.")
 
@@ -510,7 +511,9 @@ class IndicatorsLayer(Layer):
                 if r["kind"] == "class":
                     items.append(LegendItem(f"{r['label']}  ({r['count']})", fill=r["colour"], stroke="#666666",
                                             stroke_width=0.5))
-            bits = [f"{C.METHODS[s['method']]}", f"polarity: {pol_txt} (darker/warmer = worse)"]
+            pol_note = ("darker/warmer = worse" if pol in ("higher_is_worse", "higher_is_better") else
+                        "colours show low to high, not better or worse: set polarity in config/indicators.yaml")
+            bits = [f"{C.METHODS[s['method']]}", f"polarity: {pol_txt} ({pol_note})"]
             if c.get("centre") is not None:
                 d = int(c.get("decimals", 1))
                 bits.append(f"diverging around {s['comparator']} = {c['centre']:,.{max(d, 1)}f} "

@@ -184,3 +184,45 @@ def test_parse_number(raw, expected):
         assert (v, st) == expected
     else:
         assert st == expected and np.isnan(v)
+
+
+def test_ward_profile_rows_with_cis_and_comparators(store, census_raw):
+    census24 = I.load_builtin("census_ward", store, ward_vintage="2024")
+    ft = I.load_builtin("fingertips_lad", store)
+    w = store.wards24
+    in_census = w[w.wd24cd.isin(census_raw.ward_code)]
+    code = in_census.wd24cd.iloc[0]
+    t = I.ward_profile_rows([census24, ft], code, store)
+    ward_rows = t[t.Level == "Ward"]
+    assert len(ward_rows) == len(census24.indicators())
+    raw = census_raw.set_index("ward_code").loc[code]
+    bad = ward_rows[ward_rows.Indicator == census24.meta["pct_bad_or_very_bad_health"]["label"]].iloc[0]
+    assert abs(bad.Value - raw.pct_bad_or_very_bad_health) <= 0.0051
+    assert bad["Lower 95% CI"] < bad.Value < bad["Upper 95% CI"]
+    assert bad.LSC == census24.comparator("pct_bad_or_very_bad_health", "Census 2021", "LSC")[0]
+    lad = in_census.lad19cd.iloc[0]
+    dist = t[t.Level.str.startswith("District")]
+    assert len(dist) == len(ft.indicators()) and (dist.Note == "district value (no ward-level data)").all()
+    le = dist[dist.Indicator == "Life expectancy at birth (male)"].iloc[0]
+    v = ft.values("life_expectancy_male").loc[lad]
+    assert le.Value == v.value and le.England == ft.comparator("life_expectancy_male", le.Period, "England")[0]
+    exp = ("lower = worse" if v.upper < le.England else "higher = better" if v.lower > le.England
+           else "similar (95% CI includes it)")
+    assert le["Compared with England"] == exp
+    # a May-2024 ward whose code is not in the Census file says why instead of inventing a value
+    other = w[~w.wd24cd.isin(census_raw.ward_code) & w.lad19cd.isin(census_raw.lad_code)].wd24cd.iloc[0]
+    t2 = I.ward_profile_rows([census24], other, store)
+    assert t2.Value.isna().all() and t2.Note.str.contains("2022 ward codes").all()
+    with pytest.raises(I.UsageError):
+        I.ward_profile_rows([census24], "E05999999", store)
+
+
+@pytest.mark.parametrize("value,lo,hi,comp,pol,exp", [
+    (10, 8, 12, 9, "higher_is_worse", "similar (95% CI includes it)"),
+    (10, 9.5, 12, 9, "higher_is_worse", "higher = worse"),
+    (10, 9.5, 12, 9, "higher_is_better", "higher = better"),
+    (5, 4, 6, 9, "higher_is_better", "lower = worse"),
+    (5, 4, 6, 9, "neutral", "lower"),
+    (5, None, None, 9, "neutral", "no CI: not tested")])
+def test_compare_to(value, lo, hi, comp, pol, exp):
+    assert I.compare_to(value, lo, hi, comp, pol) == exp

@@ -216,6 +216,50 @@ def test_diverging_centred_on_england_for_fingertips(session, store):
     page.screenshot(path=str(ART / "indicators_diverging.png"))
 
 
+def test_uploaded_fingertips_file_with_bad_rows_maps_valid_part(session, store, tmp_path):
+    """A user's Fingertips-layout export with suppressed, non-numeric, duplicated and
+    mixed-type rows and a hostile indicator name: the report lists the problems, the
+    valid districts paint, the name is shown as text (never run as HTML)."""
+    page = session["page"]
+    d = store.districts[["lad19cd", "lad19nm"]].values.tolist()
+    evil = '<img src=x onerror="document.body.setAttribute(\'data-pwned\',1)">Bowel screening'
+    cols = ["Indicator ID", "Indicator Name", "Area Code", "Area Name", "Area Type", "Sex", "Age",
+            "Category Type", "Category", "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+            "Count", "Denominator", "Value note"]
+
+    def row(code, name, value, typ="District"):
+        return [91280, evil, code, name, typ, "Persons", "60-74 yrs", "", "", "2023/24", value, "", "", "", "", ""]
+    rows = [row("E92000001", "England", "70.3", "England")]
+    rows += [row(c, n, str(60 + i)) for i, (c, n) in enumerate(d[:10])]
+    rows += [row(d[10][0], d[10][1], "*"), row(d[11][0], d[11][1], "oops"),
+             row(d[12][0], d[12][1], "50"), row(d[12][0], d[12][1], "51"),
+             row("E05001643", "Anchorsholme", "55", "Ward")]
+    p = tmp_path / "bowel_screening_export.csv"
+    pd.DataFrame(rows, columns=cols).to_csv(p, index=False)
+    prev, _ = ind_state(page)
+    inp = page.locator("[data-testid='stFileUploaderDropzoneInput']").first
+    inp.set_input_files(str(p))
+    wait_idle(page)
+    pick(page, "Indicator dataset", f"Your file: {p.name}")
+    wait_idle(page)
+    v = wait_ind(page, prev)
+    painted = int(v.split(":")[1])
+    assert painted == 10                      # the ten valid districts
+    part = map_frame(page).evaluate("() => LSC.parts.indicators")
+    cls = part["cls"]
+    codes = store.districts.lad19cd.tolist()
+    assert cls[codes.index(d[10][0])] == -2   # suppressed drawn distinctly
+    assert cls[codes.index(d[11][0])] == -1 and cls[codes.index(d[12][0])] == -1
+    body = page.inner_text("body")
+    assert "Suppressed (1)" in body and f"No data ({len(codes) - 11})" in body
+    assert "non-numeric value 'oops'" in body
+    assert "different values" in body and "mixed area types" in body
+    assert "Bowel screening" in body and "<img" in body          # shown as text
+    assert page.evaluate("() => document.body.getAttribute('data-pwned')") is None
+    assert page.locator("img[src='x']").count() == 0
+    page.screenshot(path=str(ART / "indicators_upload.png"))
+
+
 def test_no_request_left_localhost(session):
     remote = [u for u in session["requests"] if not is_local(u)]
     assert not remote, remote[:5]
