@@ -66,6 +66,16 @@ def read_url_state(store, fp: str) -> VS.ViewState:
         except Exception as e:       # never let a link break the page
             state, notices = VS.ViewState(), [VS.Notice("?", f"The link could not be read "
                                                              f"({type(e).__name__}); showing the default view.")]
+        if state.ind:
+            try:
+                from geo.indicators import builtin_labels
+                ds = state.ind.partition(":")[0]
+                if ":" in state.ind and ds not in builtin_labels():
+                    notices.append(VS.Notice("ind", "That indicator dataset is not available (any more); "
+                                                    "the first dataset is shown."))
+                    state = replace(state, ind=None)
+            except Exception:
+                pass
         apply_to_session(state, store, fp)
         ss[SS_APPLIED] = True
         ss[SS_NOTICES] = [str(n) for n in notices]
