@@ -145,8 +145,15 @@ def test_geopackage_reads_back_with_crs_rows_and_styles(store, tmp_path):
     con = sqlite3.connect(out)
     styles = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
     con.close()
-    assert 'type="categorizedSymbol" attr="decile"' in styles["lsoa_deprivation"]
-    assert styles["lsoa_deprivation"].count("<category ") == 10
+    import xml.etree.ElementTree as ET
+    for name, qml in styles.items():
+        root = ET.fromstring(qml.split(">", 1)[1] if qml.startswith("<!DOCTYPE") else qml)   # well-formed
+        assert root.tag == "qgis" and root.find("renderer-v2") is not None, name
+    r = ET.fromstring(styles["lsoa_deprivation"].split(">", 1)[1]).find("renderer-v2")
+    assert r.get("type") == "categorizedSymbol" and r.get("attr") == "decile"
+    cats = r.find("categories").findall("category")
+    assert [c.get("value") for c in cats] == [str(d) for d in range(1, 11)]
+    assert len(r.find("symbols").findall("symbol")) == 10
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temp file left
 
 
