@@ -1,11 +1,15 @@
 """Choropleth classification, colour-blind-safe palettes, polarity and diverging centring.
 
-Pure numpy/mapclassify: no UI imports. The layer (layers/indicators.py) calls
+Pure numpy: no UI imports. The layer (layers/indicators.py) calls
 `classify()` then `palette()` and sends only a per-area class index to the browser.
 
 Class semantics follow mapclassify: `bins` are the upper bounds of each class
 (inclusive), the first class starts at the data minimum; `yb[i]` is the class of
 value i, and -1 marks a missing or suppressed value.
+
+All methods reproduce mapclassify's bins exactly (Quantiles, EqualInterval,
+FisherJenks, UserDefined; tests use mapclassify as the oracle on the real indicators)
+without importing it at run time (its import alone takes ~2 s).
 
 Natural breaks = Fisher-Jenks optimal classification. mapclassify's FisherJenks
 needs numba to be fast (without it: ~2 s for 1,049 values), so `fisher_jenks()`
@@ -152,11 +156,32 @@ def fisher_jenks(values, k: int) -> np.ndarray:
     return np.delete(kclass, 0)
 
 
-def breaks(values, method: str = "quantiles", k: int = 5, thresholds=None) -> np.ndarray:
-    """Upper bounds of each class for the non-missing `values` (mapclassify semantics)."""
-    import mapclassify as mc
-    import warnings
+def _quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.Quantiles bins: percentiles at 100/k steps (linear), duplicates collapsed."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    return np.unique(np.percentile(y, p))
 
+
+def _equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """mapclassify.EqualInterval bins (same arithmetic)."""
+    lo, hi = float(np.min(y)), float(np.max(y))
+    width = (hi - lo) * 1.0 / k
+    cuts = np.arange(lo + width, hi + width, width)
+    if len(cuts) > k:
+        cuts = cuts[0:k]
+    cuts[-1] = hi
+    return cuts.copy()
+
+
+def breaks(values, method: str = "quantiles", k: int = 5, thresholds=None) -> np.ndarray:
+    """Upper bounds of each class for the non-missing `values`.
+
+    Same bins as mapclassify's Quantiles, EqualInterval, FisherJenks and UserDefined
+    (tests check this on the real indicators), computed with numpy only: importing
+    mapclassify costs ~2 s (scipy.stats), which the app must not pay on a rerun."""
     y = _as_float(values)
     y = y[np.isfinite(y)]
     if len(y) == 0:
@@ -169,7 +194,9 @@ def breaks(values, method: str = "quantiles", k: int = 5, thresholds=None) -> np
             raise ClassifyError("fixed thresholds: give at least one threshold")
         if not all(np.isfinite(t)):
             raise ClassifyError("fixed thresholds must be finite numbers")
-        return np.asarray(mc.UserDefined(y, t).bins, dtype="float64")
+        if t[-1] < float(y.max()):
+            t.append(float(y.max()))
+        return np.asarray(t, dtype="float64")
     k = int(k)
     if not 2 <= k <= 9:
         raise ClassifyError(f"number of classes must be 2-9, got {k}")
@@ -177,12 +204,10 @@ def breaks(values, method: str = "quantiles", k: int = 5, thresholds=None) -> np
     if nu == 1:
         return np.asarray([y[0]], dtype="float64")
     k = min(k, nu)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        if method == "quantiles":
-            return np.asarray(mc.Quantiles(y, k=k).bins, dtype="float64")
-        if method == "equal_interval":
-            return np.asarray(mc.EqualInterval(y, k=k).bins, dtype="float64")
+    if method == "quantiles":
+        return _quantile_bins(y, k)
+    if method == "equal_interval":
+        return _equal_interval_bins(y, k)
     return fisher_jenks(y, k)
 
 

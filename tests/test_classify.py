@@ -188,3 +188,24 @@ def test_bivariate_core20_cells_on_real_lsoas(iod19, store):
     worst_in_core20 = ((cell == 8).sum()) / n_core20
     assert worst_in_core20 > 0.5
     assert C.bivariate_colour(8) == C.BIVARIATE[2][2] and C.bivariate_colour(-1) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("k", [3, 4, 7])
+def test_all_methods_match_mapclassify_with_ties(seed, k):
+    """Synthetic skewed values rounded to create ties (the hard case for breaks)."""
+    rng = np.random.default_rng(seed)
+    y = np.round(rng.gamma(1.5, 8.0, 180 + 40 * seed), seed % 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refs = {"quantiles": mc.Quantiles(y, k=k), "equal_interval": mc.EqualInterval(y, k=k),
+                "natural_breaks": mc.FisherJenks(y, k=k)}
+    for method, ref in refs.items():
+        ours = C.classify(y, method, k)
+        np.testing.assert_allclose(ours.bins, ref.bins, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(ours.yb, ref.yb)
+    t = sorted(rng.choice(y, 3, replace=False).tolist())
+    ref = mc.UserDefined(y, t)
+    ours = C.classify(y, "fixed", thresholds=t)
+    np.testing.assert_array_equal(ours.bins, ref.bins)
+    np.testing.assert_array_equal(ours.yb, ref.yb)
