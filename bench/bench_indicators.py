@@ -98,7 +98,7 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", choices=["both", "app", "isolated"], default="both",
                     help="app = the full app.py; isolated = app.py with only deprivation, wards and "
                          "indicator layers (this layer's cost without the others')")
-    args = ap.parse_args(argv)
+    args = ap.parse_args([] if argv is None else argv)   # main() from run_all.py: defaults
     import os
     modes = ["app", "isolated"] if args.mode == "both" else [args.mode]
     out_all = {}
@@ -192,4 +192,4 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
