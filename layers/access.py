@@ -19,7 +19,7 @@ from jinja2 import Template
 
 from geo import access as ac
 from geo.csvsafe import safe_csv_bytes
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
@@ -78,7 +78,7 @@ class _AccessScript(MacroElement):
     def __init__(self, payload: dict):
         super().__init__()
         self._name = "LscAccess"
-        self.payload = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+        self.payload = js_json(payload)
 
 
 class AccessLayer(Layer):

@@ -21,6 +21,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from layers.static_files import STATIC_DIR, URL_PREFIX
+from layers.base import js_json
 
 VENDOR = f"{URL_PREFIX}/vendor"
 LSC_CENTER = (54.0, -2.65)
@@ -140,9 +141,8 @@ def base_map(config: dict | None = None, geo_url: str | None = None) -> folium.M
 
 
 def _js_json(obj) -> str:
-    """JSON safe to eval inside a script (no '</script>' break-out)."""
-    return (json.dumps(obj, separators=(",", ":"), allow_nan=False)
-            .replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    """JSON safe inside a script and inert to Jinja (see layers.base.js_json)."""
+    return js_json(obj)
 
 
 class _Call(_ScriptOnly):

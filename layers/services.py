@@ -26,7 +26,7 @@ from jinja2 import Template
 from geo import services as sv
 from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 
@@ -161,8 +161,7 @@ class _ServicesScript(MacroElement):
     def __init__(self, payload: dict):
         super().__init__()
         self._name = "LscServices"
-        self.payload = (json.dumps(payload, separators=(",", ":"), allow_nan=False)
-                        .replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+        self.payload = js_json(payload)
 
 
 class ServicesLayer(Layer):
