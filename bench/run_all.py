@@ -21,7 +21,12 @@ def main() -> int:
             continue
         print(f"\n=== {name} ===", flush=True)
         try:
-            importlib.import_module(name).main()
+            mod = importlib.import_module(name)
+            import inspect
+            if inspect.signature(mod.main).parameters:
+                mod.main([])  # default options
+            else:
+                mod.main()
         except Exception:  # report and carry on with the other benchmarks
             traceback.print_exc()
             failed += 1
