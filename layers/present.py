@@ -38,6 +38,11 @@ iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX
 .lsc-present-bar .m {{ font-size: 19px; color: #f0f0f0; overflow: hidden; text-overflow: ellipsis; }}
 .lsc-present-bar .m.d {{ flex: none; }}
 div[data-testid="stAppViewContainer"] .stMain {{ padding-top: 0 !important; }}
+div[data-testid="stHorizontalBlock"]:has(.lsc-present-bar) {{ margin-top: -2rem; }}
+div[data-testid="stHorizontalBlock"]:has(iframe[title="streamlit_folium.st_folium"]) > div[data-testid="stColumn"]:first-child
+  {{ flex: 0 0 calc(69% - 1rem) !important; width: calc(69% - 1rem) !important; max-width: calc(69% - 1rem) !important; }}
+div[data-testid="stHorizontalBlock"]:has(iframe[title="streamlit_folium.st_folium"]) > div[data-testid="stColumn"]:nth-child(2)
+  {{ flex: 0 0 calc(31% - 1rem) !important; width: calc(31% - 1rem) !important; max-width: calc(31% - 1rem) !important; }}
 </style>
 """
 
