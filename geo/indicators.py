@@ -91,10 +91,10 @@ def _norm(col: str) -> str:
 
 
 ALIASES = {
-    "code": ["area code", "area_code", "areacode", "code", "geography code", "ons code", "area",
+    "code": ["area code", "area_code", "areacode", "code", "geography code", "ons code",
              "lsoa11cd", "lsoa21cd", "lsoa code", "lsoa11 code", "lsoa21 code", "lsoa 2011 code", "lsoa 2021 code",
              "ward code", "wd19cd", "wd22cd", "wd23cd", "wd24cd", "lad code", "lad19cd", "lad24cd", "la code",
-             "district code", "local authority code", "sicbl code", "sub icb code", "sicbl22cd", "icb code"],
+             "district code", "local authority code", "sicbl code", "sub icb code", "sicbl22cd", "icb code", "area"],
     "name": ["area name", "name", "ward name", "lad name", "lsoa name", "lsoa11nm", "lsoa21nm", "wd19nm",
              "wd24nm", "lad19nm", "district name", "local authority name", "geography", "la name"],
     "area_type": ["area type"],
@@ -547,6 +547,13 @@ def normalise_frame(df: pd.DataFrame, file: str, report: Report, default_indicat
     count_raw, denominator_raw, note, unit, source, england_value, region_value."""
     header_row = df.attrs.get("header_row", 1)
     cols = _pick_columns(df.columns)
+    if "code" in cols and _codeish_share(df[cols["code"]]) < 0.5:
+        # the column named like a code column does not hold codes: look at the content
+        others = {c: _codeish_share(df[c]) for c in df.columns if c != cols["code"]}
+        best = max(others, key=others.get) if others else None
+        if best is not None and others[best] >= 0.5:
+            report.notes.append(f"column '{cols['code']}' does not hold area codes; using '{best}'")
+            cols["code"] = best
     if "code" not in cols:
         # content-based: the column holding ONS codes
         shares = {c: _codeish_share(df[c]) for c in df.columns}

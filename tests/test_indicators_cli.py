@@ -210,3 +210,14 @@ def test_builtin_census_ward_cli(store, real_source):
     raw = pd.read_csv(real_source / "indicators" / "census2021_ward_health_disability_carers_lancashire14.csv")
     assert len(t) == int(raw.code_in_wd24.sum())
     assert f"Ward May-2024 {int(raw.code_in_wd24.sum())}" in r.stderr
+
+
+def test_code_column_found_by_content(tmp_path, districts):
+    p = tmp_path / "named_oddly.csv"
+    pd.DataFrame({"Area": [n for _, n in districts[:3]], "Reference": [c for c, _ in districts[:3]],
+                  "value": [1, 2, 3]}).to_csv(p, index=False)
+    r = geo_cli(p)
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(io.StringIO(r.stdout))
+    assert set(t.code) == {c for c, _ in districts[:3]}
+    assert "does not hold area codes; using 'Reference'" in r.stderr
