@@ -10,7 +10,8 @@ painter's `data-lsc-ind` attribute changing in the map iframe (painted + one fra
   is classified (cold caches), later rounds = warm;
 - switching classification (quantiles -> equal intervals -> natural breaks -> ...).
 Python time per rerun = whole app script time logged by app.py for those reruns, and
-this layer's own share (its sidebar/feature_group/notes/legend, logged by the layer).
+this layer's own share (its sidebar/feature_group/notes/legend, logged by the layer), as
+wall time and as thread CPU time (robust to other processes competing for the CPU).
 Prints numbers; writes bench/out/bench_indicators.json. Not a test: no pass/fail.
 """
 from __future__ import annotations
@@ -53,7 +54,7 @@ def wait_change(page, before, timeout=60.0):
     raise TimeoutError("indicator layer did not repaint")
 
 
-def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer: list):
+def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer: list, out_cpu: list):
     cb = page.get_by_role("combobox", name=label, exact=True)
     cb.scroll_into_view_if_needed()
     page.wait_for_timeout(150)
@@ -72,6 +73,7 @@ def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer:
     recs = [json.loads(x) for x in lines]
     out_py.extend(r["script_ms"] for r in recs if "script_ms" in r)
     out_layer.extend(r["layer_ms"] for r in recs if "layer_ms" in r)
+    out_cpu.extend(r["layer_cpu_ms"] for r in recs if "layer_cpu_ms" in r)
 
 
 def med(xs):
@@ -134,7 +136,8 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
     res = {"indicator_cold_s": [], "indicator_warm_s": [], "class_cold_s": [], "class_warm_s": [],
            "py_indicator_cold_ms": [], "py_indicator_warm_ms": [], "py_class_cold_ms": [],
            "py_class_warm_ms": [], "layer_indicator_cold_ms": [], "layer_indicator_warm_ms": [],
-           "layer_class_cold_ms": [], "layer_class_warm_ms": []}
+           "layer_class_cold_ms": [], "layer_class_warm_ms": [], "cpu_indicator_cold_ms": [],
+           "cpu_indicator_warm_ms": [], "cpu_class_cold_ms": [], "cpu_class_warm_ms": []}
     try:
         with Server(script, env={"LSC_TIMING_LOG": str(log)}) as srv, sync_playwright() as pw:
             browser = launch_browser(pw)
@@ -156,11 +159,13 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
                     switch(page, "Indicator", lab, log,
                            res["indicator_cold_s" if cold else "indicator_warm_s"],
                            res["py_indicator_cold_ms" if cold else "py_indicator_warm_ms"],
-                           res["layer_indicator_cold_ms" if cold else "layer_indicator_warm_ms"])
+                           res["layer_indicator_cold_ms" if cold else "layer_indicator_warm_ms"],
+                           res["cpu_indicator_cold_ms" if cold else "cpu_indicator_warm_ms"])
                 for m in methods:
                     switch(page, "Classes", m, log, res["class_cold_s" if cold else "class_warm_s"],
                            res["py_class_cold_ms" if cold else "py_class_warm_ms"],
-                           res["layer_class_cold_ms" if cold else "layer_class_warm_ms"])
+                           res["layer_class_cold_ms" if cold else "layer_class_warm_ms"],
+                           res["cpu_class_cold_ms" if cold else "cpu_class_warm_ms"])
             browser.close()
     finally:
         log.unlink(missing_ok=True)
@@ -182,6 +187,10 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
         ("  of which this layer: indicator, warm (ms)", "layer_indicator_warm_ms", TARGETS["python_ms"]),
         ("  of which this layer: class., first (ms)", "layer_class_cold_ms", TARGETS["python_ms"]),
         ("  of which this layer: class., warm (ms)", "layer_class_warm_ms", TARGETS["python_ms"]),
+        ("  this layer, CPU: indicator, first (ms)", "cpu_indicator_cold_ms", TARGETS["python_ms"]),
+        ("  this layer, CPU: indicator, warm (ms)", "cpu_indicator_warm_ms", TARGETS["python_ms"]),
+        ("  this layer, CPU: class., first (ms)", "cpu_class_cold_ms", TARGETS["python_ms"]),
+        ("  this layer, CPU: class., warm (ms)", "cpu_class_warm_ms", TARGETS["python_ms"]),
     ]:
         xs = res[key]
         m = med(xs)

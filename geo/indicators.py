@@ -1358,7 +1358,10 @@ def ward_profile_rows(datasets, wd24cd: str, store) -> pd.DataFrame:
         else:
             continue
         for ind in d.indicators():
-            per = d.latest_period(ind)
+            # the latest period with a value for THIS area (periods can differ by area)
+            pers = d.periods(ind)
+            per = next((p for p in reversed(pers) if code in d.values(ind, p).index
+                        and d.values(ind, p).loc[code, "status"] == "ok"), pers[-1] if pers else None)
             v = d.values(ind, per)
             meta = d.meta.get(ind, {})
             eng, _ = d.comparator(ind, per, "England")

@@ -265,19 +265,21 @@ def _timed(fn):
     to $LSC_TIMING_LOG as {"layer": "indicators", "layer_ms": ...} for the benchmark."""
     @functools.wraps(fn)
     def wrapper(self, ctx, *a, **k):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             return fn(self, ctx, *a, **k)
         finally:
             s = ctx.state.setdefault(KEY, {})
             if fn.__name__ == "sidebar":
-                s["_ms"] = 0.0
+                s["_ms"], s["_cpu_ms"] = 0.0, 0.0
             s["_ms"] = s.get("_ms", 0.0) + (time.perf_counter() - t0) * 1000
+            s["_cpu_ms"] = s.get("_cpu_ms", 0.0) + (time.thread_time() - c0) * 1000
             if fn.__name__ == "legend":
                 path = os.environ.get("LSC_TIMING_LOG")
                 if path and s.get("on"):
                     with open(path, "a", encoding="utf-8") as f:
-                        f.write(json.dumps({"layer": KEY, "layer_ms": s["_ms"], "t": time.time()}) + "\n")
+                        f.write(json.dumps({"layer": KEY, "layer_ms": s["_ms"], "layer_cpu_ms": s["_cpu_ms"],
+                                            "t": time.time()}) + "\n")
     return wrapper
 
 
