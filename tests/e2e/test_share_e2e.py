@@ -198,7 +198,7 @@ def test_tampered_link_never_breaks_the_page(app, store):
     assert q["measure"] == ["imd"] and "ward" not in q and "<" not in _url(page)
     assert q["layers"] == ["deprivation"]
     page.get_by_role("button", name="Dismiss").click()
-    wait_idle(page)
+    notice.wait_for(state="detached", timeout=30_000)
     assert notice.count() == 0
     ctx.close()
 
