@@ -74,7 +74,7 @@ def render_html(html: str, out, fmt: str = "png", width: int = 1920, height: int
                     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                     if fmt == "pdf":
                         page.emulate_media(media="print")
-                        page.pdf(path=tmp, format="A4", print_background=True, page_ranges="1",
+                        page.pdf(path=tmp, format="A4", print_background=True,
                                  margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
                     else:
                         page.screenshot(path=tmp, type="png", full_page=False)
