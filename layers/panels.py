@@ -194,6 +194,8 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                  key="ward_profile_table")
     if vintage == 2025:
         st.caption("England comparator: IoD2025 LSOA data are staged for LSC only.")
+    from layers.indicators import profile_section   # the ward's indicators, with CIs and comparators
+    profile_section(ctx, code)
     with st.expander(f"The ward's LSOAs ({len(mine)})"):
         code_col = "lsoa11cd" if vintage == 2019 else "lsoa21cd"
         name_col = "lsoa11nm" if vintage == 2019 else "lsoa21nm"
