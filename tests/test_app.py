@@ -129,3 +129,19 @@ candidates:
     assert len(pr["candidate"]) > 0            # the default rule still applies
     dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
     assert len(dep["cls"]) == len(store.lsoa)  # and the map still draws
+
+
+def test_ward_profile_shows_the_wards_indicators_with_cis(store, real_source):
+    """Bank Hall (Burnley) keeps its code from 2019 to 2024, so its Census 2021 ward values apply."""
+    import pandas as pd
+    raw = pd.read_csv(real_source / "indicators/census2021_ward_health_disability_carers_lancashire14.csv")
+    expect = raw.set_index("ward_code").loc["E05005150", "pct_bad_or_very_bad_health"]
+    at = _run()
+    at.selectbox(key="ward_search").set_value("E05005150").run()
+    assert not at.exception
+    tables = [d.value for d in at.dataframe if {"Indicator", "Value", "Lower 95% CI"} <= set(d.value.columns)]
+    assert tables, "no indicator table in the ward profile"
+    t = tables[0]
+    text = t.astype(str).to_string()
+    assert f"{expect:.1f}" in text or f"{expect}" in text
+    assert any("CI" in str(c) or "interval" in str(c).lower() for c in t.columns)
