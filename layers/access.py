@@ -127,14 +127,13 @@ class AccessLayer(Layer):
         return tt
 
     def _result(self, ctx: MapContext):
-        from layers.services import _fingerprint, today
+        from layers.services import register_key, today
         s = ctx.state.get(self.key, {})
         cats = tuple(sorted(s.get("cats") or []))
         if not cats:
             return None
         tt = s.get("travel")
-        return _per_lsoa(ctx.store, ctx.fingerprint, cats, today(), _fingerprint() + str(len(
-            st.session_state.get("services_uploads", {}))), tt, getattr(tt, "digest", ""))
+        return _per_lsoa(ctx.store, ctx.fingerprint, cats, today(), register_key(), tt, getattr(tt, "digest", ""))
 
     def _metric(self, ctx):
         timed = ctx.state.get(self.key, {}).get("travel") is not None

@@ -41,7 +41,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json"]
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default"]
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -61,6 +61,18 @@ def js_json(obj: Any) -> str:
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def widget_default(key: str, **default) -> dict:
+    """The default (value=/index=) for the widget `key`, only when the key is not in
+    st.session_state yet: a shared link (layers/share.py) or a callback may already have
+    set it, and a widget given both warns ("created with a default value but also had
+    its value set via the Session State API") and uses the session value anyway.
+    Usage: st.checkbox(label, key=k, **widget_default(k, value=True)). Widget identity
+    in Streamlit is the key for checkbox/radio/selectbox/number_input, so dropping the
+    default on later reruns does not reset the widget."""
+    import streamlit as st
+    return {} if key in st.session_state else default
+
+
 def esc(value: Any) -> str:
     """HTML-escape any value for tooltips/popups/labels (quotes included)."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -74,7 +86,7 @@ class LegendItem:
     stroke: str | None = None        # CSS colour of the outline, None = no outline
     stroke_width: float = 1.0
     dash: str | None = None          # e.g. "4 3" for a dashed outline
-    shape: str = "square"            # "square" | "circle" | "line"
+    shape: str = "square"            # "square" | "circle" | "line" | "diamond" | "triangle" | "star"
 
 
 @dataclass
@@ -127,7 +139,8 @@ class Layer:
     def sidebar(self, ctx: MapContext) -> None:
         """Draw widgets (the app has already entered `st.sidebar`)."""
         import streamlit as st
-        on = st.checkbox(self.label, value=self.default_on, key=f"{self.key}_on")
+        k = f"{self.key}_on"
+        on = st.checkbox(self.label, key=k, **widget_default(k, value=self.default_on))
         ctx.state.setdefault(self.key, {})["on"] = on
 
     def is_on(self, ctx: MapContext) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.store import MEASURE_LABELS, MEASURES
-from layers.base import Layer, LegendEntry, LegendItem, MapContext
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
 from layers.data import lsoa_classes
 from layers.map import part_group
 
@@ -27,18 +27,20 @@ class DeprivationLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         cfg = self._cfg(ctx)
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, value=True, key="deprivation_on")
+        s["on"] = st.checkbox(self.label, key="deprivation_on", **widget_default("deprivation_on", value=True))
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
-                                index=list(VINTAGES).index(int(cfg.get("default_vintage", 2019))),
-                                key="deprivation_vintage", horizontal=False)
+                                key="deprivation_vintage", horizontal=False,
+                                **widget_default("deprivation_vintage", index=list(VINTAGES).index(
+                                    int(cfg.get("default_vintage", 2019)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
-                                    index=MEASURES.index(cfg.get("default_measure", "imd")),
-                                    key="deprivation_measure")
+                                    key="deprivation_measure",
+                                    **widget_default("deprivation_measure",
+                                                     index=MEASURES.index(cfg.get("default_measure", "imd"))))
         s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
                               format_func=lambda x: "Local (within LSC) - extra view" if x
                               else "National (England)", horizontal=False) 
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
-                                  value=True, key="deprivation_core20")
+                                  key="deprivation_core20", **widget_default("deprivation_core20", value=True))
 
     def _classes(self, ctx: MapContext) -> dict:
         s = ctx.state.get(self.key, {})

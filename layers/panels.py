@@ -18,6 +18,20 @@ ATTRIBUTION = (
 )
 
 
+def _star(n: int = 5, size: float = 16, r_in: float = 16 / 4.5) -> str:
+    import math
+    pts = []
+    for k in range(2 * n):
+        r = (size / 2 - 1) if k % 2 == 0 else r_in
+        a = math.pi / 2 + k * math.pi / n
+        pts.append(f"{size / 2 + r * math.cos(a):.1f},{size / 2 - r * math.sin(a):.1f}")
+    return " ".join(pts)
+
+
+# same geometry as layers.services._svg at 16 px
+_POINTS = {"diamond": "8,1 15,8 8,15 1,8", "triangle": "8,1 15,14 1,14", "star": _star()}
+
+
 def _swatch(it: LegendItem) -> str:
     if it.shape == "line":
         dash = f' stroke-dasharray="{esc(it.dash)}"' if it.dash else ""
@@ -30,6 +44,10 @@ def _swatch(it: LegendItem) -> str:
     if it.shape == "circle":
         return (f'<svg width="16" height="16" aria-hidden="true"><circle cx="8" cy="8" r="6" fill="{fill}" '
                 f'stroke="{stroke}" stroke-width="{sw}"{dash}/></svg>')
+    if it.shape in _POINTS:      # the marker shapes the services layer draws on the map
+        return (f'<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" class="lsc-sw-{it.shape}">'
+                f'<polygon points="{_POINTS[it.shape]}" fill="{fill}" stroke="{stroke}" stroke-width="{sw}"'
+                f'{dash}/></svg>')
     return (f'<svg width="22" height="16" aria-hidden="true"><rect x="1.5" y="1.5" width="19" height="13" '
             f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/></svg>')
 
@@ -95,7 +113,11 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple):
+def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple,
+               outreach_key: str = "", _outreach=None):
+    """The ward table as shown (cached: a rerun that changes nothing in it reuses it).
+    `_outreach` (a DataFrame keyed on `code`, identified by `outreach_key`) adds the
+    services layer's outreach recency columns for the priority wards."""
     from layers.data import ward_table as _wt
     t = _wt(_store, fp, vintage)
     if kind == "district":
@@ -107,15 +129,36 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
     view = t[cols].rename(columns=SHOW_COLS)
     labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
     view["Priority"] = [", ".join(labels[k] for k in membership.get(c, ())) for c in t["code"]]
+    if _outreach is not None and len(_outreach):
+        extra = _outreach.set_index("code")
+        for col in extra.columns:
+            view[col] = t["code"].map(extra[col])
     view = view.sort_values("IMD score (pop-weighted)", ascending=False, na_position="last")
     basis = t["population_basis"].iloc[0] if len(t) else ""
     return view.reset_index(drop=True), basis
 
 
+def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
+    """(cache key, columns) of days since the last HARI bus stop for the priority wards,
+    when the services layer is on; ("", None) otherwise."""
+    if not membership or not ctx.state.get("services", {}).get("on"):
+        return "", None
+    try:
+        from layers import services
+        key = f"{services.register_key()}:{services.today()}"
+        return key, services.outreach_columns(ctx, list(membership))
+    except Exception as e:          # the table still shows without the extra columns
+        st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
+        return "", None
+
+
 def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
-    view, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"], items)
+    okey, outreach = _outreach_for(ctx, membership)
+    view, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"], items,
+                             okey, outreach)
+    okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
     st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
     st.dataframe(view, hide_index=True, width="stretch", height=360,
                  column_config={
@@ -130,7 +173,11 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
                        key="ward_table_csv", on_click="ignore")
     st.caption(f"Ward figures: {basis}. "
                "LSOAs are assigned to May 2024 wards by postcode best fit (approximate). "
-               "Rank in LSC: 1 = most deprived by population-weighted IMD score.")
+               "Rank in LSC: 1 = most deprived by population-weighted IMD score."
+               + (" Days since HARI bus: since the last stop in the ward or within 1 km of it (priority "
+                  "wards only; blank = none in the schedule)"
+                  + ("; the shipped schedule is ILLUSTRATIVE, not real outreach." if "ILLUSTRATIVE" in okey_cols
+                     else ".") if okey_cols else ""))
 
 
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:

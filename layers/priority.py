@@ -10,7 +10,7 @@ import streamlit as st
 from geo.paths import CONFIG_DIR
 from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, PLACE_GROUPINGS, PriorityConfig,
                           derive_candidates, load_config)
-from layers.base import Layer, LegendEntry, LegendItem, MapContext
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
 from layers.data import ward_lookup, ward_table
 from layers.map import part_group
 
@@ -48,23 +48,26 @@ class PriorityLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         cfg = priority_config(ctx)
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, value=True, key="priority_on")
+        s["on"] = st.checkbox(self.label, key="priority_on", **widget_default("priority_on", value=True))
         icb, ex = cfg.lists["icb"], cfg.lists["exemplar"]
-        s["icb"] = st.checkbox(f"ICB list ({len(icb.wards)} wards)", value=True, key="priority_icb",
+        s["icb"] = st.checkbox(f"ICB list ({len(icb.wards)} wards)", key="priority_icb",
+                               **widget_default("priority_icb", value=True),
                                disabled=not s["on"])
-        s["exemplar"] = st.checkbox(f"Exemplar wards ({len(ex.wards)})", value=True,
-                                    key="priority_exemplar", disabled=not s["on"])
-        s["candidate"] = st.checkbox("Derived candidates", value=cfg.rule.enabled,
-                                     key="priority_candidate", disabled=not s["on"])
+        s["exemplar"] = st.checkbox(f"Exemplar wards ({len(ex.wards)})", key="priority_exemplar",
+                                    **widget_default("priority_exemplar", value=True), disabled=not s["on"])
+        s["candidate"] = st.checkbox("Derived candidates", key="priority_candidate",
+                                     **widget_default("priority_candidate", value=cfg.rule.enabled),
+                                     disabled=not s["on"])
         with st.expander("Candidate rule", expanded=False):
             r = cfg.rule
-            n = st.number_input("Wards per group", 1, 50, value=r.n, key="priority_n")
+            n = st.number_input("Wards per group", 1, 50, key="priority_n", **widget_default("priority_n", value=r.n))
             measures = list(CANDIDATE_MEASURES)
-            m = st.selectbox("Ranked by", measures, index=measures.index(r.measure),
-                             format_func=lambda k: CANDIDATE_MEASURES[k][0], key="priority_measure")
+            m = st.selectbox("Ranked by", measures, format_func=lambda k: CANDIDATE_MEASURES[k][0],
+                             key="priority_measure",
+                             **widget_default("priority_measure", index=measures.index(r.measure)))
             pers = list(PLACE_GROUPINGS)
-            per = st.selectbox("Group by", pers, index=pers.index(r.per),
-                               format_func=PLACE_GROUPINGS.get, key="priority_per")
+            per = st.selectbox("Group by", pers, format_func=PLACE_GROUPINGS.get, key="priority_per",
+                               **widget_default("priority_per", index=pers.index(r.per)))
         s["rule"] = replace(cfg.rule, n=int(n), measure=m, per=per)
 
     def _sets(self, ctx: MapContext) -> dict:

@@ -5,7 +5,14 @@ lists every rejected row. Data and validation live in geo/services.py.
 - GP practices (many) are CircleMarkers clustered at low zoom (Leaflet.markercluster,
   served locally); the other categories are small inline-SVG shapes (DivIcon: no
   remote assets) so colour is never the only cue.
-- Every text that reaches HTML (popups, tooltips) goes through `esc`.
+- Points, popups and tooltips go to static JSON files under static/gen/ (content-hashed
+  names, written atomically): one for the shipped + saved register (per day: popups
+  say "open on <date>") and one per uploaded file. The map runtime fetches each file
+  once and keeps the markers; a rerun sends only the file URLs, the categories shown
+  and the closed/planned flag (a few hundred bytes).
+- Every text that reaches HTML (popups, tooltips) goes through `esc`; the files are
+  written with `js_json` (inert to Jinja, safe in a <script> when the HTML export
+  inlines them).
 - Uploads are kept in the session; "Save" writes the accepted rows to the user-data
   folder (geo.paths.user_data_dir()/services), which builds never touch.
 """
@@ -15,18 +22,13 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import json
-
-import folium
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from jinja2 import Template
 
 from geo import services as sv
 from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 
@@ -48,13 +50,30 @@ def _base_register(fp: str) -> sv.Register:
     return sv.load_register()
 
 
-def current_register() -> sv.Register:
-    """Shipped + saved data, plus this session's uploads."""
-    reg = _base_register(_fingerprint())
-    for res in st.session_state.get(UPLOADS, {}).values():
-        if res.ok and len(res.records):
-            reg = reg.with_upload(res, "session upload")
+def _session_uploads() -> list[tuple[str, sv.ImportResult]]:
+    """(digest, result) of this session's uploads that add rows, in upload order."""
+    return [(d, r) for d, r in st.session_state.get(UPLOADS, {}).items() if r.ok and len(r.records)]
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _register_with(fp: str, digests: tuple, _ups) -> sv.Register:
+    reg = _base_register(fp)
+    for _, res in _ups:
+        reg = reg.with_upload(res, "session upload")
     return reg
+
+
+def register_key() -> str:
+    """Changes when the register this session sees changes (files or uploads)."""
+    return _fingerprint() + "".join(f":{d}" for d, _ in _session_uploads())
+
+
+def current_register() -> sv.Register:
+    """Shipped + saved data, plus this session's uploads (cached: treat as read-only)."""
+    fp, ups = _fingerprint(), _session_uploads()
+    if not ups:
+        return _base_register(fp)
+    return _register_with(fp, tuple(d for d, _ in ups), ups)
 
 
 def today() -> str:
@@ -122,46 +141,79 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
             f'<table class="lsc-svc-table" style="border-spacing:4px 1px">{rows}</table>{links}</div>')
 
 
-class _ServicesScript(MacroElement):
-    """Builds the markers in the browser from one JSON payload (no jQuery, no CDN).
-    Popup and tooltip strings are escaped in Python; Leaflet inserts them as HTML."""
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function (fg) {
-  var P = {{ this.payload }};
-  var n = 0;
-  P.groups.forEach(function (g) {
-    var parent = fg;
-    if (g.cluster && L.markerClusterGroup) {
-      parent = L.markerClusterGroup({ disableClusteringAtZoom: 12, maxClusterRadius: 45,
-        showCoverageOnHover: false, spiderfyOnMaxZoom: false });
-      fg.addLayer(parent);
-    }
-    g.pts.forEach(function (p) {
-      var m;
-      if (g.shape === "circle") {
-        m = L.circleMarker([p[0], p[1]], { radius: g.radius, weight: 1, color: p[4] ? g.colour : "#1a1a1a",
-          fill: true, fillColor: p[4] ? "#ffffff" : g.colour, fillOpacity: 0.95, bubblingMouseEvents: false,
-          className: "lsc-svc lsc-svc-" + g.cat });
-      } else {
-        m = L.marker([p[0], p[1]], { icon: L.divIcon({ html: g.svg[p[4]], className: "lsc-svc lsc-svc-" + g.cat,
-          iconSize: [g.size, g.size], iconAnchor: [g.size / 2, g.size / 2] }), keyboard: true });
-      }
-      m.bindPopup(p[2], { maxWidth: 360 });
-      m.bindTooltip(p[3], { direction: "top" });
-      parent.addLayer(m);
-      n++;
-    });
-  });
-  document.body.setAttribute("data-lsc-services", String(n));
-})({{ this._parent.get_name() }});
-{% endmacro %}
-""")
+def marker_styles(config: dict) -> dict:
+    """Per category: shape, colour, radius, icon size and the two inline SVGs (open,
+    hollow = closed/planned) for non-circle shapes."""
+    out = {}
+    for cat, c in config["categories"].items():
+        shape = c.get("shape", "circle")
+        size = int(2 * float(c.get("radius", 6)) + 4)
+        out[cat] = {"shape": shape, "colour": c["colour"], "radius": float(c.get("radius", 5)), "size": size,
+                    "svg": None if shape == "circle" else [_svg(shape, c["colour"], size, False),
+                                                           _svg(shape, c["colour"], size, True)]}
+    return out
 
-    def __init__(self, payload: dict):
-        super().__init__()
-        self._name = "LscServices"
-        self.payload = js_json(payload)
+
+def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
+    """What the browser needs to draw `records`: {"styles": {cat: ...}, "pts": {cat:
+    [[lat, lon, popup_html, tooltip_html, hollow], ...]}}; every text escaped."""
+    cats = config["categories"]
+    status = sv.effective_status(records, day) if len(records) else pd.Series(dtype=object)
+    pts: dict[str, list] = {}
+    for rec, st_on in zip(records.to_dict("records"), status.tolist()):
+        c = cats.get(rec.get("category"))
+        if c is None:
+            continue
+        pts.setdefault(rec["category"], []).append([
+            round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
+            popup_html(rec, st_on, c),
+            esc(rec.get("name")) + (" (ILLUSTRATIVE)" if rec.get("illustrative") else ""),
+            0 if st_on == "open" else 1])
+    return {"v": 1, "day": day, "styles": marker_styles(config), "pts": pts}
+
+
+def _summary(records: pd.DataFrame, day: str) -> dict:
+    """Counts per category: all rows, open on `day`, closed/planned."""
+    if not len(records):
+        return {"total": {}, "open": {}, "other": {}}
+    is_open = sv.effective_status(records, day).eq("open")
+    cat = records["category"]
+    return {"total": cat.value_counts().to_dict(), "open": cat[is_open].value_counts().to_dict(),
+            "other": cat[~is_open].value_counts().to_dict()}
+
+
+def _write_points(prefix: str, payload: dict) -> str:
+    from layers.static_files import _url, write_hashed
+    return _url(write_hashed(prefix, js_json(payload).encode("utf-8")))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _base_file(fp: str, day: str) -> dict:
+    """The shipped + saved register as a static file: {"url", "summary"}."""
+    reg = _base_register(fp)
+    return {"url": _write_points("services", points_payload(reg.records, reg.config, day)),
+            "summary": _summary(reg.records, day)}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _upload_file(digest: str, fp: str, day: str, _res: sv.ImportResult) -> dict:
+    """One uploaded file's accepted rows as a static file (named by content)."""
+    add = _res.records.copy()
+    add["source_file"] = f"session upload: {_res.file}"      # as Register.with_upload
+    cfg = _base_register(fp).config
+    return {"url": _write_points("svcup", points_payload(add, cfg, day)), "summary": _summary(add, day)}
+
+
+def service_files() -> tuple[list[str], dict]:
+    """URLs of the static point files this session draws, and the summed counts."""
+    fp, day = _fingerprint(), today()
+    parts = [_base_file(fp, day)] + [_upload_file(d, fp, day, r) for d, r in _session_uploads()]
+    summary = {"total": {}, "open": {}, "other": {}}
+    for part in parts:
+        for k, counts in part["summary"].items():
+            for cat, n in counts.items():
+                summary[k][cat] = summary[k].get(cat, 0) + int(n)
+    return [part["url"] for part in parts], summary
 
 
 class ServicesLayer(Layer):
@@ -174,8 +226,8 @@ class ServicesLayer(Layer):
         s = ctx.state.setdefault(self.key, {})
         reg = current_register()
         cats = reg.config["categories"]
-        counts = reg.counts()
-        s["on"] = st.checkbox("Services", value=True, key="services_on")
+        counts = service_files()[1]["total"]
+        s["on"] = st.checkbox("Services", key="services_on", **widget_default("services_on", value=True))
         s["cats"] = []
         for k, c in cats.items():
             lab = f"{c['label']} ({counts.get(k, 0)})" + (" — ILLUSTRATIVE" if c.get("illustrative") else "")
@@ -231,59 +283,30 @@ class ServicesLayer(Layer):
                     st.error(f"Could not save ({e}); nothing already saved was changed.")
 
     # ---------------------------------------------------------------- map
-    def _shown(self, ctx: MapContext, reg: sv.Register) -> pd.DataFrame:
-        s = ctx.state.get(self.key, {})
-        r = reg.records[reg.records["category"].isin(s.get("cats", []))].copy()
-        r["status_on"] = sv.effective_status(r, today())
-        if not s.get("closed"):
-            r = r[r["status_on"] == "open"]
-        return r
-
     def feature_group(self, ctx: MapContext):
+        """A few hundred bytes: the point files' URLs (fetched once by the browser) and
+        which categories / statuses to show."""
         if not self.is_on(ctx):
             return None
-        reg = current_register()
-        cats = reg.config["categories"]
-        r = self._shown(ctx, reg)
-        groups = []
-        for cat, g in r.groupby("category", sort=False):
-            c = cats[cat]
-            shape = c.get("shape", "circle")
-            size = int(2 * float(c.get("radius", 6)) + 4)
-            pts = []
-            for _, rec in g.iterrows():
-                hollow = rec["status_on"] != "open"
-                pts.append([round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
-                            popup_html(rec, rec["status_on"], c),
-                            esc(rec["name"]) + (" (ILLUSTRATIVE)" if rec["illustrative"] else ""),
-                            1 if hollow else 0])
-            groups.append({
-                "cat": cat, "shape": shape, "colour": c["colour"], "radius": float(c.get("radius", 5)),
-                "size": size, "cluster": shape == "circle" and len(g) > 40,
-                "svg": None if shape == "circle" else [_svg(shape, c["colour"], size, False),
-                                                       _svg(shape, c["colour"], size, True)],
-                "pts": pts,
-            })
-        fg = folium.FeatureGroup(name="lsc-services", control=False)
-        fg.add_child(_ServicesScript({"groups": groups}))
-        digest = hashlib.sha256(json.dumps(groups, sort_keys=True).encode()).hexdigest()[:12]
-        fg.lsc_payload = ("services", digest)
-        return fg
+        from layers.map import part_group
+        s = ctx.state.get(self.key, {})
+        files, _ = service_files()
+        return part_group(self.key, {"show": True, "files": files, "cats": list(s.get("cats", [])),
+                                     "closed": bool(s.get("closed"))})
 
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         if not self.is_on(ctx):
             return []
-        reg = current_register()
-        cats = reg.config["categories"]
-        r = self._shown(ctx, reg)
-        n = r["category"].value_counts().to_dict()
-        allrec = reg.records.assign(status_on=sv.effective_status(reg.records, today()))
+        cats = current_register().config["categories"]
+        summary = service_files()[1]
+        closed = bool(ctx.choice(self.key, "closed"))
         items, dates = [], []
         for k in ctx.state.get(self.key, {}).get("cats", []):
             c = cats[k]
-            hidden = int(((allrec["category"] == k) & (allrec["status_on"] != "open")).sum())
-            extra = "" if ctx.choice(self.key, "closed") or not hidden else f", {hidden} closed/planned hidden"
-            items.append(LegendItem(f"{c['label']}: {n.get(k, 0)} shown{extra}", fill=c["colour"], stroke="#1a1a1a",
+            n_open, hidden = summary["open"].get(k, 0), summary["other"].get(k, 0)
+            shown = n_open + (hidden if closed else 0)
+            extra = "" if closed or not hidden else f", {hidden} closed/planned hidden"
+            items.append(LegendItem(f"{c['label']}: {shown} shown{extra}", fill=c["colour"], stroke="#1a1a1a",
                                     shape=c.get("shape", "circle")))
             dates.append(f"{c['label']}: {c.get('data_date', '')}")
         if not items:
@@ -329,18 +352,24 @@ class ServicesLayer(Layer):
         st.dataframe(t, hide_index=True, width="stretch", height=260, key="services_outreach")
 
 
-def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:
-    """Ward table columns: days since the last HARI bus stop in or within `near_km` of
-    each ward (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded)."""
+@st.cache_data(show_spinner=False, max_entries=32)
+def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_km: float) -> pd.DataFrame:
     from geo.access import outreach_recency
-    reg = current_register()
-    stops = reg.category("hari_bus")
-    w = ctx.store.wards24
+    stops = current_register().category("hari_bus")
+    w = _store.wards24
     w = w[w["wd24cd"].isin(list(codes))]
-    t = outreach_recency(w, stops, today(), near_km=near_km)
+    t = outreach_recency(w, stops, day, near_km=near_km)
     label = "Days since HARI bus" + (" (ILLUSTRATIVE)" if t["illustrative"].any() else "")
     return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"],
                          "Last HARI stop": t["last_stop_date"]})
+
+
+def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:
+    """Ward table columns: days since the last HARI bus stop in or within `near_km` of
+    each ward (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded).
+    Cached on the store, the register (files + uploads), the day and the codes."""
+    return _outreach(ctx.store, ctx.fingerprint, register_key(), today(), tuple(sorted(set(codes))),
+                     float(near_km)).copy()
 
 
 LAYER = ServicesLayer()

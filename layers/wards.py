@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from layers.base import Layer, LegendEntry, LegendItem, MapContext
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
 from layers.map import part_group
 
 
@@ -14,8 +14,8 @@ class WardsLayer(Layer):
 
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, value=True, key="wards_on")
-        s["labels"] = st.checkbox("Ward names when zoomed in", value=True, key="wards_labels",
+        s["on"] = st.checkbox(self.label, key="wards_on", **widget_default("wards_on", value=True))
+        s["labels"] = st.checkbox("Ward names when zoomed in", key="wards_labels", **widget_default("wards_labels", value=True),
                                   disabled=not s["on"])
 
     def feature_group(self, ctx: MapContext):

@@ -33,10 +33,27 @@ def _render(element) -> str:
 
 
 def test_services_payload_not_templated_in_full_render():
-    from layers.services import _ServicesScript
-    html = _render(_ServicesScript({"groups": [{"name": "{{ 7*7 }}", "pts": []}]}))
-    got = re.search(r"var P = (.*?);\n", html).group(1)
-    assert json.loads(got)["groups"][0]["name"] == "{{ 7*7 }}"
+    """Services reach the map as static point files (popups inside) plus a tiny part; both
+    are js_json text, so a full branca render (the HTML export) leaves them as they are."""
+    import pandas as pd
+
+    from layers.map import part_group
+    from layers.services import points_payload
+    from geo import services as sv
+    cfg = sv.load_config()
+    rec = pd.DataFrame([{"id": "{{ 7*7 }}", "name": "{{ 7*7 }}", "category": "hospital", "lat": 53.8,
+                         "lon": -2.7, "status": "open", "opened": None, "closed": None, "illustrative": False}])
+    data = js_json(points_payload(rec, cfg, "2025-01-01"))
+    assert "{{" not in data and "{%" not in data
+    pts = json.loads(data)["pts"]["hospital"]
+    assert "{{ 7*7 }}" in pts[0][2] and pts[0][3] == "{{ 7*7 }}"
+    from layers.export_html import _full_render      # what the HTML export renders
+    m = folium.Map(tiles=None)
+    part_group("services", {"show": True, "files": ["/app/static/gen/services.x.json"],
+                            "cats": ["{{ 7*7 }}"], "closed": False}).add_to(m)
+    html = _full_render(m)
+    got = re.search(r'LSC\.set\("services",(\{.*?\})\);', html).group(1)
+    assert json.loads(got)["cats"] == ["{{ 7*7 }}"]
     assert '"49"' not in html
 
 
