@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.store import MEASURES
 
 N_LSOA = {2019: 32844, 2025: 33755}  # LSOAs in England per IoD vintage
 

@@ -17,13 +17,13 @@ import datetime as _dt
 import io
 import os
 import sqlite3
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo.atomic import atomic_path, write_atomic as _write_atomic
 from geo.csvsafe import neutralise_cell, neutralise_frame
 from geo.errors import GeoError, UsageError
 from geo.store import MEASURE_LABELS, Store
@@ -44,18 +44,7 @@ class EmptySelection(GeoError):
 # ---------------------------------------------------------------- files
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` via a temp file in the same folder + os.replace."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _write_atomic(path, data)
 
 
 # ---------------------------------------------------------------- view pieces
@@ -433,12 +422,7 @@ def write_gpkg(store: Store, state: ViewState, path, selection: str = "area", pa
     import pyogrio
     layers = geo_layers(store, state, selection)
     pal = list(palette or DEFAULT_PALETTE)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".gpkg")
-    os.close(fd)
-    os.unlink(tmp)                       # GDAL wants to create the file itself
-    try:
+    with atomic_path(path, suffix=".gpkg", create=False) as tmp:   # GDAL creates the file itself
         for name, g in layers.items():
             pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", append=False)
         kind = "local" if state.deciles == "local" else "national"
@@ -455,11 +439,6 @@ def write_gpkg(store: Store, state: ViewState, path, selection: str = "area", pa
                 ("candidate", "Derived candidate", None, "#111111", 0.7, True)], alpha=1.0)),
         }
         _add_styles(Path(tmp), {k: v for k, v in styles.items() if k in layers})
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return {k: len(v) for k, v in layers.items()}
 
 

@@ -5,11 +5,10 @@ import io
 import json
 import sys
 
-import numpy as np
 import pandas as pd
 
 from geo import sources as S
-from geo.deprivation import N_LSOA, rank_within, summarise
+from geo.deprivation import rank_within, summarise
 from geo.errors import UsageError
 from geo.store import MEASURES, Store, load_store
 

@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from geo.atomic import write_atomic
 from geo.errors import SourceError
 from geo.geocode import bng_to_lonlat, lonlat_to_bng, normalise_postcode, postcode_lookup
 from geo.paths import CONFIG_DIR, ROOT, source_dir, user_data_dir
@@ -810,22 +810,7 @@ def user_services_dir() -> Path:
 
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
     """Write via a temp file in the same folder + os.replace: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    return write_atomic(path, data, fsync=True)
 
 
 def _safe_stem(name: str) -> str:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from geo.atomic import atomic_path
 from geo.errors import GeoError, UsageError
 
 CHROMIUM = os.environ.get("LSC_CHROMIUM", "/usr/bin/chromium")
@@ -54,37 +55,29 @@ def render_html(html: str, out, fmt: str = "png", width: int = 1920, height: int
     with tempfile.TemporaryDirectory(prefix="lsc-snap-") as d:
         page_path = Path(d) / "page.html"
         page_path.write_text(html, encoding="utf-8")
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-                try:
-                    ctx = browser.new_context(viewport={"width": int(width), "height": int(height)},
-                                              device_scale_factor=1, offline=True)
-                    page = ctx.new_page()
-                    # nothing may leave the machine: only the file itself and data: URIs
-                    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
-                               else r.abort())
-                    page.goto(page_path.as_uri(), wait_until="load", timeout=timeout_ms)
-                    page.wait_for_function(READY_JS, timeout=timeout_ms)
-                    err = page.evaluate("() => document.body.getAttribute('data-lsc-error')")
-                    if err:
-                        raise RenderError(f"the map could not be drawn: {err}")
-                    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-                    if fmt == "pdf":
-                        page.emulate_media(media="print")
-                        page.pdf(path=tmp, format="A4", print_background=True,
-                                 margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
-                    else:
-                        page.screenshot(path=tmp, type="png", full_page=False)
-                finally:
-                    browser.close()
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(out) as tmp, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                ctx = browser.new_context(viewport={"width": int(width), "height": int(height)},
+                                          device_scale_factor=1, offline=True)
+                page = ctx.new_page()
+                # nothing may leave the machine: only the file itself and data: URIs
+                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+                           else r.abort())
+                page.goto(page_path.as_uri(), wait_until="load", timeout=timeout_ms)
+                page.wait_for_function(READY_JS, timeout=timeout_ms)
+                err = page.evaluate("() => document.body.getAttribute('data-lsc-error')")
+                if err:
+                    raise RenderError(f"the map could not be drawn: {err}")
+                page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                if fmt == "pdf":
+                    page.emulate_media(media="print")
+                    page.pdf(path=tmp, format="A4", print_background=True,
+                             margin={"top": "0", "bottom": "0", "left": "0", "right": "0"})
+                else:
+                    page.screenshot(path=tmp, type="png", full_page=False)
+            finally:
+                browser.close()
     return out
 
 

@@ -3,8 +3,6 @@ checksums and (where a byte-identical official URL is known) download."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from geo.atomic import atomic_path
 from geo.errors import SourceError
 from geo.paths import CONFIG_DIR, source_dir
 
@@ -99,22 +98,15 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def _download(src: Source, dest: Path) -> None:
     """Fetch src.url to dest atomically, verifying the checksum."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".dl-")
-    os.close(fd)
-    try:
+    with atomic_path(dest) as tmp:
         with urllib.request.urlopen(src.url, timeout=60) as r, open(tmp, "wb") as f:
             while True:
                 b = r.read(1 << 20)
                 if not b:
                     break
                 f.write(b)
-        if src.sha256 and sha256_file(Path(tmp)) != src.sha256:
+        if src.sha256 and sha256_file(tmp) != src.sha256:
             raise SourceError(src.url, "downloaded file does not match the sha256 in config/sources.yaml")
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def resolve(src: Source, root: Path | None = None, *, allow_download: bool = True) -> Path | None:

@@ -73,3 +73,19 @@ def test_places_cover_all_16_districts_in_both_groupings():
     for g in ("place5", "place4"):
         m = S.district_to_place(g)
         assert len(m) == 16
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path):
+    from geo.atomic import atomic_path, write_atomic
+    target = tmp_path / "out.bin"
+    write_atomic(target, b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+    with atomic_path(target, create=False) as tmp:
+        assert not tmp.exists()
+        tmp.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
