@@ -31,14 +31,16 @@ if missing:
     st.stop()
 
 view.init_state()
-share.read_url_state(store, fp)      # the link's view (once per session), before any widget
+with view.timed("url_state"):
+    share.read_url_state(store, fp)      # the link's view (once per session), before any widget
 ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
                  static=view.static_files(store, fp))
 layers = share.attach(ctx, view.load_layers(ctx.messages))   # + share/present/export controls
 
 with st.sidebar:
     st.markdown("## LSC deprivation map")
-    view.area_and_search(ctx)
+    with view.timed("area_and_search"):
+        view.area_and_search(ctx)
     for layer in layers:
         st.divider()
         with view.timed(f"{layer.key}.sidebar"):
@@ -73,6 +75,8 @@ with view.timed("ward_table"):
     panels.ward_table_panel(ctx, membership)
 for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
     if hasattr(layer, "panel"):
-        layer.panel(ctx)
-share.write_url_state(ctx, layers)   # the URL mirrors the view
+        with view.timed(f"{layer.key}.panel"):
+            layer.panel(ctx)
+with view.timed("write_url_state"):
+    share.write_url_state(ctx, layers)   # the URL mirrors the view
 view.log_timing(_T0)

@@ -112,12 +112,16 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
     return t
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple,
                outreach_key: str = "", _outreach=None):
-    """The ward table as shown (cached: a rerun that changes nothing in it reuses it).
-    `_outreach` (a DataFrame keyed on `code`, identified by `outreach_key`) adds the
+    """The ward table as shown, as (DataFrame, Arrow table, population basis). Cached as a
+    resource (shared, read-only: nothing may modify it) so a rerun that changes nothing
+    in the table costs no copy and no pandas->Arrow conversion. `_outreach` (a callable
+    returning a DataFrame keyed on `code`, identified by `outreach_key`) adds the
     services layer's outreach recency columns for the priority wards."""
+    import pyarrow as pa
+
     from layers.data import ward_table as _wt
     t = _wt(_store, fp, vintage)
     if kind == "district":
@@ -129,38 +133,43 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
     view = t[cols].rename(columns=SHOW_COLS)
     labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
     view["Priority"] = [", ".join(labels[k] for k in membership.get(c, ())) for c in t["code"]]
-    if _outreach is not None and len(_outreach):
-        extra = _outreach.set_index("code")
+    extra = _outreach() if _outreach is not None else None
+    if extra is not None and len(extra):
+        extra = extra.set_index("code")
         for col in extra.columns:
             view[col] = t["code"].map(extra[col])
     view = view.sort_values("IMD score (pop-weighted)", ascending=False, na_position="last")
     basis = t["population_basis"].iloc[0] if len(t) else ""
-    return view.reset_index(drop=True), basis
+    view = view.reset_index(drop=True)
+    return view, pa.Table.from_pandas(view, preserve_index=False), basis
 
 
 def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
-    """(cache key, columns) of days since the last HARI bus stop for the priority wards,
-    when the services layer is on; ("", None) otherwise."""
+    """(cache key, callable giving the columns) of days since the last HARI bus stop for
+    the priority wards, when the services layer is on; ("", None) otherwise."""
     if not membership or not ctx.state.get("services", {}).get("on"):
         return "", None
-    try:
-        from layers import services
-        key = f"{services.register_key()}:{services.today()}"
-        return key, services.outreach_columns(ctx, list(membership))
-    except Exception as e:          # the table still shows without the extra columns
-        st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
-        return "", None
+    from layers import services
+    key = f"{services.register_key()}:{services.today()}"
+
+    def columns():
+        try:
+            return services.outreach_columns(ctx, list(membership))
+        except Exception as e:          # the table still shows without the extra columns
+            st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
+            return None
+    return key, columns
 
 
 def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
     okey, outreach = _outreach_for(ctx, membership)
-    view, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"], items,
-                             okey, outreach)
+    view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"],
+                                    items, okey, outreach)
     okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
     st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
-    st.dataframe(view, hide_index=True, width="stretch", height=360,
+    st.dataframe(arrow, hide_index=True, width="stretch", height=360,
                  column_config={
                      "Population": st.column_config.NumberColumn(format="localized"),
                      "IMD score (pop-weighted)": st.column_config.NumberColumn(format="%.1f"),

@@ -20,8 +20,10 @@ def config_path() -> Path:
 
 
 @st.cache_data(show_spinner=False)
-def _load(path: str, mtime: float, known: tuple) -> PriorityConfig:
-    return load_config(path, known)
+def _load(path: str, mtime: float, store_fp: str, _known: tuple) -> PriorityConfig:
+    # keyed on the store fingerprint, not the ~500 known ward codes: hashing those on
+    # every call cost ~10 ms, and this runs several times per rerun
+    return load_config(path, _known)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -36,8 +38,7 @@ def priority_config(ctx: MapContext) -> PriorityConfig:
         mtime = p.stat().st_mtime
     except OSError:
         mtime = -1.0
-    known = tuple(ctx.store.wards24["wd24cd"])
-    return _load(str(p), mtime, known)
+    return _load(str(p), mtime, ctx.fingerprint, tuple(ctx.store.wards24["wd24cd"]))
 
 
 class PriorityLayer(Layer):

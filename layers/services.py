@@ -335,15 +335,9 @@ class ServicesLayer(Layer):
             member = {}
         if not member:
             return
-        labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
-        w = ctx.store.wards24.set_index("wd24cd")
-        codes = [c for c in member if c in w.index]
-        t = outreach_columns(ctx, codes)
-        t.insert(1, "Ward", [w.at[c, "wd24nm"] for c in t["code"]])
-        t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
-        t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
+        items = tuple(sorted((c, tuple(k)) for c, k in member.items()))
+        t = _outreach_table(ctx.store, ctx.fingerprint, register_key(), today(), items, ctx)
         days = [c for c in t.columns if c.startswith("Days since")][0]
-        t = t.sort_values(days, ascending=False, na_position="first")
         illus = "ILLUSTRATIVE" in days
         st.markdown("#### Outreach recency: priority wards" + (" · ILLUSTRATIVE bus schedule" if illus else ""))
         st.caption(f"Days since the last HARI bus stop in the ward or within 1 km of it, on {today()}; "
@@ -362,6 +356,21 @@ def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_
     label = "Days since HARI bus" + (" (ILLUSTRATIVE)" if t["illustrative"].any() else "")
     return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"],
                          "Last HARI stop": t["last_stop_date"]})
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx) -> pd.DataFrame:
+    """The priority wards' outreach table as shown (shared, read-only)."""
+    labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
+    member = dict(member_items)
+    w = _store.wards24.set_index("wd24cd")
+    codes = [c for c in member if c in w.index]
+    t = outreach_columns(_ctx, codes)
+    t.insert(1, "Ward", [w.at[c, "wd24nm"] for c in t["code"]])
+    t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
+    t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
+    days = [c for c in t.columns if c.startswith("Days since")][0]
+    return t.sort_values(days, ascending=False, na_position="first")
 
 
 def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:

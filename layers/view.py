@@ -179,9 +179,7 @@ def membership(layers: list[Layer], ctx: MapContext) -> dict[str, list[str]]:
 
 def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
     """Build this rerun's feature groups, show any messages, then the (constant) map."""
-    from streamlit_folium import st_folium
-
-    from layers.map import base_map, commit_group, localise_assets
+    from layers.map import commit_group, localise_assets, map_component
     fgs = []
     for layer in layers:
         try:
@@ -209,11 +207,11 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
             with st.expander(f"{len(warn)} problem(s) in the configuration: the rest still shows",
                              expanded=True):
                 st.markdown("\n".join(f"- {esc(t)}" for t in warn))
-        m = base_map(ctx.config, ctx.static.get("geo"))
         with timed("st_folium"):
-            return st_folium(m, key="map", height=height, use_container_width=True,
-                             feature_group_to_add=fgs, returned_objects=["last_clicked"],
-                             on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
+            # = st_folium(base_map(...), ...) with the constant base map's part cached
+            return map_component(ctx.config, ctx.static.get("geo"), fgs, key="map", height=height,
+                                 returned_objects=["last_clicked"],
+                                 on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
 
 
 STAGES: dict[str, float] = {}

@@ -66,10 +66,28 @@
   LSC.set = function (part, payload) { LSC._next[part] = payload; };
 
   // ---------------------------------------------------------------- geometry
+  // This runtime loads before Leaflet and topojson-client (so the geometry download
+  // starts as early as possible): anything that needs them waits for them here.
+  LSC._libs = function () {
+    if (window.L && window.topojson) return Promise.resolve();
+    if (!LSC._libsPromise) {
+      LSC._libsPromise = new Promise(function (resolve, reject) {
+        var t0 = Date.now();
+        (function poll() {
+          if (window.L && window.topojson) return resolve();
+          if (Date.now() - t0 > 60000) return reject(new Error("Leaflet/topojson did not load"));
+          setTimeout(poll, 10);
+        })();
+      });
+    }
+    return LSC._libsPromise;
+  };
+
   LSC._geo = function (url) {
     if (LSC._geoUrl === url && LSC._geoPromise) return LSC._geoPromise;
     LSC._geoUrl = url;
-    LSC._geoPromise = LSC.fetchJSON(url).then(function (topo) {
+    LSC._geoPromise = Promise.all([LSC.fetchJSON(url), LSC._libs()]).then(function (r) {
+      var topo = r[0];
       var out = { meta: topo.lsc, fc: {} };
       ["lsoa", "wards", "districts", "place5", "place4"].forEach(function (k) {
         out.fc[k] = topojson.feature(topo, topo.objects[k]);

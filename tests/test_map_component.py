@@ -1,0 +1,46 @@
+"""layers.map.map_component (the cached fast path) hands streamlit-folium's frontend the
+same arguments st_folium would, so the base map (the component's identity) never
+changes and feature groups run the same LSC calls."""
+from __future__ import annotations
+
+import re
+from unittest import mock
+
+import folium
+import streamlit_folium as sf
+
+from layers.map import base_map, commit_group, map_component, part_group
+
+GEO = "/app/static/gen/geo.0123456789abcdef.json"
+
+
+def _groups():
+    other = folium.FeatureGroup(name="other", control=False)      # a plain folium group
+    folium.CircleMarker([54.0, -2.6], radius=3).add_to(other)
+    return [commit_group({"geo": GEO, "v": "1"}),
+            part_group("deprivation", {"cls": [1, 2, 3], "name": "{{ 7*7 }}"}), other]
+
+
+def _capture():
+    calls = []
+    with mock.patch.object(sf, "_component_func", lambda **kw: calls.append(kw)):
+        sf.st_folium(base_map({}, GEO), key="map", height=640, use_container_width=True,
+                     feature_group_to_add=_groups(), returned_objects=["last_clicked"])
+        map_component({}, GEO, _groups(), key="map", height=640, returned_objects=["last_clicked"])
+    return calls
+
+
+def _norm(js: str) -> str:
+    js = re.sub(r"\s+", "", js)
+    return re.sub(r"(circle_marker)_[0-9a-f]{32}", r"\1", js)
+
+
+def test_fast_path_matches_st_folium():
+    ref, fast = _capture()
+    for k in ref:
+        if k in ("on_change", "feature_group"):
+            continue
+        assert ref[k] == fast[k], k
+    assert _norm(ref["feature_group"]) == _norm(fast["feature_group"])
+    assert 'LSC.set("deprivation",' in fast["feature_group"] and "{{" not in fast["feature_group"]
+    assert fast["js_links"][0].startswith("/app/static/js/lsc_map.js?v=")   # runtime (prefetch) first
