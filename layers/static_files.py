@@ -144,6 +144,30 @@ def build_static(store, ward_tables: dict | None = None, out_dir: Path = GEN_DIR
     return out
 
 
+def build_static_indexed(store, fp: str, ward_tables=None, out_dir: Path = GEN_DIR) -> dict:
+    """build_static, remembered in out_dir/index.<fp>.json: a restarted server whose
+    store (fingerprint `fp`) and generator are unchanged reuses the files already written
+    (if they are all still there) instead of rebuilding the TopoJSON (~seconds).
+    `ward_tables` may be a callable (only called when the files are rebuilt)."""
+    index = out_dir / f"index.{GENERATOR_VERSION}.{fp}.json"
+    try:
+        urls = json.loads(index.read_text(encoding="utf-8"))
+        if urls and all((STATIC_DIR / u[len(URL_PREFIX) + 1:]).is_file() for u in urls.values()):
+            return urls
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    urls = build_static(store, ward_tables() if callable(ward_tables) else ward_tables, out_dir)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".index.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(urls, f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, index)
+    except OSError:
+        pass
+    return urls
+
+
 if __name__ == "__main__":
     from geo.store import load_store
     for k, v in build_static(load_store()).items():

@@ -49,8 +49,8 @@ def get_store():
 @st.cache_resource(show_spinner="Preparing map files…")
 def static_files(_store, fp: str) -> dict:
     from layers.data import ward_table
-    from layers.static_files import build_static
-    return build_static(_store, {v: ward_table(_store, fp, v) for v in (2019, 2025)})
+    from layers.static_files import build_static_indexed
+    return build_static_indexed(_store, fp, lambda: {v: ward_table(_store, fp, v) for v in (2019, 2025)})
 
 
 @st.cache_data(show_spinner=False)

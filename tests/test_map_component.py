@@ -44,3 +44,27 @@ def test_fast_path_matches_st_folium():
     assert _norm(ref["feature_group"]) == _norm(fast["feature_group"])
     assert 'LSC.set("deprivation",' in fast["feature_group"] and "{{" not in fast["feature_group"]
     assert fast["js_links"][0].startswith("/app/static/js/lsc_map.js?v=")   # runtime (prefetch) first
+
+
+def test_static_files_index_reused_only_while_files_exist(monkeypatch):
+    import uuid
+
+    from layers import static_files as sfiles
+    sfiles.GEN_DIR.mkdir(parents=True, exist_ok=True)
+    real = sfiles.GEN_DIR / f"test-{uuid.uuid4().hex}.json"
+    real.write_text("{}")
+    urls = {"geo": sfiles._url(real)}
+    calls = []
+    monkeypatch.setattr(sfiles, "build_static", lambda store, wt, out_dir: calls.append(wt) or urls)
+    fp = f"test{uuid.uuid4().hex[:8]}"
+    index = sfiles.GEN_DIR / f"index.{sfiles.GENERATOR_VERSION}.{fp}.json"
+    try:
+        assert sfiles.build_static_indexed(None, fp, lambda: {"t": 1}) == urls
+        assert sfiles.build_static_indexed(None, fp, lambda: {"t": 1}) == urls
+        assert calls == [{"t": 1}]                   # second call reused the index
+        real.unlink()
+        sfiles.build_static_indexed(None, fp, lambda: {"t": 2})
+        assert calls == [{"t": 1}, {"t": 2}]         # a missing file means rebuild
+    finally:
+        real.unlink(missing_ok=True)
+        index.unlink(missing_ok=True)
