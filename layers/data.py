@@ -24,9 +24,10 @@ def ward_table(store, fp: str, vintage: int) -> pd.DataFrame:
     return area_table(store, fp, "ward", vintage)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> dict:
-    """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts."""
+    """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts.
+    Shared and read-only (a resource: no copy per call; it is read twice per rerun)."""
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     col = f"{measure}_local_decile" if local else f"{measure}_decile"
