@@ -239,7 +239,9 @@ def feature_groups_js(fgs: list) -> str:
     other_map = None
     for i, fg in enumerate(fgs):
         js = getattr(fg, "lsc_js", None)
-        if js is not None:
+        # only a group holding nothing but its LSC call: a layer may add children
+        # (e.g. the indicators painter) that must go through the generic path
+        if js is not None and [type(c) for c in fg._children.values()] == [_Call]:
             out.append(_FG_JS.format(i=i, body=js))
             continue
         import streamlit_folium as sf

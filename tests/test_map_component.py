@@ -17,8 +17,10 @@ GEO = "/app/static/gen/geo.0123456789abcdef.json"
 def _groups():
     other = folium.FeatureGroup(name="other", control=False)      # a plain folium group
     folium.CircleMarker([54.0, -2.6], radius=3).add_to(other)
+    extended = part_group("indicators", {"show": True})       # a part group with an extra child
+    folium.CircleMarker([54.1, -2.7], radius=2).add_to(extended)
     return [commit_group({"geo": GEO, "v": "1"}),
-            part_group("deprivation", {"cls": [1, 2, 3], "name": "{{ 7*7 }}"}), other]
+            part_group("deprivation", {"cls": [1, 2, 3], "name": "{{ 7*7 }}"}), other, extended]
 
 
 def _capture():
@@ -43,6 +45,7 @@ def test_fast_path_matches_st_folium():
         assert ref[k] == fast[k], k
     assert _norm(ref["feature_group"]) == _norm(fast["feature_group"])
     assert 'LSC.set("deprivation",' in fast["feature_group"] and "{{" not in fast["feature_group"]
+    assert fast["feature_group"].count("L.circleMarker(") == 2        # the extra child was not dropped
     assert fast["js_links"][0].startswith("/app/static/js/lsc_map.js?v=")   # runtime (prefetch) first
 
 
