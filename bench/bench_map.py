@@ -72,7 +72,7 @@ def wait_signature(page, n_min: int, not_equal=None, timeout=120.0):
 def bench_one(pw, script: str, runs: int, n_lsoa: int, layers: str = "") -> dict:
     log = Path(tempfile.mkstemp(prefix="timing_", suffix=".jsonl")[1])
     out = {"script": script, "first_s": [], "repaint_s": [], "python_ms": [], "ws_bytes": [],
-           "http_bytes": [], "first_load_bytes": []}
+           "http_bytes": [], "first_load_bytes": [], "stages": []}
     env = {"LSC_TIMING_LOG": str(log)}
     if layers:
         env["LSC_LAYERS"] = layers
@@ -129,6 +129,7 @@ def bench_one(pw, script: str, runs: int, n_lsoa: int, layers: str = "") -> dict
                 out["http_bytes"].append(http_bytes[0])
                 lines = log.read_text().splitlines()[n_log:]
                 out["python_ms"].extend(json.loads(x)["script_ms"] for x in lines)
+                out["stages"].extend(json.loads(x).get("stages", {}) for x in lines)
             ctx.close()
         browser.close()
     log.unlink(missing_ok=True)
@@ -179,6 +180,11 @@ def main(argv=None) -> int:
             tgt = f"<= {target}: {'met' if a <= target else 'MISSED'}"
         print(f"{label:36s} {a:12.3f} {n:12.3f} {ratio:10.1f}x  {tgt}")
         summary[key] = {"app": a, "naive": n, "ratio": ratio, "target": target}
+    if app["stages"]:      # where the app's Python time per rerun goes (layers/view.py timed())
+        keys = {k for st in app["stages"] for k in st}
+        per = sorted(((med([st.get(k, 0.0) for st in app["stages"]]), k) for k in keys), reverse=True)
+        print("app Python per rerun by stage (median ms): "
+              + ", ".join(f"{k} {v:.1f}" for v, k in per[:8]))
     rr = summary["repaint_s"]["ratio"]
     print(f"{'repaint speed-up vs naive':36s} {rr:12.1f}x {'':12s} {'':10s}  >= {TARGETS['repaint_ratio']}x: "
           f"{'met' if rr >= TARGETS['repaint_ratio'] else 'MISSED'}")
