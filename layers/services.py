@@ -254,7 +254,8 @@ class ServicesLayer(Layer):
         s["cats"] = []
         for k, c in cats.items():
             lab = f"{c['label']} ({counts.get(k, 0)})" + (" — ILLUSTRATIVE" if c.get("illustrative") else "")
-            if st.checkbox(lab, value=True, key=f"services_cat_{k}", disabled=not s["on"]):
+            if st.checkbox(lab, key=f"services_cat_{k}", disabled=not s["on"],
+                           **widget_default(f"services_cat_{k}", value=bool(c.get("default_on", True)))):
                 s["cats"].append(k)
         s["closed"] = st.checkbox("Also show closed / planned (hollow)", value=False, key="services_closed",
                                   disabled=not s["on"])

@@ -67,6 +67,11 @@ def _expected_open() -> tuple[int, int]:
 def test_service_layers_draw(session):
     page = session["page"]
     n_all, n_shapes = _expected_open()
+    # GP practices (197 points) are off by default so deprivation stays readable
+    assert _wait_services(page, n_shapes) == n_shapes
+    assert map_frame(page).evaluate("() => document.querySelectorAll('.marker-cluster').length") == 0
+    page.get_by_text("GP practices (", exact=False).first.click()
+    wait_idle(page)
     assert _wait_services(page, n_all) == n_all
     fr = map_frame(page)
     # non-GP categories are SVG shapes in the DOM; GP practices are canvas circles (clustered)
