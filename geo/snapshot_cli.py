@@ -31,8 +31,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-backgroun
                  "--disable-extensions", "--metrics-recording-only"]
 SIZE_RANGE = (320, 4096)
 READY_JS = """() => document.readyState === 'complete' && (
-  !document.querySelector('.folium-map') || document.body.hasAttribute('data-lsc-applied')
-  || document.body.hasAttribute('data-lsc-error'))"""
+  !document.querySelector('.folium-map') || document.body.hasAttribute('data-lsc-error')
+  || (document.body.hasAttribute('data-lsc-applied')
+      && (window.LSC_WAIT || []).every(function (w) {
+           var v = document.body.getAttribute(w[0]); return v !== null && v.indexOf(w[1]) === 0; })))"""
 
 
 class RenderError(GeoError):

@@ -21,6 +21,8 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | n, rank, per | candidate rule: top n wards per group by rank | 1-50; CANDIDATE_MEASURES; PLACE_GROUPINGS |
 | ind     | indicator id                                      | [A-Za-z0-9_.:-]{1,80}, known ids      |
 | cls, k, brk | indicator classification, classes, fixed breaks | classify.METHODS; 2-9; <=12 numbers |
+| acc     | access layer: nearest open site of these service categories | comma list of config/services.yaml categories |
+| thr     | access threshold, km straight-line                | 0.5-40 in steps of 0.5 (clamped)      |
 | area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE |
 | ward    | selected ward (profile open)                      | a May 2024 LSC ward code               |
 | lat, lon, z | map centre and zoom                           | lat 49-61, lon -8-2, z 7-17 (clamped)  |
@@ -61,13 +63,17 @@ MAX_BREAKS = 12
 MAX_VALUE_LEN = 200
 MAX_PARAMS = 60
 TITLE_MAX = 80
+THR_RANGE = (0.5, 40.0)     # access threshold, km (the app's slider)
+THR_STEP = 0.5
+MAX_CATS = 12
 
 PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
-          "ind", "cls", "k", "brk", "area", "ward", "lat", "lon", "z", "present", "title")
+          "ind", "cls", "k", "brk", "acc", "thr", "area", "ward", "lat", "lon", "z", "present", "title")
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:, -]{1,40}$")
 _IND = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
+_CAT = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _WARD = re.compile(r"^E05\d{6}$")
 _DISTRICT = re.compile(r"^E0[6-9]\d{6}$")
 _TITLE_DROP = re.compile(r"[^\w ,.:;()'&/+?!%-]", re.UNICODE)
@@ -92,6 +98,7 @@ class Known:
     wards: frozenset = frozenset()
     areas: Mapping[str, frozenset] = field(default_factory=dict)   # kind -> codes
     indicators: frozenset = frozenset()
+    categories: frozenset = frozenset()      # service categories (access layer)
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,8 @@ class ViewState:
     cls: str | None = None
     k: int | None = None
     brk: tuple | None = None
+    acc: tuple | None = None        # access layer: service categories
+    thr: float | None = None        # access layer: threshold in km (straight-line)
     area_kind: str = "icb"
     area_code: str | None = None
     ward: str | None = None
@@ -279,6 +288,27 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             note("ind", f"Indicator {_quote(v)} is not available any more; no indicator is shown.")
         else:
             out["ind"] = v
+    if "acc" in vals:
+        parts = list(dict.fromkeys(p.strip() for p in vals["acc"].split(",") if p.strip()))
+        if not parts or len(parts) > MAX_CATS or not all(_CAT.match(p) for p in parts):
+            bad("acc", " (a comma list of service categories)")
+        else:
+            ok = [p for p in parts if not known.categories or p in known.categories]
+            wrong = [p for p in parts if p not in ok]
+            if wrong:
+                note("acc", "Unknown service categor" + ("y" if len(wrong) == 1 else "ies") + " ignored: "
+                     + ", ".join(_quote(p) for p in wrong[:5]) + ".")
+            if ok:
+                out["acc"] = tuple(sorted(ok))
+    if "thr" in vals:
+        f = _float(vals["thr"])
+        if f is None:
+            bad("thr", " (a distance in km)")
+        else:
+            c = round(min(max(f, THR_RANGE[0]), THR_RANGE[1]) / THR_STEP) * THR_STEP
+            if not THR_RANGE[0] <= f <= THR_RANGE[1]:
+                note("thr", f"Parameter 'thr' is out of range ({THR_RANGE[0]:g}-{THR_RANGE[1]:g} km); using {c:g}.")
+            out["thr"] = float(c)
     # area
     if "area" in vals:
         v = vals["area"].strip()
@@ -354,6 +384,10 @@ def to_query(state: ViewState) -> dict[str, str]:
             q[name] = str(v)
     if state.brk:
         q["brk"] = ",".join(f"{b:g}" for b in state.brk)
+    if state.acc:
+        q["acc"] = ",".join(state.acc)
+    if state.thr is not None:
+        q["thr"] = f"{state.thr:g}"
     q["area"] = state.area
     if state.ward:
         q["ward"] = state.ward
@@ -381,13 +415,18 @@ def parse_query_string(qs: str, known: Known | None = None) -> tuple[ViewState, 
 
 
 def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] = LAYER_KEYS) -> Known:
-    """Known ward codes and areas from the built store + config/places.yaml."""
+    """Known ward codes, areas and service categories from the built store + config/."""
     from geo.sources import load_places
     cfg = load_places()
     areas = {g: frozenset(cfg["groupings"][g]["places"]) for g in ("place5", "place4")}
     areas["district"] = frozenset(cfg["districts"])
+    try:
+        from geo.services import category_names
+        cats = frozenset(category_names())
+    except Exception:           # no services config: do not check
+        cats = frozenset()
     return Known(layers=frozenset(layers), wards=frozenset(store.wards24["wd24cd"]), areas=areas,
-                 indicators=frozenset(indicators))
+                 indicators=frozenset(indicators), categories=cats)
 
 
 def view_name(state: ViewState, area_name: str | None = None) -> str:

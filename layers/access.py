@@ -19,12 +19,14 @@ from jinja2 import Template
 
 from geo import access as ac
 from geo.csvsafe import safe_csv_bytes
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
 COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#7f2704"]
 NODATA = "#bdbdbd"
+DEFAULT_CATS = ["screening"]
+THR_KM = (0.5, 40.0, 5.0, 0.5)                # slider: min, max, default, step
 BY_LABELS = {"ward": "Ward (May 2024, best fit)", "district": "District", "place": "Place (legacy five)",
              "place4": "Place (current four)", "lsoa": "LSOA"}
 
@@ -90,11 +92,13 @@ class AccessLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         from geo.services import categories
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, value=False, key="access_on")
+        s["on"] = st.checkbox(self.label, key="access_on", **widget_default("access_on", value=False))
         cats = categories()
-        s["cats"] = st.multiselect("Nearest open site of", list(cats), default=["screening"],
-                                   format_func=lambda k: cats[k]["label"], key="access_cats",
-                                   disabled=not s["on"])
+        if [c for c in st.session_state.get("access_cats") or [] if c not in cats]:   # stale seeded value
+            st.session_state["access_cats"] = [c for c in st.session_state["access_cats"] if c in cats]
+        s["cats"] = st.multiselect("Nearest open site of", list(cats), key="access_cats",
+                                   format_func=lambda k: cats[k]["label"], disabled=not s["on"],
+                                   **widget_default("access_cats", default=[c for c in DEFAULT_CATS if c in cats]))
         tt = st.file_uploader("Optional travel-time matrix (CSV: lsoa11cd, site_id, minutes)", type=["csv"],
                               key="access_tt", disabled=not s["on"])
         s["travel"] = None
@@ -104,8 +108,9 @@ class AccessLayer(Layer):
             s["threshold_min"] = st.slider("Threshold (minutes)", 5, 120, 30, 5, key="access_thr_min")
             s["threshold_km"] = None
         else:
-            s["threshold_km"] = st.slider("Threshold (km, straight-line)", 0.5, 40.0, 5.0, 0.5, key="access_thr_km",
-                                          disabled=not s["on"])
+            lo, hi, default, step = THR_KM
+            s["threshold_km"] = st.slider("Threshold (km, straight-line)", lo, hi, step=step, key="access_thr_km",
+                                          disabled=not s["on"], **widget_default("access_thr_km", value=default))
             s["threshold_min"] = None
         s["by"] = st.selectbox("Summarise by", list(BY_LABELS)[:4], format_func=BY_LABELS.get, key="access_by",
                                disabled=not s["on"])
@@ -180,13 +185,29 @@ class AccessLayer(Layer):
         cats = categories()
         names = ", ".join(cats[c]["label"] for c in ctx.state[self.key].get("cats", []))
         from layers.services import today
+        s = ctx.state[self.key]
+        thr_txt = ""
+        a = ctx.area or {}
+        here = per
+        if a.get("kind") == "district":
+            here = per[per["lad19cd"] == a.get("code")]
+        elif a.get("kind") in ("place5", "place4"):
+            here = per[per[a["kind"]] == a.get("code")]
+        where = f" in {a['name']}" if a.get("kind") not in (None, "icb") and a.get("name") else ""
+        if col == "distance_km" and s.get("threshold_km") is not None:
+            beyond = here[ac.POP_COL].astype(float).where(here["distance_km"] > float(s["threshold_km"]), 0.0).sum()
+            thr_txt = (f" {int(round(beyond)):,} people{where} live beyond {float(s['threshold_km']):g} km "
+                       "(straight-line) of the nearest open site.")
+        elif col == "time_min" and s.get("threshold_min") is not None:
+            beyond = here[ac.POP_COL].astype(float).where(here["time_min"] > float(s["threshold_min"]), 0.0).sum()
+            thr_txt = f" {int(round(beyond)):,} people{where} live beyond {float(s['threshold_min']):g} minutes."
         return [LegendEntry(
             title=f"Access: {what} to nearest open site ({names})",
             items=items,
             vintage=f"{n_sites} open sites on {today()}; LSOA 2011 population-weighted points (Code-Point Open 2025)",
             source="geo/access.py (scipy cKDTree on British National Grid metres)",
-            note="Straight-line distance, not road distance or travel time." if col == "distance_km"
-            else "Travel times from the uploaded matrix; LSOAs without a time are grey.",
+            note=("Straight-line distance, not road distance or travel time." if col == "distance_km"
+                  else "Travel times from the uploaded matrix; LSOAs without a time are grey.") + thr_txt,
         )]
 
     def panel(self, ctx: MapContext) -> None:
@@ -225,6 +246,22 @@ class AccessLayer(Layer):
         with st.expander("Mean straight-line distance (km) by national IMD decile", expanded=False):
             st.dataframe(ac.mean_distance_by_decile(per, by if by != "lsoa" else "district"), hide_index=True,
                          width="stretch", key="access_deciles")
+
+
+def state_from_view(view, store, fp: str = "") -> dict:
+    """The layer's state dict (as `sidebar` leaves it in ctx.state["access"]) from a
+    geo.viewstate.ViewState, for exports and snapshots outside the app: categories `acc`
+    (unknown ones dropped; default: the sidebar's), straight-line threshold `thr` in km
+    (clamped to the slider's range and step), no travel-time matrix (uploads exist only in
+    the app), summary by ward."""
+    from geo.services import categories
+    on = view.layer_on(AccessLayer.key, AccessLayer.default_on)
+    cats = categories()
+    chosen = [c for c in (view.acc if view.acc is not None else DEFAULT_CATS) if c in cats]
+    lo, hi, default, step = THR_KM
+    thr = default if view.thr is None else round(min(max(float(view.thr), lo), hi) / step) * step
+    return {"on": on, "cats": chosen, "travel": None, "threshold_km": float(thr), "threshold_min": None,
+            "by": "ward"}
 
 
 LAYER = AccessLayer()

@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from geo import viewstate as VS
-from layers.base import esc
+from layers.base import esc, js_json
 from layers.static_files import STATIC_DIR, URL_PREFIX
 
 _GEN_URL = re.compile(r"/app/static/gen/[A-Za-z0-9._-]+\.json")
@@ -167,19 +167,25 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     """One self-contained HTML page of the view (works from disk with no network)."""
     from layers.map import base_map, commit_group, localise_assets
     from layers.panels import ATTRIBUTION, legend_html
-    notes = list(notes or [])
+    notes = notes if notes is not None else []      # the caller (CLI) prints what layers add
     if ctx is None or layers is None:
         from layers.share import export_context
         ctx, layers = export_context(store, state, notes)
     m = base_map(ctx.config)
     m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
     entries = []
+    waits = []          # layers that paint asynchronously: the snapshot waits for their body attribute
     for layer in layers:
         try:
             fg = layer.feature_group(ctx)
             if fg is not None:
                 localise_assets(fg)
                 m.add_child(fg)
+                key, payload = getattr(fg, "lsc_payload", (None, None))
+                if key == "indicators" and isinstance(payload, dict) and payload.get("show"):
+                    waits.append(["data-lsc-ind", str(payload.get("v", "")) + ":"])
+                elif key == "access" and isinstance(payload, str):
+                    waits.append(["data-lsc-access", payload])
             entries.extend(layer.legend(ctx))
             notes.extend(layer.notes(ctx))
         except Exception as e:          # one broken layer must not lose the rest
@@ -213,6 +219,8 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
         f'<div id="lsc-foot">{esc(ATTRIBUTION + (" Basemap: " + basemap if basemap else ""))}</div>'
     )
     html = re.sub(r"(<body[^>]*>)", lambda mm: mm.group(1) + chrome, html, count=1)
+    if waits:           # read by geo.snapshot_cli.READY_JS: [attribute, value prefix] pairs
+        html = html.replace("<head>", "<head><script>window.LSC_WAIT=" + js_json(waits) + ";</script>", 1)
     html = html.replace("</head>", f"<style>{PAGE_CSS}</style><title>{esc(name)}</title></head>", 1)
     return html
 

@@ -29,7 +29,7 @@ from jinja2 import Template
 from geo import classify as C
 from geo import indicators as I
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, widget_default
 from layers.map import part_group
 
 KEY = "indicators"
@@ -47,6 +47,8 @@ EXTRA_OBJECTS = ("wards19", "subicb")
 MISSING = -1
 SUPPRESSED = -2
 COMPARATORS = ["England", "Region", "ICB", "LSC"]
+K_RANGE = (3, 7)            # the "Number of classes" slider
+K_DEFAULT = 5
 BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts", "place": "Places (legacy five)"}
 
 
@@ -299,7 +301,7 @@ class IndicatorsLayer(Layer):
     @_timed
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, value=False, key=f"{self.key}_on")
+        s["on"] = st.checkbox(self.label, key=f"{self.key}_on", **widget_default(f"{self.key}_on", value=False))
         if not s["on"]:
             return
         store, fp = ctx.store, ctx.fingerprint
@@ -365,7 +367,8 @@ class IndicatorsLayer(Layer):
                 if not thresholds:
                     st.caption("Type at least one threshold.")
             else:
-                k = st.slider("Number of classes", 3, 7, 5, key=f"{self.key}_k")
+                k = st.slider("Number of classes", K_RANGE[0], K_RANGE[1], key=f"{self.key}_k",
+                              **widget_default(f"{self.key}_k", value=K_DEFAULT))
             avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
             scheme = st.radio("Palette", ["sequential", "diverging"], horizontal=True, key=f"{self.key}_scheme",
                               format_func={"sequential": "Sequential",
@@ -556,6 +559,49 @@ def _cuts(_store, fp: str) -> pd.Series:
 def _decile_table(_data, data_key: str, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
     return I.by_imd_decile(_data, ind, per, _store, af=_area_frame(_store, fp, target),
                            cuts=_cuts(_store, fp) if target != "lsoa11" else None)
+
+
+# ------------------------------------------------------------------ state without widgets
+def state_from_view(view, store, fp: str = "") -> dict:
+    """The layer's state dict (as `sidebar` leaves it in ctx.state["indicators"]) built from a
+    geo.viewstate.ViewState instead of widgets, for exports and snapshots outside the app.
+
+    Mirrors what a shared link gives in the app (layers/share.py seeds the same widgets):
+    `ind` = "dataset:indicator" (or a bare indicator of the first dataset), `cls`, `k`
+    (clamped to the slider's 3-7), `brk` for fixed breaks; everything else at the widgets'
+    defaults (latest period, "as in the file", choropleth, sequential default palette,
+    best-match ward boundaries). Raises GeoError when the dataset or indicator is not there.
+    """
+    on = view.layer_on(KEY, IndicatorsLayer.default_on)
+    s: dict = {"on": on}
+    if not on:
+        return s
+    labels = I.builtin_labels()
+    ds, sep, ind = (view.ind or "").partition(":")
+    if not sep:                                   # bare indicator id (or none): first dataset
+        ds, ind = next(iter(labels)), ds
+    if ds not in labels:
+        raise GeoError(f"indicator dataset {ds!r} is not available (uploaded files exist only in the app)")
+    data = _builtin(store, fp, ds, None)
+    dkey = f"{ds}:None"
+    inds = data.indicators()
+    if not inds:
+        raise GeoError(f"indicator dataset {ds!r} has nothing that matches the map's areas")
+    if not ind:
+        ind = inds[0]
+    if ind not in inds:
+        raise GeoError(f"indicator {ind!r} is not in the dataset {ds!r}")
+    periods = data.periods(ind)
+    method = view.cls if view.cls in C.METHODS else next(iter(C.METHODS))
+    k, thresholds = K_DEFAULT, ()
+    if method == "fixed":
+        thresholds = tuple(sorted({float(b) for b in (view.brk or ())}))
+    elif view.k is not None:
+        k = min(max(int(view.k), K_RANGE[0]), K_RANGE[1])
+    s.update(_data=data, _data_key=dkey, indicator=ind, period=periods[-1], by="native", mode="choropleth",
+             method=method, k=k, thresholds=thresholds, scheme="sequential", comparator=None,
+             palette=C.DEFAULT_SEQUENTIAL, _error=None)
+    return s
 
 
 # ------------------------------------------------------------------ ward profile

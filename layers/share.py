@@ -133,6 +133,12 @@ def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
         ss["indicators_k"] = min(max(int(state.k), 3), 7)
     if state.brk:
         ss["indicators_thresholds"] = ", ".join(f"{b:g}" for b in state.brk)
+    if state.acc is not None:
+        ss["access_cats"] = list(state.acc)
+    if state.thr is not None:
+        from layers.access import THR_KM
+        lo, hi, _, step = THR_KM
+        ss["access_thr_km"] = float(round(min(max(state.thr, lo), hi) / step) * step)
     fit = None
     if state.area_kind != "icb" and state.area_code:
         opts = area_options(store, fp)    # {"place5:Fylde Coast": (kind, code, label)} (or a list of tuples)
@@ -185,6 +191,11 @@ def state_from_ctx(ctx: MapContext, layers: list[Layer]) -> VS.ViewState:
             kw["brk"] = tuple(float(x) for x in ind["thresholds"])
         elif ind.get("k") is not None:
             kw["k"] = int(ind["k"])
+    acc = ctx.state.get("access", {})
+    if acc.get("on"):
+        kw["acc"] = tuple(sorted(acc.get("cats") or ())) or None
+        if acc.get("threshold_km") is not None:
+            kw["thr"] = float(acc["threshold_km"])
     # map centre/zoom: the map iframe keeps them in the page URL (see _SCRIPT)
     cur = st.query_params.to_dict()
     view, _ = VS.from_query({k: cur[k] for k in ("lat", "lon", "z") if k in cur})
@@ -530,9 +541,9 @@ def attach(ctx: MapContext, layers: list[Layer]) -> list[Layer]:
 # ------------------------------------------------------------------ CLI / export context
 def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
     """(ctx, layers) for rendering `state` outside the app (CLI, snapshot): the layers' state
-    dicts are filled from the ViewState instead of from widgets. Layers that only work with
-    their widgets (indicators, access: they need an uploaded/selected dataset) are skipped
-    with a note."""
+    dicts are filled from the ViewState instead of from widgets (a layer module's
+    `state_from_view(view, store, fp)` where it has one: indicators, access). A layer that
+    only works with its widgets is skipped with a note."""
     import importlib
 
     import yaml
@@ -581,6 +592,12 @@ def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
             except Exception as e:
                 notes.append(f"services not drawn: {type(e).__name__}: {e}")
                 s["on"] = False
+        elif on and callable(getattr(importlib.import_module(type(layer).__module__), "state_from_view", None)):
+            try:
+                s = importlib.import_module(type(layer).__module__).state_from_view(state, store, fp)
+            except Exception as e:      # e.g. a dataset that is not there: the rest still renders
+                notes.append(f"The {layer.label} layer could not be drawn from this link: {e}")
+                s = {"on": False}
         elif on:
             notes.append(f"The {layer.label} layer is drawn only in the app (it needs its own "
                          "data choices); it is not in this export.")

@@ -21,6 +21,7 @@ def full_state(store) -> VS.ViewState:
     return VS.ViewState(layers=("deprivation", "priority"), measure="health", vintage=2025, deciles="local",
                         core20=False, labels=False, prio=("exemplar", "candidate"), n=7, rank="imd_score",
                         per="place4", ind="fingertips_lsoa:93553", cls="natural_breaks", k=6,
+                        acc=("act", "gp"), thr=7.5,
                         area_kind="place4", area_code="Blackpool" if "Blackpool" in
                         VS.known_from_store(store).areas["place4"] else sorted(VS.known_from_store(store).areas["place4"])[0],
                         ward=w["wd24cd"], lat=53.81234, lon=-3.04567, z=12.25, present=True,
@@ -85,6 +86,11 @@ HOSTILE = {
     "too long": ({"measure": "i" * 5000}, "measure"),
     "null byte": ({"measure": "imd\x00"}, "measure"),
     "bad breaks": ({"brk": "1,2,x"}, "brk"),
+    "script categories": ({"acc": "act,<script>alert(1)</script>"}, "acc"),
+    "unknown category": ({"acc": "act,crematoria"}, "acc"),
+    "bad threshold": ({"thr": "ten<b>"}, "thr"),
+    "huge threshold": ({"thr": "1e308"}, "thr"),
+    "infinite threshold": ({"thr": "inf"}, "thr"),
     "too many breaks": ({"brk": ",".join(str(i) for i in range(40))}, "brk"),
     "unknown param": ({"<script>": "1", "colour": "red"}, "?"),
     "half a view": ({"lat": "54", "lon": "-2.7"}, "z"),
@@ -146,3 +152,26 @@ def test_view_name_uses_title_or_measure_and_area():
     assert VS.view_name(VS.ViewState(title="Workshop")) == "Workshop"
     name = VS.view_name(VS.ViewState(measure="income", area_kind="place5", area_code="Fylde Coast"))
     assert "Income" in name and "Fylde Coast" in name
+
+
+def test_access_categories_and_threshold(known):
+    assert {"act", "gp", "screening"} <= known.categories
+    s, n = VS.from_query({"layers": "access", "acc": "screening,act,act", "thr": "10"}, known)
+    assert n == [] and s.acc == ("act", "screening") and s.thr == 10.0
+    assert VS.to_query(s)["acc"] == "act,screening" and VS.to_query(s)["thr"] == "10"
+    assert VS.from_query(VS.to_query(s), known) == (s, [])
+    # unknown categories are dropped (the known ones stay), with a notice naming them
+    s, n = VS.from_query({"acc": "act,crematoria"}, known)
+    assert s.acc == ("act",) and [x.param for x in n] == ["acc"] and "'crematoria'" in n[0].message
+    s, n = VS.from_query({"acc": "crematoria"}, known)
+    assert s.acc is None and n
+    # threshold: clamped to the slider (0.5-40 km) and snapped to its 0.5 km step
+    for raw, want, noticed in (("0", 0.5, True), ("-3", 0.5, True), ("99", 40.0, True), ("7.3", 7.5, False),
+                               ("12.5", 12.5, False)):
+        s, n = VS.from_query({"thr": raw}, known)
+        assert s.thr == want and bool(n) == noticed, (raw, s.thr, n)
+    s, n = VS.from_query({"thr": "far"}, known)
+    assert s.thr is None and n and "'far'" in n[0].message
+    # not checked against a list when none is known
+    s, n = VS.from_query({"acc": "anything_new"})
+    assert s.acc == ("anything_new",) and n == []
