@@ -126,3 +126,17 @@ def choose(page, label: str, option: str, typed: str | None = None):
     if typed is not None:
         cb.fill(typed)
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def pixels_js(pane: str) -> str:
+    """JS that samples the canvas in a Leaflet pane: painted pixels and distinct colours."""
+    return """() => {
+  const c = document.querySelector('.%s canvas');
+  if (!c) return null;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let painted = 0; const colours = new Set();
+  for (let i = 0; i < d.length; i += 4 * 7) {
+    if (d[i + 3] > 0) { painted++; colours.add((d[i] >> 3) + ',' + (d[i+1] >> 3) + ',' + (d[i+2] >> 3)); }
+  }
+  return {painted, sampled: d.length / (4 * 7), colours: colours.size};
+}""" % pane

@@ -10,21 +10,12 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from geo.store import MEASURE_LABELS
-from tests.e2e.harness import (MAP_IFRAME, ROOT, Server, choose, is_local, launch_browser, map_frame,
+from tests.e2e.harness import (pixels_js, MAP_IFRAME, ROOT, Server, choose, is_local, launch_browser, map_frame,
                                wait_applied, wait_idle)
 
 ART = ROOT / "artifacts"
 
-PIXELS_JS = """() => {
-  const c = document.querySelector('.leaflet-lsc-fill-pane canvas');
-  if (!c) return null;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let painted = 0; const colours = new Set();
-  for (let i = 0; i < d.length; i += 4 * 7) {
-    if (d[i + 3] > 0) { painted++; colours.add((d[i] >> 3) + ',' + (d[i+1] >> 3) + ',' + (d[i+2] >> 3)); }
-  }
-  return {painted, sampled: d.length / (4 * 7), colours: colours.size};
-}"""
+PIXELS_JS = pixels_js("leaflet-lsc-fill-pane")
 
 
 @pytest.fixture(scope="module")
