@@ -140,3 +140,16 @@ def pixels_js(pane: str) -> str:
   }
   return {painted, sampled: d.length / (4 * 7), colours: colours.size};
 }""" % pane
+
+
+def open_recorded(browser, url: str, viewport: dict, **context_kwargs):
+    """A new context + page on `url`, recording every request and websocket URL it makes
+    (for the localhost-only checks). Returns (page, requests)."""
+    ctx = browser.new_context(viewport=viewport, **context_kwargs)
+    requests: list[str] = []
+    ctx.on("request", lambda r: requests.append(r.url))
+    page = ctx.new_page()
+    page.on("websocket", lambda ws: requests.append(ws.url))
+    page.goto(url)
+    wait_idle(page)
+    return page, requests

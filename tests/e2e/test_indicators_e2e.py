@@ -14,7 +14,7 @@ from playwright.sync_api import sync_playwright
 
 from geo import classify as C
 from geo import indicators as I
-from tests.e2e.harness import pixels_js, ROOT, Server, choose, is_local, launch_browser, map_frame, wait_idle
+from tests.e2e.harness import open_recorded, pixels_js, ROOT, Server, choose, is_local, launch_browser, map_frame, wait_idle
 
 ART = ROOT / "artifacts"
 
@@ -64,13 +64,7 @@ def session():
     ART.mkdir(exist_ok=True)
     with Server() as srv, sync_playwright() as pw:
         browser = launch_browser(pw)
-        ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
-        requests: list[str] = []
-        ctx.on("request", lambda r: requests.append(r.url))
-        page = ctx.new_page()
-        page.on("websocket", lambda ws: requests.append(ws.url))
-        page.goto(srv.url)
-        wait_idle(page)
+        page, requests = open_recorded(browser, srv.url, {"width": 1500, "height": 1100})
         page.get_by_text("Indicators (choropleth)", exact=True).click()
         wait_idle(page)
         v = wait_ind(page)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from geo.store import MEASURE_LABELS
-from tests.e2e.harness import (pixels_js, MAP_IFRAME, ROOT, Server, choose, is_local, launch_browser, map_frame,
+from tests.e2e.harness import (open_recorded, pixels_js, MAP_IFRAME, ROOT, Server, choose, is_local, launch_browser, map_frame,
                                wait_applied, wait_idle)
 
 ART = ROOT / "artifacts"
@@ -24,13 +24,7 @@ def session():
     ART.mkdir(exist_ok=True)
     with Server() as srv, sync_playwright() as pw:
         browser = launch_browser(pw)
-        ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
-        requests: list[str] = []
-        ctx.on("request", lambda r: requests.append(r.url))
-        page = ctx.new_page()
-        page.on("websocket", lambda ws: requests.append(ws.url))
-        page.goto(srv.url)
-        wait_idle(page)
+        page, requests = open_recorded(browser, srv.url, {"width": 1500, "height": 1000})
         v = wait_applied(page)
         yield {"page": page, "srv": srv, "requests": requests, "v": v}
         browser.close()
