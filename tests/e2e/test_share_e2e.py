@@ -262,7 +262,7 @@ def test_snapshot_png_and_standalone_html(app, store, tmp_path):
     import yaml
     pal = yaml.safe_load((ROOT / "config" / "layers.yaml").read_text())["deprivation"]["palette"]
     rgb = [tuple(int(h[i:i + 2], 16) for i in (1, 3, 5)) for h in pal]
-    px = im.resize((400, 225)).getdata()
+    px = im.resize((400, 225)).get_flattened_data()
     seen = {i for p in px for i, c in enumerate(rgb) if sum(abs(a - b) for a, b in zip(p, c)) < 30}
     assert len(seen) >= 5                                                   # the decile palette is drawn
     im.save(ART / "share_snapshot.png")
