@@ -17,13 +17,15 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import time
 from pathlib import Path
 
+from geo.atomic import write_atomic
 from geo.paths import ROOT
 
 STATIC_DIR = ROOT / "static"
 GEN_DIR = STATIC_DIR / "gen"
+PRUNE_DAYS = 7.0
 URL_PREFIX = "/app/static"
 GENERATOR_VERSION = 3
 QUANTIZE = 1e5          # ~1 m on the LSC extent; same as rounding to 5 dp
@@ -33,23 +35,35 @@ def _url(path: Path) -> str:
     return f"{URL_PREFIX}/{path.relative_to(STATIC_DIR).as_posix()}"
 
 
-def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR) -> Path:
-    """Write `data` to out_dir/prefix.<sha>.json atomically unless already there."""
+def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS) -> Path:
+    """Write `data` to out_dir/prefix.<sha>.json atomically unless already there.
+
+    A reused file is touched (its mtime means "last used"); writing a new one prunes
+    files of the same prefix unused for `keep_days`, so per-day and per-upload files
+    (services.*, svcup.*) and geometry from old stores do not pile up."""
     digest = hashlib.sha256(data).hexdigest()[:16]
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{prefix}.{digest}.json"
     if path.exists() and path.stat().st_size == len(data):
+        os.utime(path)
         return path
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{prefix}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
+    prune(prefix, out_dir, keep_days=keep_days, keep=path)
     return path
+
+
+def prune(prefix: str, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS, keep: Path | None = None) -> int:
+    """Delete out_dir/prefix.<sha>.json files not used for keep_days; returns how many."""
+    cutoff = time.time() - keep_days * 86400
+    n = 0
+    for f in out_dir.glob(f"{prefix}.*.json"):
+        if f != keep and f.name.count(".") == 2:
+            try:
+                if f.stat().st_mtime < cutoff:
+                    f.unlink()
+                    n += 1
+            except OSError:
+                pass
+    return n
 
 
 def _r(x: float, nd: int = 5) -> float:
@@ -152,17 +166,16 @@ def build_static_indexed(store, fp: str, ward_tables=None, out_dir: Path = GEN_D
     index = out_dir / f"index.{GENERATOR_VERSION}.{fp}.json"
     try:
         urls = json.loads(index.read_text(encoding="utf-8"))
-        if urls and all((STATIC_DIR / u[len(URL_PREFIX) + 1:]).is_file() for u in urls.values()):
+        files = [STATIC_DIR / u[len(URL_PREFIX) + 1:] for u in urls.values()]
+        if urls and all(f.is_file() for f in files):
+            for f in files:
+                os.utime(f)            # in use: keep them out of prune()
             return urls
     except (OSError, ValueError, TypeError, AttributeError):
         pass
     urls = build_static(store, ward_tables() if callable(ward_tables) else ward_tables, out_dir)
     try:
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".index.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(urls, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, index)
+        write_atomic(index, json.dumps(urls).encode("utf-8"))
     except OSError:
         pass
     return urls

@@ -71,3 +71,20 @@ def test_static_files_index_reused_only_while_files_exist(monkeypatch):
     finally:
         real.unlink(missing_ok=True)
         index.unlink(missing_ok=True)
+
+
+def test_static_files_are_reused_touched_and_pruned_when_unused(tmp_path):
+    import os
+    import time
+    from layers.static_files import write_hashed
+    old = write_hashed("services", b'{"day":1}', tmp_path)
+    used = write_hashed("geo", b'{"g":1}', tmp_path)
+    week_ago = time.time() - 8 * 86400
+    os.utime(old, (week_ago, week_ago))
+    os.utime(used, (week_ago, week_ago))
+    assert write_hashed("geo", b'{"g":1}', tmp_path) == used      # reuse marks it as used
+    assert used.stat().st_mtime > week_ago
+    new = write_hashed("services", b'{"day":2}', tmp_path)          # a new file prunes stale ones
+    assert new.exists() and not old.exists() and used.exists()
+    recent = write_hashed("services", b'{"day":3}', tmp_path)
+    assert new.exists() and recent.exists()                          # used within the week: kept
