@@ -22,6 +22,7 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | ind     | indicator id                                      | [A-Za-z0-9_.:-]{1,80}, known ids      |
 | cls, k, brk | indicator classification, classes, fixed breaks | classify.METHODS; 2-9; <=12 numbers |
 | acc     | access layer: nearest open site of these service categories | comma list of config/services.yaml categories |
+| svc     | service categories shown on the map           | comma list of config/services.yaml categories, or "none" |
 | thr     | access threshold, km straight-line                | 0.5-40 in steps of 0.5 (clamped)      |
 | area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE |
 | ward    | selected ward (profile open)                      | a May 2024 LSC ward code               |
@@ -68,8 +69,9 @@ THR_STEP = 0.5
 MAX_CATS = 12
 
 PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
-          "ind", "cls", "k", "brk", "acc", "thr", "area", "ward", "lat", "lon", "z", "present", "title")
+          "ind", "cls", "k", "brk", "acc", "svc", "thr", "area", "ward", "lat", "lon", "z", "present", "title")
 
+# used with fullmatch(): "$" would also accept a trailing newline
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:, -]{1,40}$")
 _IND = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
@@ -119,6 +121,7 @@ class ViewState:
     k: int | None = None
     brk: tuple | None = None
     acc: tuple | None = None        # access layer: service categories
+    svc: tuple | None = None        # services layer: categories shown (() = none)
     thr: float | None = None        # access layer: threshold in km (straight-line)
     area_kind: str = "icb"
     area_code: str | None = None
@@ -147,7 +150,7 @@ DEFAULT = ViewState()
 # ---------------------------------------------------------------- helpers
 def _quote(value: str) -> str:
     """Quote `value` in a notice only if it is short and plain; never echo anything else."""
-    return f"'{value}'" if _SAFE_VALUE.match(value) else "(a value that cannot be shown)"
+    return f"'{value}'" if _SAFE_VALUE.fullmatch(value) else "(a value that cannot be shown)"
 
 
 def _bool(raw: str) -> bool | None:
@@ -190,7 +193,7 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
     vals: dict = {}
 
     def note(param: str, msg: str):
-        notices.append(Notice(param if _SAFE_NAME.match(param) else "?", msg))
+        notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
 
     items = list(query.items())
     if len(items) > MAX_PARAMS:
@@ -211,7 +214,7 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             continue
         vals[name] = v
     if unknown:
-        shown = [u for u in unknown if _SAFE_NAME.match(u)][:5]
+        shown = [u for u in unknown if _SAFE_NAME.fullmatch(u)][:5]
         hidden = len(unknown) - len(shown)
         msg = "Ignored unknown parameter(s): " + ", ".join(f"'{u}'" for u in shown)
         if hidden:
@@ -282,24 +285,29 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             out["brk"] = tuple(sorted(set(nums)))
     if "ind" in vals:
         v = vals["ind"].strip()
-        if not _IND.match(v):
+        if not _IND.fullmatch(v):
             bad("ind")
         elif known.indicators and v not in known.indicators:
             note("ind", f"Indicator {_quote(v)} is not available any more; no indicator is shown.")
         else:
             out["ind"] = v
-    if "acc" in vals:
-        parts = list(dict.fromkeys(p.strip() for p in vals["acc"].split(",") if p.strip()))
-        if not parts or len(parts) > MAX_CATS or not all(_CAT.match(p) for p in parts):
-            bad("acc", " (a comma list of service categories)")
+    for name in ("acc", "svc"):
+        if name not in vals:
+            continue
+        if name == "svc" and vals[name].strip() == "none":
+            out[name] = ()
+            continue
+        parts = list(dict.fromkeys(p.strip() for p in vals[name].split(",") if p.strip()))
+        if not parts or len(parts) > MAX_CATS or not all(_CAT.fullmatch(p) for p in parts):
+            bad(name, " (a comma list of service categories)")
         else:
             ok = [p for p in parts if not known.categories or p in known.categories]
             wrong = [p for p in parts if p not in ok]
             if wrong:
-                note("acc", "Unknown service categor" + ("y" if len(wrong) == 1 else "ies") + " ignored: "
+                note(name, "Unknown service categor" + ("y" if len(wrong) == 1 else "ies") + " ignored: "
                      + ", ".join(_quote(p) for p in wrong[:5]) + ".")
             if ok:
-                out["acc"] = tuple(sorted(ok))
+                out[name] = tuple(sorted(ok))
     if "thr" in vals:
         f = _float(vals["thr"])
         if f is None:
@@ -318,7 +326,7 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             out["area_kind"], out["area_code"] = "icb", None
         elif kind not in AREA_KINDS or kind == "icb" or not code:
             bad("area", " (valid: icb, place5:NAME, place4:NAME, district:CODE)")
-        elif kind == "district" and not _DISTRICT.match(code):
+        elif kind == "district" and not _DISTRICT.fullmatch(code):
             bad("area", " (a district is given by its code, e.g. district:E07000117)")
         elif known.areas.get(kind) and code not in known.areas[kind]:
             note("area", f"Area {_quote(v)} does not exist (any more); showing the whole ICB.")
@@ -326,7 +334,7 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             out["area_kind"], out["area_code"] = kind, code
     if "ward" in vals:
         v = vals["ward"].strip().upper()
-        if not _WARD.match(v):
+        if not _WARD.fullmatch(v):
             bad("ward", " (a May 2024 ward code, e.g. E05012345)")
         elif known.wards and v not in known.wards:
             note("ward", f"Ward {_quote(v)} is not a May 2024 LSC ward; no ward profile is open.")
@@ -386,6 +394,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         q["brk"] = ",".join(f"{b:g}" for b in state.brk)
     if state.acc:
         q["acc"] = ",".join(state.acc)
+    if state.svc is not None:
+        q["svc"] = ",".join(state.svc) or "none"
     if state.thr is not None:
         q["thr"] = f"{state.thr:g}"
     q["area"] = state.area

@@ -135,6 +135,10 @@ def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
         ss["indicators_thresholds"] = ", ".join(f"{b:g}" for b in state.brk)
     if state.acc is not None:
         ss["access_cats"] = list(state.acc)
+    if state.svc is not None:
+        from geo.services import load_config
+        for cat in load_config()["categories"]:
+            ss[f"services_cat_{cat}"] = cat in state.svc
     if state.thr is not None:
         from layers.access import THR_KM
         lo, hi, _, step = THR_KM
@@ -191,6 +195,9 @@ def state_from_ctx(ctx: MapContext, layers: list[Layer]) -> VS.ViewState:
             kw["brk"] = tuple(float(x) for x in ind["thresholds"])
         elif ind.get("k") is not None:
             kw["k"] = int(ind["k"])
+    svc = ctx.state.get("services", {})
+    if svc.get("on"):
+        kw["svc"] = tuple(sorted(svc.get("cats") or ()))
     acc = ctx.state.get("access", {})
     if acc.get("on"):
         kw["acc"] = tuple(sorted(acc.get("cats") or ())) or None

@@ -175,3 +175,24 @@ def test_access_categories_and_threshold(known):
     # not checked against a list when none is known
     s, n = VS.from_query({"acc": "anything_new"})
     assert s.acc == ("anything_new",) and n == []
+
+
+def test_service_categories_round_trip_and_none(known):
+    s, n = VS.from_query({"svc": "hari_bus,act"}, known)
+    assert s.svc == ("act", "hari_bus") and n == []
+    assert VS.to_query(s)["svc"] == "act,hari_bus"
+    s, n = VS.from_query({"svc": "none"}, known)
+    assert s.svc == () and VS.to_query(s)["svc"] == "none"
+    assert VS.from_query(VS.to_query(s), known) == (s, [])
+    s, n = VS.from_query({"svc": "act,<script>"}, known)
+    assert s.svc is None and "<" not in n[0].message
+    s, n = VS.from_query({"svc": "act,spaceships"}, known)
+    assert s.svc == ("act",) and "spaceships" in n[0].message
+
+
+@pytest.mark.parametrize("param,value", [("z", "v2\n"), ("ind", "iod2019:imd_score\n"), ("ward", "E05005150\n"),
+                                         ("area", "district:E07000117\n"), ("acc", "act\n")])
+def test_trailing_newline_is_not_accepted_or_echoed(known, param, value):
+    s, notices = VS.from_query({param: value}, known)
+    assert all("\n" not in n.message for n in notices)
+    assert "\n" not in VS.to_query_string(s)

@@ -89,3 +89,12 @@ def test_presentation_mode_title_bar_is_escaped():
     at.button(key="share_exit_present").click().run()
     assert at.session_state["share_present"] is False
     assert "present" not in dict(at.query_params)
+
+
+def test_service_categories_from_link_and_back():
+    at = _run({"svc": "act,hari_bus"})
+    assert _widget(at, "services_cat_act") is True and _widget(at, "services_cat_hari_bus") is True
+    assert _widget(at, "services_cat_gp") is False and _widget(at, "services_cat_hospital") is False
+    assert dict(at.query_params)["svc"] == "act,hari_bus"
+    at.checkbox(key="services_cat_gp").check().run()
+    assert dict(at.query_params)["svc"] == "act,gp,hari_bus"
