@@ -67,10 +67,14 @@ def _expected_open() -> tuple[int, int]:
 def test_service_layers_draw(session):
     page = session["page"]
     n_all, n_shapes = _expected_open()
-    # GP practices (197 points) are off by default so deprivation stays readable
-    assert _wait_services(page, n_shapes) == n_shapes
+    hari = len(sv.load_register(include_user=False).category("hari_bus"))
+    # GP practices (197 points, clusters) and the ILLUSTRATIVE bus schedule are off by default
+    assert _wait_services(page, n_shapes - hari) == n_shapes - hari
     assert map_frame(page).evaluate("() => document.querySelectorAll('.marker-cluster').length") == 0
     page.get_by_text("GP practices (", exact=False).first.click()
+    wait_idle(page)
+    assert _wait_services(page, n_all - hari) == n_all - hari
+    page.get_by_text("HARI bus stops (", exact=False).first.click()
     wait_idle(page)
     assert _wait_services(page, n_all) == n_all
     fr = map_frame(page)
@@ -82,7 +86,6 @@ def test_service_layers_draw(session):
     assert page.get_by_text("Outreach recency: priority wards", exact=False).count() == 1
     page.screenshot(path=str(ART / "services_layers.png"))
     # switching one category off redraws without it
-    hari = len(sv.load_register(include_user=False).category("hari_bus"))
     page.get_by_text("HARI bus stops (", exact=False).first.click()
     wait_idle(page)
     assert _wait_services(page, n_all - hari) == n_all - hari
