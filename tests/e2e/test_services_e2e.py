@@ -64,6 +64,13 @@ def _expected_open() -> tuple[int, int]:
     return len(open_), int((open_["category"] != "gp").sum())
 
 
+def _toggle(page, label: str, expect: int) -> None:
+    """Click a category checkbox; the map must then hold exactly `expect` service points."""
+    page.get_by_text(label, exact=False).first.click()
+    wait_idle(page)
+    assert _wait_services(page, expect) == expect
+
+
 def test_service_layers_draw(session):
     page = session["page"]
     n_all, n_shapes = _expected_open()
@@ -71,12 +78,8 @@ def test_service_layers_draw(session):
     # GP practices (197 points, clusters) and the ILLUSTRATIVE bus schedule are off by default
     assert _wait_services(page, n_shapes - hari) == n_shapes - hari
     assert map_frame(page).evaluate("() => document.querySelectorAll('.marker-cluster').length") == 0
-    page.get_by_text("GP practices (", exact=False).first.click()
-    wait_idle(page)
-    assert _wait_services(page, n_all - hari) == n_all - hari
-    page.get_by_text("HARI bus stops (", exact=False).first.click()
-    wait_idle(page)
-    assert _wait_services(page, n_all) == n_all
+    _toggle(page, "GP practices (", n_all - hari)
+    _toggle(page, "HARI bus stops (", n_all)
     fr = map_frame(page)
     # non-GP categories are SVG shapes in the DOM; GP practices are canvas circles (clustered)
     assert fr.evaluate("() => document.querySelectorAll('.leaflet-marker-pane .lsc-svc').length") == n_shapes
@@ -86,12 +89,8 @@ def test_service_layers_draw(session):
     assert page.get_by_text("Outreach recency: priority wards", exact=False).count() == 1
     page.screenshot(path=str(ART / "services_layers.png"))
     # switching one category off redraws without it
-    page.get_by_text("HARI bus stops (", exact=False).first.click()
-    wait_idle(page)
-    assert _wait_services(page, n_all - hari) == n_all - hari
-    page.get_by_text("HARI bus stops (", exact=False).first.click()
-    wait_idle(page)
-    assert _wait_services(page, n_all) == n_all
+    _toggle(page, "HARI bus stops (", n_all - hari)
+    _toggle(page, "HARI bus stops (", n_all)
     assert [u for u in session["requests"] if not is_local(u)] == []
 
 
