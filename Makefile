@@ -10,7 +10,7 @@ PORT ?= 8501
 .PHONY: run test setup venv vendor browser store bench clean-store
 
 run: setup store
-	$(VPY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(VPY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
 test: setup browser store
 	$(VPY) -m pytest -q tests

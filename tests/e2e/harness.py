@@ -1,4 +1,4 @@
-"""Start `streamlit run` on a free port and drive it with Playwright + Debian Chromium.
+"""Start `streamlit run serve.py` (or a plain `streamlit run`) on a free port and drive it with Playwright + Debian Chromium.
 
 Shared by the e2e tests and bench/bench_map.py.
 """
@@ -32,13 +32,19 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run <script>` in a subprocess; use as a context manager."""
+    """`streamlit run serve.py` serving <script> (as `make run` does) in a subprocess; with
+    plain=True, `streamlit run <script>` (Streamlit's default serving). A context manager."""
 
     def __init__(self, script: str | Path = "app.py", env: dict | None = None, cwd: Path = ROOT,
-                 timeout: float = 90):
-        self.script, self.cwd, self.timeout = str(script), cwd, timeout
+                 timeout: float = 90, plain: bool = False):
+        self.cwd, self.timeout = cwd, timeout
         self.port = free_port()
         self.env = {**os.environ, **(env or {})}
+        if plain:
+            self.script = str(script)
+        else:
+            self.script = "serve.py"
+            self.env["LSC_APP_SCRIPT"] = str(script)
         self.url = f"http://localhost:{self.port}"
         self.proc = None
         self.log = None

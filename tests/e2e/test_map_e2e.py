@@ -1,4 +1,4 @@
-"""Browser tests: streamlit run app.py + Playwright driving Debian's Chromium.
+"""Browser tests: streamlit run serve.py (app.py) + Playwright driving Debian's Chromium.
 
 What a person sees: the LSOA layer paints (pixels + feature count), switching measure,
 vintage and place repaints with the store's values, clicking a ward opens its profile,
