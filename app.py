@@ -2,7 +2,7 @@
 import os
 import time
 
-_T0 = time.perf_counter()
+_T0, _T0_CPU = time.perf_counter(), time.thread_time()
 
 import streamlit as st  # noqa: E402
 
@@ -79,4 +79,4 @@ for layer in layers:   # optional per-layer panels under the map (e.g. the acces
             layer.panel(ctx)
 with view.timed("write_url_state"):
     share.write_url_state(ctx, layers)   # the URL mirrors the view
-view.log_timing(_T0)
+view.log_timing(_T0, _T0_CPU)

@@ -230,13 +230,16 @@ class timed:
         STAGES[self.name] = STAGES.get(self.name, 0.0) + (time.perf_counter() - self.t) * 1000
 
 
-def log_timing(t0: float) -> None:
-    """Append this rerun's Python time (and per-stage times) to $LSC_TIMING_LOG
-    (used by bench/bench_map.py)."""
+def log_timing(t0: float, t0_cpu: float | None = None) -> None:
+    """Append this rerun's Python time (wall, and CPU time of the script thread: what the
+    script itself costs, whatever else competes for the machine) and per-stage wall
+    times to $LSC_TIMING_LOG (used by bench/bench_map.py and bench_indicators.py)."""
     path = os.environ.get("LSC_TIMING_LOG")
     stages = dict(STAGES)
     STAGES.clear()
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "t": time.time(),
+            cpu = None if t0_cpu is None else round((time.thread_time() - t0_cpu) * 1000, 3)
+            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "script_cpu_ms": cpu,
+                                "t": time.time(),
                                 "stages": {k: round(v, 2) for k, v in stages.items()}}) + "\n")
