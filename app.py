@@ -37,14 +37,21 @@ ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
                  static=view.static_files(store, fp))
 layers = share.attach(ctx, view.load_layers(ctx.messages))   # + share/present/export controls
 
+first_paint = view.first_paint_phase()   # map first; controls and tables once it painted
+if not first_paint:
+    view.restore_first_paint_widgets()
 with st.sidebar:
     st.markdown("## LSC deprivation map")
-    with view.timed("area_and_search"):
-        view.area_and_search(ctx)
-    for layer in layers:
-        st.divider()
-        with view.timed(f"{layer.key}.sidebar"):
-            layer.sidebar(ctx)
+    if first_paint:
+        st.caption("Loading the controls…")
+        view.full_page_fallback()
+    with view.values_only(first_paint):      # first paint: widget values, nothing drawn
+        with view.timed("area_and_search"):
+            view.area_and_search(ctx)
+        for layer in layers:
+            st.divider()
+            with view.timed(f"{layer.key}.sidebar"):
+                layer.sidebar(ctx)
 ctx.selected_ward = st.session_state.get("selected_ward")
 share.title_bar(ctx, layers)         # presentation mode: CSS + title bar
 
@@ -60,7 +67,7 @@ with col_map:
 with col_side:
     with view.timed("membership"):
         membership = view.membership(layers, ctx)
-    if ctx.selected_ward:
+    if ctx.selected_ward and not first_paint:
         if st.button("Close ward profile", key="close_profile"):
             st.session_state["selected_ward"] = None
             st.rerun()
@@ -71,12 +78,13 @@ with col_side:
     with view.timed("legend"):
         panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
 
-with view.timed("ward_table"):
-    panels.ward_table_panel(ctx, membership)
-for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
-    if hasattr(layer, "panel"):
-        with view.timed(f"{layer.key}.panel"):
-            layer.panel(ctx)
+if not first_paint:
+    with view.timed("ward_table"):
+        panels.ward_table_panel(ctx, membership)
+    for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
+        if hasattr(layer, "panel"):
+            with view.timed(f"{layer.key}.panel"):
+                layer.panel(ctx)
 with view.timed("write_url_state"):
     share.write_url_state(ctx, layers)   # the URL mirrors the view
 view.log_timing(_T0, _T0_CPU)

@@ -61,6 +61,11 @@ def js_json(obj: Any) -> str:
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+# Keys whose widgets take their default from widget_default (layers/view.py: after the
+# map-first run such a widget is drawn without its default, so its value must be flagged).
+DEFAULTED_KEYS: set[str] = set()
+
+
 def widget_default(key: str, **default) -> dict:
     """The default (value=/index=) for the widget `key`, only when the key is not in
     st.session_state yet: a shared link (layers/share.py) or a callback may already have
@@ -70,6 +75,7 @@ def widget_default(key: str, **default) -> dict:
     in Streamlit is the key for checkbox/radio/selectbox/number_input, so dropping the
     default on later reruns does not reset the widget."""
     import streamlit as st
+    DEFAULTED_KEYS.add(key)
     return {} if key in st.session_state else default
 
 

@@ -2,6 +2,7 @@
 search, selection state and the one st_folium call."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -14,7 +15,7 @@ import yaml
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
 from layers import REGISTRY
-from layers.base import Layer, MapContext, esc
+from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
@@ -129,6 +130,8 @@ def _on_ward_search(store, fp):
 
 def _on_map_change(store, fp):
     v = st.session_state.get("map") or {}
+    if v.get("lsc_painted"):           # the runtime's one-off "first map painted" signal
+        st.session_state[FULL_PAGE_KEY] = True
     click = v.get("last_clicked")
     if not click:
         return
@@ -212,6 +215,104 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
             return map_component(ctx.config, ctx.static.get("geo"), fgs, key="map", height=height,
                                  returned_objects=["last_clicked"],
                                  on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
+
+
+# ------------------------------------------------------------------ map first
+# A session's first page load is mostly Streamlit loading and rendering widgets (each
+# widget type pulls its own script chunks): with the sidebar's ~30 widgets the map iframe
+# was created ~0.8 s later than without them. So the first run draws the map, its
+# legend and notes, with the sidebar's widgets run for their VALUES only (nothing sent to
+# the browser); when the map runtime reports its first paint (component value
+# `lsc_painted`), the next run draws the whole page. Same widget keys and positions, so
+# nothing resets and the map iframe stays mounted. A timer moves on after a few seconds
+# if the signal never comes. $LSC_PROGRESSIVE=0 turns this off (AppTest runs do).
+FULL_PAGE_KEY = "_lsc_full_page"
+FALLBACK_S = 4.0
+
+
+def first_paint_phase() -> bool:
+    """True while this session has not yet seen its first map painted."""
+    if os.environ.get("LSC_PROGRESSIVE", "1") == "0":
+        return False
+    return not st.session_state.get(FULL_PAGE_KEY)
+
+
+PHASE1_KEYS = "_lsc_first_paint_keys"
+# Widget value types that may be set through st.session_state (not buttons, uploads...).
+_ASSIGNABLE = {"bool_value", "int_value", "double_value", "string_value", "string_array_value",
+               "double_array_value", "int_array_value"}
+
+
+@contextlib.contextmanager
+def values_only(active: bool = True):
+    """Inside: Streamlit calls register widgets and return their values (from session
+    state or their defaults) exactly as usual, but send nothing to the browser. The keys
+    of value widgets that the full page would draw from a wrong default are kept for
+    `restore_first_paint_widgets`: those with a non-default value (e.g. from a shared
+    link) and those whose default comes from layers.base.widget_default (dropped once
+    the key exists)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    ctx = get_script_run_ctx() if active else None
+    if ctx is None or not callable(getattr(ctx, "_enqueue", None)):
+        yield
+        return
+    orig = ctx._enqueue
+    ctx._enqueue = lambda msg: None
+    try:
+        yield
+    finally:
+        ctx._enqueue = orig
+        st.session_state[PHASE1_KEYS] = _assignable_widget_keys()
+
+
+def _assignable_widget_keys() -> list[str]:
+    try:
+        from streamlit.runtime.state import get_session_state
+        state = get_session_state()._state
+        meta = state._new_widget_state.widget_metadata
+        out = []
+        for wid, key in state._key_id_mapper.id_key_mapping.items():
+            m = meta.get(wid)
+            if m is None or m.value_type not in _ASSIGNABLE:
+                continue
+            if key not in DEFAULTED_KEYS:
+                try:   # drawn with a constant default: right unless its value differs
+                    if m.deserializer(None) == state[wid]:
+                        continue
+                except Exception:
+                    pass
+            out.append(key)
+        return out
+    except Exception:        # Streamlit internals changed: the full page starts from defaults
+        return []
+
+
+def restore_first_paint_widgets() -> None:
+    """On the run that follows the map-first run, before any widget: set each value
+    widget registered there (without being drawn) to its own value through the Session
+    State API. The browser draws a widget from its default unless the server flags a
+    value, and it flags only values set through that API: without this, a shared link's
+    values (or any non-default) would show as the defaults."""
+    keys = st.session_state.get(PHASE1_KEYS)
+    if not keys:
+        return
+    del st.session_state[PHASE1_KEYS]
+    for k in keys:
+        if k in st.session_state:
+            try:
+                st.session_state[k] = st.session_state[k]
+            except Exception:
+                pass
+
+
+@st.fragment(run_every=FALLBACK_S)
+def full_page_fallback():
+    """Placed by the first-paint run: if the map's signal has not come FALLBACK_S seconds
+    later, rerun the whole app as the full page anyway."""
+    if st.session_state.get("_lsc_first_paint_shown"):
+        st.session_state[FULL_PAGE_KEY] = True
+        st.rerun(scope="app")
+    st.session_state["_lsc_first_paint_shown"] = True
 
 
 STAGES: dict[str, float] = {}

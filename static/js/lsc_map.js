@@ -313,6 +313,17 @@
     document.body.setAttribute("data-lsc-services", String(n));
   }
 
+  // Once per map frame: tell the app its first map is on screen (the app's first run
+  // draws only the map, legend and notes; the controls and tables follow this signal).
+  // streamlit-folium exposes its Streamlit object; the standalone HTML export has none.
+  LSC._signalPainted = function (v) {
+    if (LSC._signalled || !window.Streamlit || !window.Streamlit.setComponentValue) return;
+    LSC._signalled = true;
+    try {
+      window.Streamlit.setComponentValue({ last_clicked: null, lsc_painted: String(v) });
+    } catch (e) { console.error("LSC signal:", e); }
+  };
+
   LSC.commit = function (view) {
     // Called first in the round; the parts are read after the whole feature-group
     // script has run (microtask), so one failing layer script cannot block the rest.
@@ -351,11 +362,13 @@
         LSC.painted = n;
         document.body.setAttribute("data-lsc-applied", view.v);
         document.body.setAttribute("data-lsc-painted", String(n));
+        LSC._signalPainted(view.v);
       });
     }).catch(function (e) {
       LSC.error = String(e);
       document.body.setAttribute("data-lsc-error", LSC.error);
       console.error("LSC map:", e);
+      LSC._signalPainted("error");        // the controls still come (and show the notes)
     });
   };
   // Prefetch: the geometry URL rides on this script's own URL (?geo=...), so the

@@ -39,7 +39,7 @@ class Server:
                  timeout: float = 90, plain: bool = False):
         self.cwd, self.timeout = cwd, timeout
         self.port = free_port()
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, "LSC_PROGRESSIVE": "1", **(env or {})}
         if plain:
             self.script = str(script)
         else:
@@ -95,10 +95,27 @@ def is_local(url: str) -> bool:
     return (p.hostname or "") in LOCAL_HOSTS
 
 
+FIRST_PAINT_MARK = "Loading the controls…"
+# Idle = the script is not running, the app's map-first page has been followed by the full
+# page (the sidebar no longer says FIRST_PAINT_MARK) and no element is still a skeleton
+# (loading its script chunk).
+_IDLE_JS = """(mark) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const sb = document.querySelector("[data-testid='stSidebar']");
+  if (sb && sb.innerText.indexOf(mark) >= 0) return false;
+  return !document.querySelector("[data-testid='stSkeleton']");
+}"""
+
+
 def wait_idle(page, timeout=60_000):
-    """Wait until the script has finished (and give the frontend a tick to start a rerun)."""
+    """Wait until the script has finished (and give the frontend a tick to start a rerun);
+    after the app's map-first run, until the full page (controls, tables) has followed."""
     page.wait_for_timeout(150)
     page.wait_for_selector(APP_IDLE, timeout=timeout)
+    page.wait_for_function(_IDLE_JS, arg=FIRST_PAINT_MARK, timeout=timeout, polling=50)
+    page.wait_for_timeout(50)
+    page.wait_for_function(_IDLE_JS, arg=FIRST_PAINT_MARK, timeout=timeout, polling=50)
 
 
 def map_frame(page, timeout=60_000):
