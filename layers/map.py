@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -38,6 +39,26 @@ def _v(rel: str) -> str:
         return "0"
 
 
+# Leaflet and its plugins (installed from npm by scripts/vendor_assets.sh), in load order
+LIB_FILES = ("vendor/leaflet/leaflet.js", "vendor/topojson/topojson-client.min.js",
+             "vendor/markercluster/leaflet.markercluster.js")
+
+
+def libs_url() -> str:
+    """The three libraries as ONE script (static/gen/libs.<sha>.js, written once): the
+    map frame loads its scripts one after another, so three files cost three round
+    trips before the map can start."""
+    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in LIB_FILES)
+    return _libs_url(stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _libs_url(stamp: tuple) -> str:
+    from layers.static_files import _url, write_hashed
+    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in LIB_FILES)
+    return _url(write_hashed("libs", data, ext="js"))
+
+
 def local_js(geo_url: str | None = None) -> list[tuple[str, str]]:
     """Local scripts. `geo_url` (the static geometry file) rides on the runtime's URL so
     the runtime starts fetching it the moment it loads, before the map script runs."""
@@ -45,14 +66,9 @@ def local_js(geo_url: str | None = None) -> list[tuple[str, str]]:
     rt = f"{URL_PREFIX}/js/lsc_map.js?v={_v('js/lsc_map.js')}"
     if geo_url:
         rt += f"&geo={quote(geo_url, safe='')}"
-    # the runtime first: its geometry prefetch then overlaps the other scripts' loading
-    # (streamlit-folium loads them one after another); it waits for Leaflet/topojson itself
-    return [
-        ("lsc_map", rt),
-        ("leaflet", f"{VENDOR}/leaflet/leaflet.js"),
-        ("topojson", f"{VENDOR}/topojson/topojson-client.min.js"),
-        ("markercluster", f"{VENDOR}/markercluster/leaflet.markercluster.js"),
-    ]
+    # the runtime first: its geometry prefetch then overlaps the libraries' loading
+    # (streamlit-folium loads scripts one after another); it waits for Leaflet/topojson itself
+    return [("lsc_map", rt), ("lsc_libs", libs_url())]
 
 
 def local_css() -> list[tuple[str, str]]:
@@ -76,12 +92,9 @@ _LOCAL_BY_NAME = {
 
 def vendor_missing() -> list[str]:
     """Local asset files that are not installed (run `make vendor`)."""
-    out = []
-    for _, url in local_js() + local_css():
-        rel = url.split("?")[0][len(URL_PREFIX) + 1:]
-        if not (STATIC_DIR / rel).exists():
-            out.append(rel)
-    return out
+    rels = list(LIB_FILES) + ["js/lsc_map.js"]
+    rels += [url.split("?")[0][len(URL_PREFIX) + 1:] for _, url in local_css()]
+    return [rel for rel in rels if not (STATIC_DIR / rel).exists()]
 
 
 class _ScriptOnly(MacroElement):

@@ -35,27 +35,29 @@ def _url(path: Path) -> str:
     return f"{URL_PREFIX}/{path.relative_to(STATIC_DIR).as_posix()}"
 
 
-def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS) -> Path:
-    """Write `data` to out_dir/prefix.<sha>.json atomically unless already there.
+def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS,
+                 ext: str = "json") -> Path:
+    """Write `data` to out_dir/prefix.<sha>.<ext> atomically unless already there.
 
     A reused file is touched (its mtime means "last used"); writing a new one prunes
     files of the same prefix unused for `keep_days`, so per-day and per-upload files
     (services.*, svcup.*) and geometry from old stores do not pile up."""
     digest = hashlib.sha256(data).hexdigest()[:16]
-    path = out_dir / f"{prefix}.{digest}.json"
+    path = out_dir / f"{prefix}.{digest}.{ext}"
     if path.exists() and path.stat().st_size == len(data):
         os.utime(path)
         return path
     write_atomic(path, data)
-    prune(prefix, out_dir, keep_days=keep_days, keep=path)
+    prune(prefix, out_dir, keep_days=keep_days, keep=path, ext=ext)
     return path
 
 
-def prune(prefix: str, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS, keep: Path | None = None) -> int:
-    """Delete out_dir/prefix.<sha>.json files not used for keep_days; returns how many."""
+def prune(prefix: str, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS, keep: Path | None = None,
+          ext: str = "json") -> int:
+    """Delete out_dir/prefix.<sha>.<ext> files not used for keep_days; returns how many."""
     cutoff = time.time() - keep_days * 86400
     n = 0
-    for f in out_dir.glob(f"{prefix}.*.json"):
+    for f in out_dir.glob(f"{prefix}.*.{ext}"):
         if f != keep and f.name.count(".") == 2:
             try:
                 if f.stat().st_mtime < cutoff:

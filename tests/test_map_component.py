@@ -88,3 +88,18 @@ def test_static_files_are_reused_touched_and_pruned_when_unused(tmp_path):
     assert new.exists() and not old.exists() and used.exists()
     recent = write_hashed("services", b'{"day":3}', tmp_path)
     assert new.exists() and recent.exists()                          # used within the week: kept
+
+
+def test_libraries_ship_as_one_script_built_from_the_vendored_files():
+    """The map frame loads its scripts one after another: Leaflet, topojson-client and
+    markercluster are concatenated into one hashed file from the npm-installed copies."""
+    from layers.map import LIB_FILES, libs_url, local_js
+    from layers.static_files import STATIC_DIR
+    url = libs_url()
+    assert url.startswith("/app/static/gen/libs.") and url.endswith(".js")
+    data = (STATIC_DIR / url[len("/app/static/"):]).read_bytes()
+    parts = [(STATIC_DIR / rel).read_bytes() for rel in LIB_FILES]
+    assert data == b"\n;\n".join(parts)
+    assert data.index(parts[0]) < data.index(parts[1]) < data.index(parts[2])   # Leaflet first
+    assert [name for name, _ in local_js()] == ["lsc_map", "lsc_libs"]
+    assert libs_url() == url                      # same content, same file

@@ -346,6 +346,11 @@
     return Promise.all([LSC._geo(view.geo), svc]).then(function (res) {
       var g = res[0];
       if (token !== LSC._token) return;   // a newer round superseded this one
+      // move the view first: layers added afterwards are projected and drawn once
+      if (view.fit && view.fit.key !== LSC._fitKey) {
+        LSC._fitKey = view.fit.key;
+        LSC.map.fitBounds(view.fit.b, { animate: false, maxZoom: view.fit.max_zoom || 14 });
+      }
       build(g);
       LSC.parts = parts;
       var n = applyDeprivation(parts.deprivation);
@@ -353,15 +358,12 @@
       applyPriority(parts.priority, view.sel);
       applyArea(view.area);
       applyServices(sp, res[1]);
-      if (view.fit && view.fit.key !== LSC._fitKey) {
-        LSC._fitKey = view.fit.key;
-        LSC.map.fitBounds(view.fit.b, { animate: false, maxZoom: view.fit.max_zoom || 14 });
-      }
       requestAnimationFrame(function () {
         LSC.applied = view.v;
         LSC.painted = n;
         document.body.setAttribute("data-lsc-applied", view.v);
         document.body.setAttribute("data-lsc-painted", String(n));
+        if (!LSC.firstPaintAt) LSC.firstPaintAt = performance.timeOrigin + performance.now();   // diagnostics
         LSC._signalPainted(view.v);
       });
     }).catch(function (e) {
