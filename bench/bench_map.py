@@ -42,6 +42,11 @@ MEASURE_CYCLE = ["Income", "Health Deprivation and Disability", "Crime",
 SIGNATURE_JS = """() => {
   %s
   const t = performance.timeOrigin + performance.now();
+  // our runtime: what the LSOA layer shows (data-lsc-styled changes on the instant
+  // restyle and on each applied round), else the round applied
+  const st = document.body.getAttribute('data-lsc-styled');
+  if (st) return ['lsc:' + st + ':' + document.body.getAttribute('data-lsc-painted'), t,
+                  (window.__lscStyledAt || {})[st] || window.__lscLastMut];
   const a = document.body.getAttribute('data-lsc-applied');
   if (a) return ['lsc:' + a + ':' + document.body.getAttribute('data-lsc-painted'), t, window.__lscLastMut];
   const ps = document.querySelectorAll('path.leaflet-interactive');
@@ -67,9 +72,24 @@ INPAGE_JS = """(() => {
 FRAME_OBSERVER_JS = """
   if (window.__lscLastMut === undefined) {
     window.__lscLastMut = 0;
-    new MutationObserver(() => { window.__lscLastMut = performance.timeOrigin + performance.now(); })
-      .observe(document.documentElement, {subtree: true, childList: true, attributes: true,
-                                          attributeFilter: ['fill', 'd', 'data-lsc-applied']});
+    // only real changes count: re-setting an attribute to its value (a later round
+    // confirming what is already shown) is not a repaint
+    new MutationObserver((ms) => {
+      for (const m of ms) {
+        if (m.type !== 'attributes' || m.oldValue !== m.target.getAttribute(m.attributeName)) {
+          const t = performance.timeOrigin + performance.now();
+          window.__lscLastMut = t;
+          // our runtime: when each styling first appeared (a later round re-confirming it
+          // changes data-lsc-applied, not what is shown)
+          if (m.attributeName === 'data-lsc-styled') {
+            window.__lscStyledAt = window.__lscStyledAt || {};
+            window.__lscStyledAt[m.target.getAttribute('data-lsc-styled')] = t;
+          }
+        }
+      }
+    }).observe(document.documentElement, {subtree: true, childList: true, attributes: true,
+                                          attributeOldValue: true,
+                                          attributeFilter: ['fill', 'd', 'data-lsc-applied', 'data-lsc-styled']});
   }
 """
 

@@ -16,6 +16,27 @@ SOURCES = {
 }
 
 
+DECILE_LABELS = {False: "National (England)", True: "Local (within LSC) - extra view"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def all_classes_url(_store, fp: str) -> str:
+    """Every (vintage, measure, decile basis) class array and each vintage's Core20 list
+    in one static file (static/gen/depclasses.<sha>.json, ~70 KB, fetched by the map
+    frame after its first paint). The map runtime restyles from it the moment a
+    deprivation control changes, before the rerun confirms (static/js/lsc_map.js)."""
+    import json
+    from layers.static_files import _url, write_hashed
+    out = {"cls": {}, "core20": {}}
+    for v in VINTAGES:
+        for m in MEASURES:
+            for local in (False, True):
+                c = lsoa_classes(_store, fp, v, m, local)
+                out["cls"][f"{v}|{m}|{int(local)}"] = c["cls"]
+                out["core20"][str(v)] = c["core20"]
+    return _url(write_hashed("depclasses", json.dumps(out, separators=(",", ":")).encode()))
+
+
 class DeprivationLayer(Layer):
     key = "deprivation"
     label = "Deprivation (LSOAs)"
@@ -37,8 +58,7 @@ class DeprivationLayer(Layer):
                                     **widget_default("deprivation_measure",
                                                      index=MEASURES.index(cfg.get("default_measure", "imd"))))
         s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
-                              format_func=lambda x: "Local (within LSC) - extra view" if x
-                              else "National (England)", horizontal=False) 
+                              format_func=DECILE_LABELS.get, horizontal=False)
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
                                   key="deprivation_core20", **widget_default("deprivation_core20", value=True))
 
@@ -59,6 +79,13 @@ class DeprivationLayer(Layer):
             "palette": cfg["palette"], "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
             "core20_color": cfg.get("core20_outline", "#ff7f00"),
             "opacity": float(cfg.get("opacity", 0.85)),
+            # instant restyle: the sidebar controls' labels -> keys, this round's choice
+            "instant": {"url": all_classes_url(ctx.store, ctx.fingerprint),
+                        "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
+                                     "Vintage": {lab: v for v, lab in VINTAGES.items()},
+                                     "Deciles": {lab: int(k) for k, lab in DECILE_LABELS.items()}},
+                        "key": f"{int(s.get('vintage', 2019))}|{s.get('measure', 'imd')}|"
+                               f"{int(bool(s.get('local', False)))}"},
         })
 
     def legend(self, ctx: MapContext) -> list[LegendEntry]:

@@ -103,3 +103,22 @@ def test_libraries_ship_as_one_script_built_from_the_vendored_files():
     assert data.index(parts[0]) < data.index(parts[1]) < data.index(parts[2])   # Leaflet first
     assert [name for name, _ in local_js()] == ["lsc_map", "lsc_libs"]
     assert libs_url() == url                      # same content, same file
+
+
+def test_all_classes_file_holds_every_deprivation_view(store):
+    """The instant-restyle file: every (vintage, measure, deciles) class array exactly as
+    the layer sends it for that view, and each vintage's Core20 list."""
+    import json
+    from geo.store import MEASURES
+    from layers.data import lsoa_classes
+    from layers.deprivation import VINTAGES, all_classes_url
+    from layers.static_files import STATIC_DIR
+    fp = "test-fp"
+    d = json.loads((STATIC_DIR / all_classes_url(store, fp)[len("/app/static/"):]).read_text())
+    assert len(d["cls"]) == len(VINTAGES) * len(MEASURES) * 2
+    for v in VINTAGES:
+        assert d["core20"][str(v)] == lsoa_classes(store, fp, v, "imd", False)["core20"]
+        for m in MEASURES:
+            for local in (False, True):
+                assert d["cls"][f"{v}|{m}|{int(local)}"] == lsoa_classes(store, fp, v, m, local)["cls"]
+    assert d["cls"]["2019|income|0"] == store.lsoa["income_decile"].astype(int).tolist()

@@ -201,12 +201,87 @@
     subset("core20", g.fc.lsoa, on && p.core20_outline !== false ? (p.core20 || []) : [],
       LSC.renderers["lsc-core20"], { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: 1.6, opacity: 1 });
     if (!on) return 0;
-    var pal = p.palette, cls = p.cls, nodata = p.nodata_color || "#d9d9d9";
-    eachIdx(Ls.fill, function (l, i) {
+    paintFill(p, p.cls);
+    LSC._depKey = p.instant ? p.instant.key : null;
+    return p.cls.filter(function (c) { return c > 0; }).length;
+  }
+
+  function paintFill(p, cls) {
+    var pal = p.palette, nodata = p.nodata_color || "#d9d9d9";
+    eachIdx(LSC.layers.fill, function (l, i) {
       var c = cls[i];
       l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.5 });
     });
-    return cls.filter(function (c) { return c > 0; }).length;
+  }
+
+  // ---------------------------------------------------------------- instant restyle
+  // A change of the sidebar's Measure / Vintage / Deciles controls restyles the LSOAs
+  // at once from a file holding every class array (fetched after the first paint); the
+  // rerun that follows re-applies the same classes with the legend and tables. Reads the
+  // app page's controls (this frame is same-origin); if it cannot find them, or the
+  // data is not loaded yet, nothing happens and the rerun paints as before.
+  function controlValue(doc, label) {
+    var sb = doc.querySelector("[data-testid='stSidebar']");
+    if (!sb) return null;
+    var inp = sb.querySelector("input[role='combobox'][aria-label='" + label + "']");
+    if (inp) return inp.value;
+    var radios = sb.querySelectorAll("[data-testid='stRadio']");
+    for (var k = 0; k < radios.length; k++) {
+      var lab = radios[k].querySelector("[data-testid='stWidgetLabel']");
+      if (lab && lab.innerText.trim() === label) {
+        var on = radios[k].querySelector("input[type='radio']:checked");
+        var l = on && on.closest("label");
+        return l ? l.innerText.trim() : null;
+      }
+    }
+    return null;
+  }
+
+  LSC._instantCheck = function () {
+    var p = LSC.parts.deprivation, d = LSC._depData;
+    if (!p || !p.show || !p.instant || !d || !LSC.layers.fill) return;
+    var doc;
+    try { doc = window.parent.document; } catch (e) { return; }
+    var c = p.instant.controls, keys = [];
+    var names = ["Vintage", "Measure", "Deciles"];
+    for (var k = 0; k < names.length; k++) {
+      var v = controlValue(doc, names[k]);
+      var mapped = v == null ? undefined : c[names[k]][v];
+      if (mapped === undefined) return;
+      keys.push(mapped);
+    }
+    var key = keys.join("|");
+    if (key === LSC._depKey || !d.cls[key]) return;
+    LSC._depKey = key;
+    paintFill(p, d.cls[key]);
+    var g = LSC._built;
+    subset("core20", g.fc.lsoa, p.core20_outline !== false ? (d.core20[String(keys[0])] || []) : [],
+      LSC.renderers["lsc-core20"], { stroke: true, fill: false, color: p.core20_color || "#ff7f00", weight: 1.6, opacity: 1 });
+    LSC.instantCount = (LSC.instantCount || 0) + 1;
+    requestAnimationFrame(function () { document.body.setAttribute("data-lsc-styled", key); });
+  };
+
+  function instantSetup(p) {
+    if (!p || !p.instant || LSC._instantUrl === p.instant.url) return;
+    LSC._instantUrl = p.instant.url;
+    LSC.fetchJSON(p.instant.url).then(function (d) { LSC._depData = d; });
+    if (LSC._instantHooked) return;
+    var doc;
+    try { doc = window.parent.document; } catch (e) { return; }
+    LSC._instantHooked = true;
+    // the control's displayed value updates a frame or more after the event: look on
+    // every animation frame for a short while
+    var until = 0;
+    var tick = function () {
+      LSC._instantCheck();
+      if (performance.now() < until) requestAnimationFrame(tick);
+    };
+    var later = function () {
+      var idle = performance.now() >= until;
+      until = performance.now() + 400;
+      if (idle) requestAnimationFrame(tick);
+    };
+    ["click", "change", "keyup"].forEach(function (ev) { doc.addEventListener(ev, later, true); });
   }
 
   function applyWards(p) {
@@ -363,6 +438,9 @@
         LSC.painted = n;
         document.body.setAttribute("data-lsc-applied", view.v);
         document.body.setAttribute("data-lsc-painted", String(n));
+        var dp = parts.deprivation;
+        document.body.setAttribute("data-lsc-styled", dp && dp.show && dp.instant ? dp.instant.key : "off");
+        if (dp && dp.show) instantSetup(dp);
         if (!LSC.firstPaintAt) LSC.firstPaintAt = performance.timeOrigin + performance.now();   // diagnostics
         LSC._signalPainted(view.v);
       });

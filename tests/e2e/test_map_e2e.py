@@ -99,6 +99,45 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     wait_idle(page)
 
 
+FILL_JS = """() => { const out = []; LSC.layers.fill.eachLayer(l => out[l.feature.properties.i] = l.options.fillColor);
+  return out; }"""
+
+
+def test_instant_restyle_matches_the_rerun(session, store):
+    """A deprivation control restyles the LSOAs before the rerun, from the all-classes
+    file; the rerun then confirms exactly the same colours."""
+    page = session["page"]
+    fr = _frame(page)
+    pal = fr.evaluate("() => LSC.parts.deprivation.palette")
+    n0 = fr.evaluate("() => LSC.instantCount || 0")
+    v0 = fr.evaluate("() => LSC.applied")
+    choose(page, "Measure", MEASURE_LABELS["crime"])
+    fr.wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2019|crime|0'",
+                         timeout=10_000, polling=5)
+    instant = fr.evaluate(FILL_JS)
+    assert fr.evaluate("() => LSC.instantCount") == n0 + 1        # the instant path painted it
+    expected = [pal[c - 1] if c > 0 else None for c in store.lsoa["crime_decile"].astype(int)]
+    assert instant == expected
+    wait_idle(page)
+    wait_applied(page, v0)
+    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == store.lsoa["crime_decile"].astype(int).tolist()
+    assert _frame(page).evaluate(FILL_JS) == instant
+    # a radio (vintage) goes the same way, Core20 outlines follow the vintage
+    v1 = _frame(page).evaluate("() => LSC.applied")
+    page.get_by_text("IoD2025 (2021 LSOAs)", exact=True).click()
+    _frame(page).wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2025|crime|0'",
+                                   timeout=10_000, polling=5)
+    assert _frame(page).evaluate("() => LSC.instantCount") == n0 + 2
+    wait_idle(page)
+    wait_applied(page, v1)
+    fr = _frame(page)
+    assert fr.evaluate("() => LSC.parts.deprivation.core20") == fr.evaluate("() => LSC._depData.core20['2025']")
+    page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
+    wait_idle(page)
+    choose(page, "Measure", MEASURE_LABELS["imd"])
+    wait_idle(page)
+
+
 def test_place_filter_zooms_and_filters_table(session, store):
     page = session["page"]
     fr = _frame(page)
