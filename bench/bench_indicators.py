@@ -100,8 +100,12 @@ def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer:
     recs = [json.loads(x) for x in lines]
     out_py.extend(r["script_ms"] for r in recs if "script_ms" in r)
     out_pycpu.extend(r["script_cpu_ms"] for r in recs if r.get("script_cpu_ms") is not None)
+    STAGES.extend(r.get("stages", {}) for r in recs)
     out_layer.extend(r["layer_ms"] for r in recs if "layer_ms" in r)
     out_cpu.extend(r["layer_cpu_ms"] for r in recs if "layer_cpu_ms" in r)
+
+
+STAGES: list[dict] = []     # per-rerun stage wall times (layers/view.py timed())
 
 
 def med(xs):
@@ -241,6 +245,12 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
                                              + " (median)")
         print(f"{label:44s} {m:9.3f} {p90(xs):9.3f} {len(xs):4d}  {verdict}")
         summary[key] = {"median": m, "p90": p90(xs), "n": len(xs), "target": target}
+    if STAGES:
+        keys = {k for st in STAGES for k in st}
+        per = sorted(((med([st.get(k, 0.0) for st in STAGES]), k) for k in keys), reverse=True)
+        print("app Python per rerun by stage (median wall ms): "
+              + ", ".join(f"{k} {v:.1f}" for v, k in per[:25]))
+        STAGES.clear()
     return {"summary": summary, "raw": res}
 
 

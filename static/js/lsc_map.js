@@ -264,7 +264,11 @@
   function instantSetup(p) {
     if (!p || !p.instant || LSC._instantUrl === p.instant.url) return;
     LSC._instantUrl = p.instant.url;
-    LSC.fetchJSON(p.instant.url).then(function (d) { LSC._depData = d; });
+    // optional (e.g. absent from a standalone export): a failure only means no instant path
+    fetch(p.instant.url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (d) { LSC._depData = d; }).catch(function () { LSC._instantUrl = null; });
     if (LSC._instantHooked) return;
     var doc;
     try { doc = window.parent.document; } catch (e) { return; }
