@@ -227,9 +227,17 @@ class _Painter(MacroElement):
   }
   LSC._applyInd = function (p) {
     var m = LSC.map;
-    Object.keys(LSC.ind.layers).forEach(function (k) { if (m.hasLayer(LSC.ind.layers[k])) m.removeLayer(LSC.ind.layers[k]); });
-    if (!p || !p.show) { document.body.setAttribute("data-lsc-ind", "off"); return; }
+    function hideAll(except) {
+      Object.keys(LSC.ind.layers).forEach(function (k) {
+        var l = LSC.ind.layers[k];
+        if (l !== except && m.hasLayer(l)) m.removeLayer(l);
+      });
+    }
+    if (!p || !p.show) { hideAll(null); document.body.setAttribute("data-lsc-ind", "off"); return; }
     return layerFor(p).then(function (lay) {
+      // the layer already shown is restyled in place: removing and re-adding it would
+      // re-project every polygon and rebuild its canvas on each switch
+      hideAll(lay);
       var n = 0, ms = p.missing_style, ss = p.suppressed_style, stroke = p.stroke || "#ffffff";
       lay.eachLayer(function (l) {
         var c = p.cls[l._indI];
@@ -245,7 +253,7 @@ class _Painter(MacroElement):
                        color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
         }
       });
-      m.addLayer(lay);
+      if (!m.hasLayer(lay)) m.addLayer(lay);
       LSC.ind.painted = n;
       requestAnimationFrame(function () {
         document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
