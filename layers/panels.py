@@ -235,6 +235,8 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
     for label, df in ((f"Ward: {r['wd24nm']}", wrow), (f"Place: {r['place5']}", prow),
                       ("LSC ICB", icb), ("England", eng)):
         if df is None or df.empty:
+            if label == "England":   # IoD2025 is staged for LSC only: the caption below says so
+                continue
             comp.append({"Area": label, "Population": None, "IMD score": None, "% Core20": None,
                          "% in decile 1": None})
             continue
