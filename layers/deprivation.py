@@ -29,11 +29,10 @@ def all_classes_url(_store, fp: str) -> str:
     from layers.static_files import _url, write_hashed
     out = {"cls": {}, "core20": {}}
     for v in VINTAGES:
+        out["core20"][str(v)] = lsoa_classes(_store, fp, v, "imd", False)["core20"]
         for m in MEASURES:
             for local in (False, True):
-                c = lsoa_classes(_store, fp, v, m, local)
-                out["cls"][f"{v}|{m}|{int(local)}"] = c["cls"]
-                out["core20"][str(v)] = c["core20"]
+                out["cls"][f"{v}|{m}|{int(local)}"] = lsoa_classes(_store, fp, v, m, local)["cls"]
     return _url(write_hashed("depclasses", json.dumps(out, separators=(",", ":")).encode()))
 
 

@@ -197,13 +197,16 @@
     var Ls = LSC.layers;
     var on = !!(p && p.show);
     showLayer(Ls.fill, on);
-    var g = LSC._built;
-    subset("core20", g.fc.lsoa, on && p.core20_outline !== false ? (p.core20 || []) : [],
-      LSC.renderers["lsc-core20"], { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: 1.6, opacity: 1 });
+    showCore20(p, on && p.core20_outline !== false ? (p.core20 || []) : []);
     if (!on) return 0;
     paintFill(p, p.cls);
     LSC._depKey = p.instant ? p.instant.key : null;
     return p.cls.filter(function (c) { return c > 0; }).length;
+  }
+
+  function showCore20(p, idx) {
+    subset("core20", LSC._built.fc.lsoa, idx, LSC.renderers["lsc-core20"],
+      { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: 1.6, opacity: 1 });
   }
 
   function paintFill(p, cls) {
@@ -254,9 +257,7 @@
     if (key === LSC._depKey || !d.cls[key]) return;
     LSC._depKey = key;
     paintFill(p, d.cls[key]);
-    var g = LSC._built;
-    subset("core20", g.fc.lsoa, p.core20_outline !== false ? (d.core20[String(keys[0])] || []) : [],
-      LSC.renderers["lsc-core20"], { stroke: true, fill: false, color: p.core20_color || "#ff7f00", weight: 1.6, opacity: 1 });
+    showCore20(p, p.core20_outline !== false ? (d.core20[String(keys[0])] || []) : []);
     LSC.instantCount = (LSC.instantCount || 0) + 1;
     requestAnimationFrame(function () { document.body.setAttribute("data-lsc-styled", key); });
   };
