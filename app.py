@@ -9,7 +9,9 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="LSC deprivation and priority wards", page_icon=None, layout="wide",
                    initial_sidebar_state="expanded")
 
-from layers import panels, share, view  # noqa: E402
+from layers import base, panels, share, view  # noqa: E402
+
+base.new_run()      # values memoised per run (layers.base.per_run) start afresh
 from layers.base import MapContext  # noqa: E402
 from layers.map import vendor_missing  # noqa: E402
 
@@ -34,7 +36,7 @@ view.init_state()
 with view.timed("url_state"):
     share.read_url_state(store, fp)      # the link's view (once per session), before any widget
 ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
-                 static=view.static_files(store, fp))
+                 static=view.static_files(store, fp), interactive=True)
 layers = share.attach(ctx, view.load_layers(ctx.messages))   # + share/present/export controls
 
 first_paint = view.first_paint_phase()   # map first; controls and tables once it painted

@@ -35,20 +35,25 @@ TARGETS = {"repaint_s": 0.2, "python_ms": 30.0}
 
 
 # In-page clocks (epoch ms), as in bench_map.py: the page records the pointerdown on the
-# option; the map frame records when data-lsc-ind last changed (set by the painter in
-# the animation frame after drawing). Playwright's init scripts do not reach the
+# option; the map frame records when data-lsc-ind (set by the painter in the animation
+# frame after a rerun's round is drawn) or data-lsc-ind-instant (the same, after the
+# instant restyle from the controls, before the rerun) last changed. Playwright's init scripts do not reach the
 # component iframe, so the first poll installs that observer.
 INPAGE_JS = """(() => { window.__lscDown = 0; document.addEventListener('pointerdown', () => {
   window.__lscDown = performance.timeOrigin + performance.now(); }, true); })();"""
 ATTR_JS = """() => {
   if (window.__lscIndMut === undefined) {
     window.__lscIndMut = 0;
-    new MutationObserver(() => { window.__lscIndMut = performance.timeOrigin + performance.now(); })
-      .observe(document.body, {attributes: true, attributeFilter: ['data-lsc-ind']});
+    // the FIRST change after the bench re-armed it (both the instant restyle and the
+    // rerun's round change an attribute; a poll may only run after both)
+    new MutationObserver(() => { if (!window.__lscIndMut) window.__lscIndMut = performance.timeOrigin + performance.now(); })
+      .observe(document.body, {attributes: true, attributeFilter: ['data-lsc-ind', 'data-lsc-ind-instant']});
   }
-  return [document.body.getAttribute('data-lsc-ind'), performance.timeOrigin + performance.now(),
-          window.__lscIndMut];
+  const b = document.body, ind = b.getAttribute('data-lsc-ind');
+  return [ind && ind !== 'off' ? ind + '#' + (b.getAttribute('data-lsc-ind-instant') || '') : ind,
+          performance.timeOrigin + performance.now(), window.__lscIndMut];
 }"""
+REARM_JS = "() => { window.__lscIndMut = 0; }"
 
 
 def ind_attr(page, full: bool = False):
@@ -86,6 +91,8 @@ def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer:
     opt = page.get_by_role("option", name=option, exact=True)
     opt.wait_for()
     before = ind_attr(page)
+    map_frame_el = page.query_selector(MAP_IFRAME)
+    map_frame_el.content_frame().evaluate(REARM_JS)
     t0 = time.perf_counter()
     opt.click()
     down = page.evaluate("window.__lscDown || 0")

@@ -35,9 +35,12 @@ Rules that keep the map fast and offline:
 """
 from __future__ import annotations
 
+import functools
 import html
+import inspect
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +67,69 @@ def js_json(obj: Any) -> str:
 # Keys whose widgets take their default from widget_default (layers/view.py: after the
 # map-first run such a widget is drawn without its default, so its value must be flagged).
 DEFAULTED_KEYS: set[str] = set()
+
+
+def hot(fn=None, *, maxsize: int = 128):
+    """Front a Streamlit-cached function with a plain dict look-up, for the cached calls
+    made on every rerun. Streamlit's own look-up hashes each argument and inspects the
+    function's signature per call (~0.3 ms each; a rerun makes ~30 of them), and
+    st.cache_data also unpickles a copy of the value. The key follows Streamlit's rule:
+    arguments whose parameter name starts with "_" are left out (the callers pass a
+    fingerprint beside them). Values are SHARED: callers must treat them as read-only.
+    Use above the st.cache_* decorator:  @hot / @st.cache_resource(...) / def f(_store, fp, ...)."""
+    if fn is None:
+        return lambda f: hot(f, maxsize=maxsize)
+    params = list(inspect.signature(fn).parameters)
+    keep = [not p.startswith("_") for p in params]
+    memo: dict = {}
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = tuple(a for a, k in zip(args, keep) if k)
+        if kwargs:
+            key += tuple(sorted((k, v) for k, v in kwargs.items() if not k.startswith("_")))
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        except TypeError:                 # an unhashable argument: Streamlit's cache only
+            return fn(*args, **kwargs)
+        value = fn(*args, **kwargs)
+        if len(memo) >= maxsize:
+            memo.pop(next(iter(memo)), None)
+        memo[key] = value
+        return value
+    def prime(*args, value):
+        """Store `value` as the result for these arguments (e.g. computed ahead on a
+        worker thread), unless one is there already."""
+        memo.setdefault(tuple(a for a, k in zip(args, keep) if k), value)
+    wrapper.clear = memo.clear
+    wrapper.prime = prime
+    return wrapper
+
+
+_RUN = threading.local()
+
+
+def new_run() -> None:
+    """Start a new script run on this thread (app.py calls it first): values memoised
+    with @per_run are computed again."""
+    _RUN.memo = {}
+
+
+def per_run(fn):
+    """Compute `fn(*args)` once per script run (see new_run), e.g. a file-change check that
+    several layers make on each rerun. Outside a run (scripts, tests) every call computes."""
+    @functools.wraps(fn)
+    def wrapper(*args):
+        memo = getattr(_RUN, "memo", None)
+        if memo is None:
+            return fn(*args)
+        key = (fn.__qualname__, args)
+        if key not in memo:
+            memo[key] = fn(*args)
+        return memo[key]
+    return wrapper
 
 
 def widget_default(key: str, **default) -> dict:
@@ -121,6 +187,7 @@ class MapContext:
     config     parsed config/layers.yaml
     messages   list of (level, text) the app shows above the map; layers append
                problems here instead of raising (level in "info", "warning", "error")
+    interactive  True in the app (controls a person can change), False for exports
     """
     store: Any
     fingerprint: str = ""            # changes when the store is rebuilt (cache key)
@@ -129,6 +196,7 @@ class MapContext:
     area: dict = field(default_factory=lambda: {"kind": "icb", "code": None, "name": "Whole ICB"})
     selected_ward: str | None = None
     config: dict = field(default_factory=dict)
+    interactive: bool = False
     messages: list = field(default_factory=list)
 
     def choice(self, layer_key: str, name: str, default=None):

@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.store import MEASURES
+from layers.base import hot
 
 
+@hot
 @st.cache_data(max_entries=32, show_spinner=False)
 def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
     """geo.report.build_table for the LSC (England: scope england, IoD2019 only)."""
@@ -24,6 +26,7 @@ def ward_table(store, fp: str, vintage: int) -> pd.DataFrame:
     return area_table(store, fp, "ward", vintage)
 
 
+@hot
 @st.cache_resource(max_entries=64, show_spinner=False)
 def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> dict:
     """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts.
@@ -55,6 +58,7 @@ def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> di
     }
 
 
+@hot
 @st.cache_resource(show_spinner=False)
 def ward_lookup(_store, fp: str):
     """(codes, STRtree over ward polygons, bounds per ward, index by code)."""
@@ -83,6 +87,7 @@ def ward_bounds(store, fp: str, code: str):
     return [[b.miny, b.minx], [b.maxy, b.maxx]]
 
 
+@hot
 @st.cache_data(show_spinner=False)
 def area_bounds(_store, fp: str, kind: str, code: str | None):
     """[[s, w], [n, e]] of an area (icb | place5 | place4 | district)."""
@@ -101,6 +106,7 @@ def area_bounds(_store, fp: str, kind: str, code: str | None):
     return [[round(float(b[1]), 5), round(float(b[0]), 5)], [round(float(b[3]), 5), round(float(b[2]), 5)]]
 
 
+@hot
 @st.cache_data(show_spinner=False)
 def area_index(_store, fp: str, kind: str, code: str | None) -> int:
     """Row of the area in its static TopoJSON object (-1 for the ICB)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.store import MEASURE_LABELS, MEASURES
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import lsoa_classes
 from layers.map import part_group
 
@@ -19,6 +19,7 @@ SOURCES = {
 DECILE_LABELS = {False: "National (England)", True: "Local (within LSC) - extra view"}
 
 
+@hot
 @st.cache_resource(show_spinner=False, max_entries=4)
 def all_classes_url(_store, fp: str) -> str:
     """Every (vintage, measure, decile basis) class array and each vintage's Core20 list
@@ -80,6 +81,7 @@ class DeprivationLayer(Layer):
             "opacity": float(cfg.get("opacity", 0.85)),
             # instant restyle: the sidebar controls' labels -> keys, this round's choice
             "instant": {"url": all_classes_url(ctx.store, ctx.fingerprint),
+                        "names": ["Vintage", "Measure", "Deciles"],
                         "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
                                      "Vintage": {lab: v for v, lab in VINTAGES.items()},
                                      "Deciles": {lab: int(k) for k, lab in DECILE_LABELS.items()}},

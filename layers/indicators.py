@@ -23,13 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from jinja2 import Template
 
 from geo import classify as C
 from geo import indicators as I
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, widget_default
 from layers.map import part_group
 
 KEY = "indicators"
@@ -53,6 +51,7 @@ BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts"
 
 
 # ------------------------------------------------------------------ cached data
+@hot
 @st.cache_resource(show_spinner="Loading indicators…", max_entries=16)
 def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.IndicatorData:
     return I.load_builtin(name, _store, ward_vintage=ward_vintage).prepare()
@@ -72,22 +71,26 @@ def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vin
     return res.prepare()
 
 
+@hot
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _aggregated(_data, key: str, _store, by: str, ward_vintage: str | None) -> I.IndicatorData:
     return I.aggregate(_data, by, _store, ward_vintage=ward_vintage).prepare()
 
 
+@hot
 @st.cache_resource(show_spinner=False)
 def _area_frame(_store, fp: str, target: str) -> pd.DataFrame:
     return I.area_frame(_store, target)
 
 
+@hot
 @st.cache_resource(show_spinner=False)
 def _codes(_store, fp: str, target: str) -> list:
     _, table, col, _ = OBJECTS[target]
     return _store.table(table)[col].tolist()
 
 
+@hot
 @st.cache_resource(show_spinner=False)
 def extra_geometry_url(_store, fp: str) -> str:
     """Static TopoJSON with the Dec-2019 wards and sub-ICB locations (store order)."""
@@ -106,14 +109,25 @@ def extra_geometry_url(_store, fp: str) -> str:
     return _url(write_hashed("indgeo", data, GEN_DIR))
 
 
+@hot
 @st.cache_data(show_spinner=False, max_entries=256)
 def _classified(_data, data_key: str, _store, fp: str, indicator: str, period: str | None, method: str, k: int,
                 thresholds: tuple, scheme: str, palette_name: str | None, comparator: str | None,
                 mode: str) -> dict:
     """Everything one rerun needs for the map and legend (small, JSON-able)."""
-    data = _data
+    share = None
+    if mode == "bivariate":
+        share = _area_frame(_store, fp, _data.target)["core20_share"]
+    return classify_areas(_data, _codes(_store, fp, _data.target), share, indicator, period, method, k,
+                          thresholds, scheme, palette_name, comparator, mode)
+
+
+def classify_areas(data: I.IndicatorData, codes: list, core20_share: pd.Series | None, indicator: str,
+                   period: str | None, method: str, k: int, thresholds: tuple, scheme: str,
+                   palette_name: str | None, comparator: str | None, mode: str) -> dict:
+    """The class of every area (`codes`, store order) and the colours/legend rows: pure
+    (no Streamlit), so the instant-restyle file can be built off the script thread."""
     target = data.target
-    codes = _codes(_store, fp, target)
     v = data.values(indicator, period)
     meta = data.meta.get(indicator, {})
     polarity = meta.get("polarity", "neutral")
@@ -137,9 +151,7 @@ def _classified(_data, data_key: str, _store, fp: str, indicator: str, period: s
             return out
     if mode == "bivariate":
         t = C.tertiles(vals, polarity)
-        af = _area_frame(_store, fp, target)
-        share = af["core20_share"].reindex(codes).to_numpy(float)
-        core = C.core20_level(share)
+        core = C.core20_level(core20_share.reindex(codes).to_numpy(float))
         cell = C.bivariate_class(t, core)
         cls = np.where(cell >= 0, cell, np.where(supp, SUPPRESSED, MISSING))
         colors = [C.BIVARIATE[i // 3][i % 3] for i in range(9)]
@@ -164,109 +176,119 @@ def _classified(_data, data_key: str, _store, fp: str, indicator: str, period: s
     return out
 
 
-# ------------------------------------------------------------------ browser painter
-class _Painter(MacroElement):
-    """Installs (once per map iframe) the indicator painter on top of LSC.commit."""
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var LSC = window.LSC;
-  if (!LSC || LSC._indInstalled) return;
-  LSC._indInstalled = true;
-  LSC.ind = { layers: {}, geo: null };
-  // Hook: run after the runtime applied a round. Newer runtimes apply in LSC._apply(token,
-  // parts, view) (called from commit in a microtask); older ones in commit itself.
-  // TODO(map runtime): replace with a registered per-part applier when lsc_map.js has one.
-  function after(parts, token) {
-    if (token != null && token !== LSC._token) return;
-    LSC.ind.calls = (LSC.ind.calls || 0) + 1;
-    return LSC._applyInd(parts ? parts.indicators : undefined);
-  }
-  function fail(e) { LSC.error = String(e); document.body.setAttribute("data-lsc-error", LSC.error); }
-  if (typeof LSC._apply === "function") {
-    var origApply = LSC._apply;
-    LSC._apply = function (token, parts, view) {
-      return Promise.resolve(origApply.call(LSC, token, parts, view))
-        .then(function () { return after(parts, token); }).catch(fail);
-    };
-  } else {
-    var origCommit = LSC.commit;
-    LSC.commit = function (view) {
-      var parts = { indicators: LSC._next.indicators };
-      return Promise.resolve(origCommit.call(LSC, view)).then(function () { return after(parts); }).catch(fail);
-    };
-  }
-  function pane() {
-    var m = LSC.map, name = "lsc-ind";
-    if (!m.getPane(name)) {
-      var pn = m.createPane(name); pn.style.zIndex = 355; pn.style.pointerEvents = "none";
-      LSC.ind.renderer = L.canvas({ pane: name, padding: 0.3 });
-    }
-    return LSC.ind.renderer;
-  }
-  function features(p) {
-    var g = LSC._built;
-    if (p.object === "wards19" || p.object === "subicb") {
-      return LSC.fetchJSON(p.extra).then(function (topo) {
-        return topojson.feature(topo, topo.objects[p.object]);
-      });
-    }
-    return Promise.resolve(g.fc[p.object]);
-  }
-  function layerFor(p) {
-    var key = p.object + "|" + (p.object === "wards19" || p.object === "subicb" ? p.extra : LSC._geoUrl);
-    if (LSC.ind.layers[key]) return Promise.resolve(LSC.ind.layers[key]);
-    return features(p).then(function (fc) {
-      var lay = L.geoJSON(fc, { renderer: pane(), interactive: false,
-        style: { stroke: true, weight: 0.4, color: "#ffffff", opacity: 0.7, fillOpacity: 0.85, fillColor: "#dddddd" } });
-      var i = 0;
-      lay.eachLayer(function (l) { l._indI = i++; });
-      LSC.ind.layers[key] = lay;
-      return lay;
-    });
-  }
-  LSC._applyInd = function (p) {
-    var m = LSC.map;
-    function hideAll(except) {
-      Object.keys(LSC.ind.layers).forEach(function (k) {
-        var l = LSC.ind.layers[k];
-        if (l !== except && m.hasLayer(l)) m.removeLayer(l);
-      });
-    }
-    if (!p || !p.show) { hideAll(null); document.body.setAttribute("data-lsc-ind", "off"); return; }
-    return layerFor(p).then(function (lay) {
-      // the layer already shown is restyled in place: removing and re-adding it would
-      // re-project every polygon and rebuild its canvas on each switch
-      hideAll(lay);
-      var n = 0, ms = p.missing_style, ss = p.suppressed_style, stroke = p.stroke || "#ffffff";
-      lay.eachLayer(function (l) {
-        var c = p.cls[l._indI];
-        if (c >= 0) {
-          n++;
-          l.setStyle({ fill: true, fillColor: p.colors[c], fillOpacity: p.opacity, stroke: true, color: stroke,
-                       weight: p.weight, opacity: 0.8, dashArray: null });
-        } else if (c === -2) {
-          l.setStyle({ fill: true, fillColor: ss.fillColor, fillOpacity: ss.fillOpacity, stroke: true,
-                       color: ss.color, weight: 1, opacity: 1, dashArray: ss.dashArray });
-        } else {
-          l.setStyle({ fill: true, fillColor: ms.fillColor, fillOpacity: ms.fillOpacity, stroke: true,
-                       color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
-        }
-      });
-      if (!m.hasLayer(lay)) m.addLayer(lay);
-      LSC.ind.painted = n;
-      requestAnimationFrame(function () {
-        document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
-      });
-    });
-  };
-})();
-{% endmacro %}
-""")
+# ------------------------------------------------------------------ instant restyle
+# Switching the Indicator or Classes control repaints the map from a file holding, for
+# the current dataset and settings, the classes and colours of every indicator x method
+# (static/gen/indinst.<sha>.json); the rerun then confirms them with the legend. Built
+# once per settings on a worker thread (natural breaks take ~0.1 s per indicator on the
+# LSOAs), so the rerun that asks never waits: until it is ready the payload has no file
+# and the rerun paints as before.
+INSTANT_METHODS = [m for m in C.METHODS if m != "fixed"]
+_INSTANT_JOBS: dict = {}
+_INSTANT_MAX = 32
+_instant_pool = None
 
-    def __init__(self):
-        super().__init__()
-        self._name = "LscIndicatorPainter"
+
+def instant_choices(data: I.IndicatorData, period: str | None, method: str, thresholds: tuple,
+                    comparator: str | None, scheme: str, mode: str) -> list[tuple]:
+    """(key, indicator, period, comparator, method) of every Indicator/Classes choice a person
+    can switch to from here, with the period and comparator the app would then use:
+    Streamlit keeps a keyed selectbox's value while it is still among the options, else
+    it falls back to the default (latest period; first available comparator)."""
+    out = []
+    for ind in data.indicators():
+        periods = data.periods(ind)
+        if not periods:
+            continue
+        per = period if period in periods else periods[-1]
+        comp = None
+        if scheme == "diverging" and mode == "choropleth":
+            avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
+            comp = comparator if comparator in avail else (avail[0] if avail else None)
+        if mode == "bivariate":
+            out.append((ind, ind, per, comp, "quantiles"))
+            continue
+        # from fixed thresholds, only another indicator with the same thresholds; the
+        # other methods bring back the class-count slider (and its value)
+        for m in (["fixed"] if method == "fixed" else INSTANT_METHODS):
+            out.append((f"{ind}|{m}", ind, per, comp, m))
+    return out
+
+
+SLOW_METHODS = ("natural_breaks",)
+
+
+def build_instant(data: I.IndicatorData, codes: list, core20_share, period, method, k, thresholds, scheme,
+                  palette_name, comparator, mode, methods: tuple | None = None, results: dict | None = None) -> bytes:
+    """The instant-restyle file: {key: {cls, colors}} (choices whose class fails are left
+    out; with `methods`, only choices of those methods). Each choice's full result goes
+    into `results` (key -> (indicator, period, comparator, method, result)) when given."""
+    out = {}
+    for key, ind, per, comp, m in instant_choices(data, period, method, thresholds, comparator, scheme, mode):
+        if methods is not None and m not in methods:
+            continue
+        r = classify_areas(data, codes, core20_share, ind, per, m, k, thresholds, scheme, palette_name, comp, mode)
+        if results is not None:
+            results[key] = (ind, per, comp, m, r)
+        if not r.get("error"):
+            out[key] = {"cls": r["cls"], "colors": r["colors"]}
+    return json.dumps(out, separators=(",", ":")).encode()
+
+
+class _InstantJob:
+    """Builds one settings' instant file on the worker thread: first the quick methods
+    (ready in tens of milliseconds), then every method. `url` is the newest file built.
+    What it computes on the way (each choice's classes and legend, the indicator by IMD
+    decile) primes the rerun's caches, so the rerun after a switch is a cache hit."""
+
+    def __init__(self, data, data_key: str, store, fp: str, codes, share, af, cuts, settings: tuple):
+        self.data, self.data_key, self.store, self.fp = data, data_key, store, fp
+        self.codes, self.share, self.af, self.cuts = codes, share, af, cuts
+        self.settings, self.url, self.error = settings, None, None
+
+    def run(self) -> None:
+        from layers.static_files import _url, write_hashed
+        try:
+            k, thresholds, scheme, pal, mode = (self.settings[2], self.settings[3], self.settings[4],
+                                                self.settings[5], self.settings[7])
+            results: dict = {}
+            args = (self.data, self.codes, self.share, *self.settings)
+            quick = tuple(m for m in C.METHODS if m not in SLOW_METHODS)
+            if self.settings[1] != "fixed":
+                self.url = _url(write_hashed("indinst", build_instant(*args, methods=quick, results=results)))
+            self.url = _url(write_hashed("indinst", build_instant(*args, results=results)))
+            done = set()
+            for ind, per, comp, m, r in results.values():
+                _classified.prime(self.data, self.data_key, self.store, self.fp, ind, per, m, int(k),
+                                  tuple(thresholds), scheme, pal, comp, mode, value=r)
+                if (ind, per) not in done:
+                    done.add((ind, per))
+                    _decile_table.prime(self.data, self.data_key, self.store, self.fp, ind, per, self.data.target,
+                                        value=I.by_imd_decile(self.data, ind, per, self.store, af=self.af,
+                                                              cuts=self.cuts))
+        except Exception as e:          # no instant path for these settings; the reruns still paint
+            self.error = e
+
+
+def instant_url(ctx: MapContext, data: I.IndicatorData, data_key: str, settings: tuple) -> str | None:
+    """The newest instant file's URL for these settings; starts building it the first time."""
+    global _instant_pool
+    key = (ctx.fingerprint, data_key, id(data), settings)
+    job = _INSTANT_JOBS.get(key)
+    if job is None:
+        if _instant_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _instant_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsc-instant")
+        store, fp, target = ctx.store, ctx.fingerprint, data.target
+        af = _area_frame(store, fp, target)
+        while len(_INSTANT_JOBS) >= _INSTANT_MAX:
+            _INSTANT_JOBS.pop(next(iter(_INSTANT_JOBS)))
+        job = _INSTANT_JOBS[key] = _InstantJob(
+            data, data_key, store, fp, _codes(store, fp, target),
+            af["core20_share"] if settings[-1] == "bivariate" else None, af,
+            _cuts(store, fp) if target != "lsoa11" else None, settings)
+        _instant_pool.submit(job.run)
+    return job.url
 
 
 # ------------------------------------------------------------------ self-timing
@@ -477,9 +499,30 @@ class IndicatorsLayer(Layer):
         }
         payload["v"] = hashlib.sha256(json.dumps([payload, s.get("_data_key"), s.get("indicator"), s.get("period")],
                                                  default=str).encode()).hexdigest()[:10]
-        fg = part_group(self.key, payload)
-        fg.add_child(_Painter())
-        return fg
+        if ctx.interactive and payload["show"]:
+            payload["instant"] = self._instant(ctx, s)
+        return part_group(self.key, payload)
+
+    def _instant(self, ctx: MapContext, s: dict) -> dict | None:
+        """What the map runtime needs to restyle from the Indicator / Classes controls
+        before the rerun (None until the file for these settings is built)."""
+        data, mode = s["_data"], s["mode"]
+        # one file serves every non-fixed method (switching between them keeps the file)
+        settings = (s["period"], "fixed" if s["method"] == "fixed" else "any", int(s["k"]), tuple(s["thresholds"]),
+                    s["scheme"], s["palette"], s["comparator"], mode)
+        url = instant_url(ctx, data, s["_data_key"], settings)
+        if url is None:
+            return None
+        labels: dict = {}
+        for ind in data.indicators():
+            lab = str(data.meta.get(ind, {}).get("label", ind))
+            labels[lab] = None if lab in labels else ind     # an ambiguous label restyles nothing
+        controls = {"Indicator": {k: v for k, v in labels.items() if v is not None}}
+        if mode == "bivariate":
+            return {"url": url, "names": ["Indicator"], "controls": controls, "key": s["indicator"]}
+        controls["Classes"] = {C.METHODS[m]: m for m in C.METHODS}
+        return {"url": url, "names": ["Indicator", "Classes"], "controls": controls,
+                "key": f"{s['indicator']}|{s['method']}"}
 
     @_timed
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
@@ -558,11 +601,13 @@ class IndicatorsLayer(Layer):
         return out
 
 
+@hot
 @st.cache_resource(show_spinner=False)
 def _cuts(_store, fp: str) -> pd.Series:
     return I.imd_decile_cuts(_store)
 
 
+@hot
 @st.cache_data(show_spinner=False, max_entries=64)
 def _decile_table(_data, data_key: str, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
     return I.by_imd_decile(_data, ind, per, _store, af=_area_frame(_store, fp, target),

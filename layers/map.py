@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from layers.static_files import STATIC_DIR, URL_PREFIX
-from layers.base import js_json
+from layers.base import hot, js_json
 
 VENDOR = f"{URL_PREFIX}/vendor"
 LSC_CENTER = (54.0, -2.65)
@@ -237,6 +237,7 @@ def _base_args(config: dict, geo_url: str | None) -> dict:
             "js_links": list(dict.fromkeys(js))}
 
 
+@hot
 @st.cache_data(show_spinner=False, max_entries=8)
 def _base_args_cached(config_json: str, geo_url: str | None) -> dict:
     return _base_args(json.loads(config_json), geo_url)

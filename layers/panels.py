@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.csvsafe import safe_csv_bytes
-from layers.base import LegendEntry, LegendItem, MapContext, esc
+from layers.base import LegendEntry, LegendItem, MapContext, esc, hot
 from layers.data import area_table, ward_table
 
 ATTRIBUTION = (
@@ -112,6 +112,7 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
     return t
 
 
+@hot
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple,
                outreach_key: str = "", _outreach=None):

@@ -10,7 +10,7 @@ import streamlit as st
 from geo.paths import CONFIG_DIR
 from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, PLACE_GROUPINGS, PriorityConfig,
                           derive_candidates, load_config)
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import ward_lookup, ward_table
 from layers.map import part_group
 
@@ -19,13 +19,15 @@ def config_path() -> Path:
     return Path(os.environ.get("LSC_PRIORITY_WARDS") or CONFIG_DIR / "priority_wards.yaml")
 
 
+@hot
 @st.cache_data(show_spinner=False)
-def _load(path: str, mtime: float, store_fp: str, _known: tuple) -> PriorityConfig:
+def _load(path: str, mtime: float, store_fp: str, _store) -> PriorityConfig:
     # keyed on the store fingerprint, not the ~500 known ward codes: hashing those on
     # every call cost ~10 ms, and this runs several times per rerun
-    return load_config(path, _known)
+    return load_config(path, tuple(_store.wards24["wd24cd"]))
 
 
+@hot
 @st.cache_data(max_entries=64, show_spinner=False)
 def _candidate_codes(_store, fp: str, rule) -> list[str]:
     t = ward_table(_store, fp, rule.vintage)
@@ -38,7 +40,7 @@ def priority_config(ctx: MapContext) -> PriorityConfig:
         mtime = p.stat().st_mtime
     except OSError:
         mtime = -1.0
-    return _load(str(p), mtime, ctx.fingerprint, tuple(ctx.store.wards24["wd24cd"]))
+    return _load(str(p), mtime, ctx.fingerprint, ctx.store)
 
 
 class PriorityLayer(Layer):

@@ -28,11 +28,12 @@ import streamlit as st
 from geo import services as sv
 from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, per_run, widget_default
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 
 
+@per_run
 def _fingerprint() -> str:
     """Changes when the config, curated files, saved user files, the staged source files
     the register reads, or the data store (postcode look-up) change."""
@@ -65,6 +66,7 @@ def _register_from_disk(fp: str) -> sv.Register:
     return sv.load_register()
 
 
+@hot
 @st.cache_resource(show_spinner="Loading service sites…", max_entries=4)
 def _base_register(fp: str) -> sv.Register:
     try:
@@ -210,6 +212,7 @@ def _write_points(prefix: str, payload: dict) -> str:
     return _url(write_hashed(prefix, js_json(payload).encode("utf-8")))
 
 
+@hot
 @st.cache_data(show_spinner=False, max_entries=8)
 def _base_file(fp: str, day: str) -> dict:
     """The shipped + saved register as a static file: {"url", "summary"}."""

@@ -15,10 +15,11 @@ import yaml
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
 from layers import REGISTRY
-from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc
+from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc, hot
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
+@hot
 @st.cache_resource(show_spinner="Loading the data store…")
 def _store_cached(path: str | None, manifest_mtime: float):
     from geo.store import load_store
@@ -47,6 +48,7 @@ def get_store():
         return None, f"the data store at {d} could not be read ({type(e).__name__}: {e}); rebuild it"
 
 
+@hot
 @st.cache_resource(show_spinner="Preparing map files…")
 def static_files(_store, fp: str) -> dict:
     from layers.data import ward_table
@@ -54,6 +56,7 @@ def static_files(_store, fp: str) -> dict:
     return build_static_indexed(_store, fp, lambda: {v: ward_table(_store, fp, v) for v in (2019, 2025)})
 
 
+@hot
 @st.cache_data(show_spinner=False)
 def _layers_config(mtime: float) -> dict:
     return yaml.safe_load((CONFIG_DIR / "layers.yaml").read_text(encoding="utf-8")) or {}
@@ -89,6 +92,7 @@ def load_layers(messages: list) -> list[Layer]:
 
 
 # ------------------------------------------------------------------ area filter
+@hot
 @st.cache_data(show_spinner=False)
 def area_options(_store, fp: str) -> dict[str, tuple[str, str | None, str]]:
     """option key ("icb", "place5:Fylde Coast", "district:E06000009") -> (kind, code, label)."""
@@ -104,6 +108,7 @@ def area_options(_store, fp: str) -> dict[str, tuple[str, str | None, str]]:
     return opts
 
 
+@hot
 @st.cache_data(show_spinner=False)
 def ward_options(_store, fp: str) -> dict[str, str]:
     w = _store.wards24.sort_values("wd24nm")

@@ -218,11 +218,15 @@
   }
 
   // ---------------------------------------------------------------- instant restyle
-  // A change of the sidebar's Measure / Vintage / Deciles controls restyles the LSOAs
-  // at once from a file holding every class array (fetched after the first paint); the
-  // rerun that follows re-applies the same classes with the legend and tables. Reads the
-  // app page's controls (this frame is same-origin); if it cannot find them, or the
-  // data is not loaded yet, nothing happens and the rerun paints as before.
+  // A change of a sidebar control that only re-colours a layer (deprivation: Measure /
+  // Vintage / Deciles; indicators: Indicator / Classes) restyles it at once from a file
+  // holding every class array for those controls (fetched after the layer's first
+  // paint); the rerun that follows re-applies the same classes with the legend and
+  // tables. Reads the app page's controls (this frame is same-origin); if it cannot find
+  // them, or the file is not loaded yet, nothing happens and the rerun paints as before.
+  LSC._instantParts = LSC._instantParts || {};   // part -> function (doc): restyle if its controls moved
+  LSC._instantData = LSC._instantData || {};     // url -> parsed file
+
   function controlValue(doc, label) {
     var sb = doc.querySelector("[data-testid='stSidebar']");
     if (!sb) return null;
@@ -240,36 +244,54 @@
     return null;
   }
 
-  LSC._instantCheck = function () {
-    var p = LSC.parts.deprivation, d = LSC._depData;
-    if (!p || !p.show || !p.instant || !d || !LSC.layers.fill) return;
-    var doc;
-    try { doc = window.parent.document; } catch (e) { return; }
-    var c = p.instant.controls, keys = [];
-    var names = ["Vintage", "Measure", "Deciles"];
-    for (var k = 0; k < names.length; k++) {
-      var v = controlValue(doc, names[k]);
-      var mapped = v == null ? undefined : c[names[k]][v];
-      if (mapped === undefined) return;
+  // The key ("a|b|c") the page's controls now point at, or null when one cannot be read.
+  function controlKey(doc, inst) {
+    var keys = [];
+    for (var k = 0; k < inst.names.length; k++) {
+      var v = controlValue(doc, inst.names[k]);
+      var map = inst.controls[inst.names[k]];
+      var mapped = v == null || !Object.prototype.hasOwnProperty.call(map, v) ? undefined : map[v];
+      if (mapped === undefined) return null;
       keys.push(mapped);
     }
-    var key = keys.join("|");
-    if (key === LSC._depKey || !d.cls[key]) return;
-    LSC._depKey = key;
-    paintFill(p, d.cls[key]);
-    showCore20(p, p.core20_outline !== false ? (d.core20[String(keys[0])] || []) : []);
-    LSC.instantCount = (LSC.instantCount || 0) + 1;
-    requestAnimationFrame(function () { document.body.setAttribute("data-lsc-styled", key); });
+    return keys.join("|");
+  }
+
+  LSC._instantCheck = function () {
+    var doc;
+    try { doc = window.parent.document; } catch (e) { return; }
+    Object.keys(LSC._instantParts).forEach(function (k) {
+      try { LSC._instantParts[k](doc); } catch (e) { console.error("LSC instant " + k + ":", e); }
+    });
   };
 
-  function instantSetup(p) {
-    if (!p || !p.instant || LSC._instantUrl === p.instant.url) return;
-    LSC._instantUrl = p.instant.url;
+  function instantMark(attr, key) {
+    LSC.instantCount = (LSC.instantCount || 0) + 1;
+    requestAnimationFrame(function () { document.body.setAttribute(attr, key); });
+  }
+
+  LSC._instantParts.deprivation = function (doc) {
+    var p = LSC.parts.deprivation, inst = p && p.show && p.instant;
+    var d = inst && LSC._instantData[inst.url];
+    if (!d || !LSC.layers.fill) return;
+    var key = controlKey(doc, inst);
+    if (key == null || key === LSC._depKey || !d.cls[key]) return;
+    LSC._depKey = key;
+    paintFill(p, d.cls[key]);
+    showCore20(p, p.core20_outline !== false ? (d.core20[key.split("|")[0]] || []) : []);
+    instantMark("data-lsc-styled", key);
+  };
+
+  function instantSetup(inst) {
+    if (!inst || !inst.url || LSC._instantData[inst.url] || LSC._instantLoading === inst.url) return;
+    var url = (LSC._instantLoading = inst.url);
     // optional (e.g. absent from a standalone export): a failure only means no instant path
-    fetch(p.instant.url, { credentials: "same-origin" }).then(function (r) {
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("HTTP " + r.status);
       return r.json();
-    }).then(function (d) { LSC._depData = d; }).catch(function () { LSC._instantUrl = null; });
+    }).then(function (d) { LSC._instantData[url] = d; }).catch(function () {}).then(function () {
+      if (LSC._instantLoading === url) LSC._instantLoading = null;
+    });
     if (LSC._instantHooked) return;
     var doc;
     try { doc = window.parent.document; } catch (e) { return; }
@@ -393,6 +415,103 @@
     document.body.setAttribute("data-lsc-services", String(n));
   }
 
+  // ---------------------------------------------------------------- indicators
+  // One canvas layer per geometry (LSOAs, wards, districts, places from the map's
+  // TopoJSON; Dec-2019 wards and sub-ICBs from an extra file fetched on first use),
+  // built once and restyled in place: a round carries only class numbers and colours.
+  LSC.ind = LSC.ind || { layers: {}, current: null, key: null };
+
+  function indRenderer() {
+    var m = LSC.map, name = "lsc-ind";
+    if (!m.getPane(name)) {
+      var pn = m.createPane(name); pn.style.zIndex = 355; pn.style.pointerEvents = "none";
+      LSC.ind.renderer = L.canvas({ pane: name, padding: 0.3 });
+    }
+    return LSC.ind.renderer;
+  }
+
+  function indExtra(p) { return p.object === "wards19" || p.object === "subicb"; }
+
+  function indLayer(p) {
+    var key = p.object + "|" + (indExtra(p) ? p.extra : LSC._geoUrl);
+    if (LSC.ind.layers[key]) return Promise.resolve(LSC.ind.layers[key]);
+    var fc = indExtra(p) ? LSC.fetchJSON(p.extra).then(function (topo) {
+      return topojson.feature(topo, topo.objects[p.object]);
+    }) : Promise.resolve(LSC._built.fc[p.object]);
+    return fc.then(function (fc) {
+      var lay = L.geoJSON(fc, { renderer: indRenderer(), interactive: false,
+        style: { stroke: true, weight: 0.4, color: "#ffffff", opacity: 0.7, fillOpacity: 0.85, fillColor: "#dddddd" } });
+      var i = 0;
+      lay.eachLayer(function (l) { l._indI = i++; });
+      LSC.ind.layers[key] = lay;
+      return lay;
+    });
+  }
+
+  // Style every area of `lay` by class (>= 0: colours[c]; -2 suppressed; -1 no data).
+  function paintInd(lay, p, cls, colors) {
+    var n = 0, ms = p.missing_style, ss = p.suppressed_style, stroke = p.stroke || "#ffffff";
+    lay.eachLayer(function (l) {
+      var c = cls[l._indI];
+      if (c >= 0) {
+        n++;
+        l.setStyle({ fill: true, fillColor: colors[c], fillOpacity: p.opacity, stroke: true, color: stroke,
+                     weight: p.weight, opacity: 0.8, dashArray: null });
+      } else if (c === -2) {
+        l.setStyle({ fill: true, fillColor: ss.fillColor, fillOpacity: ss.fillOpacity, stroke: true,
+                     color: ss.color, weight: 1, opacity: 1, dashArray: ss.dashArray });
+      } else {
+        l.setStyle({ fill: true, fillColor: ms.fillColor, fillOpacity: ms.fillOpacity, stroke: true,
+                     color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
+      }
+    });
+    return n;
+  }
+
+  LSC._applyInd = function (p) {
+    var m = LSC.map;
+    function hideAll(except) {
+      Object.keys(LSC.ind.layers).forEach(function (k) {
+        var l = LSC.ind.layers[k];
+        if (l !== except && m.hasLayer(l)) m.removeLayer(l);
+      });
+    }
+    LSC.ind.calls = (LSC.ind.calls || 0) + 1;
+    if (!p || !p.show) {
+      hideAll(null);
+      LSC.ind.current = null;
+      document.body.setAttribute("data-lsc-ind", "off");
+      return Promise.resolve();
+    }
+    var token = LSC._token;
+    return indLayer(p).then(function (lay) {
+      if (token !== LSC._token) return;   // a newer round superseded this one
+      // the layer already shown is restyled in place: removing and re-adding it would
+      // re-project every polygon and rebuild its canvas on each switch
+      hideAll(lay);
+      var n = paintInd(lay, p, p.cls, p.colors);
+      if (!m.hasLayer(lay)) m.addLayer(lay);
+      LSC.ind.current = lay;
+      LSC.ind.key = p.instant ? p.instant.key : null;
+      LSC.ind.painted = n;
+      instantSetup(p.instant);
+      requestAnimationFrame(function () {
+        document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
+      });
+    });
+  };
+
+  LSC._instantParts.indicators = function (doc) {
+    var p = LSC.parts.indicators, inst = p && p.show && p.instant;
+    var d = inst && LSC._instantData[inst.url], lay = LSC.ind.current;
+    if (!d || !lay) return;
+    var key = controlKey(doc, inst);
+    if (key == null || key === LSC.ind.key || !d[key]) return;
+    LSC.ind.key = key;
+    var n = paintInd(lay, p, d[key].cls, d[key].colors);
+    instantMark("data-lsc-ind-instant", key + ":" + n);
+  };
+
   // Once per map frame: tell the app its first map is on screen (the app's first run
   // draws only the map, legend and notes; the controls and tables follow this signal).
   // streamlit-folium exposes its Streamlit object; the standalone HTML export has none.
@@ -438,6 +557,11 @@
       applyPriority(parts.priority, view.sel);
       applyArea(view.area);
       applyServices(sp, res[1]);
+      var ind = LSC._applyInd(parts.indicators).catch(function (e) {
+        LSC.error = String(e);
+        document.body.setAttribute("data-lsc-error", LSC.error);
+        console.error("LSC indicators:", e);
+      });
       requestAnimationFrame(function () {
         LSC.applied = view.v;
         LSC.painted = n;
@@ -445,10 +569,11 @@
         document.body.setAttribute("data-lsc-painted", String(n));
         var dp = parts.deprivation;
         document.body.setAttribute("data-lsc-styled", dp && dp.show && dp.instant ? dp.instant.key : "off");
-        if (dp && dp.show) instantSetup(dp);
+        if (dp && dp.show) instantSetup(dp.instant);
         if (!LSC.firstPaintAt) LSC.firstPaintAt = performance.timeOrigin + performance.now();   // diagnostics
         LSC._signalPainted(view.v);
       });
+      return ind;
     }).catch(function (e) {
       LSC.error = String(e);
       document.body.setAttribute("data-lsc-error", LSC.error);

@@ -145,6 +145,46 @@ def test_switch_to_natural_breaks_repaints_with_mapclassify_breaks(session, stor
     assert "Natural breaks (Fisher-Jenks)" in body
 
 
+IND_FILL_JS = """() => { const out = []; LSC.ind.current.eachLayer(l => { out[l._indI] = l.options.fillColor; });
+  return out; }"""
+
+
+def test_instant_indicator_switch_matches_the_rerun(session, store, census):
+    """Switching indicator repaints from the instant file before the rerun; the rerun's
+    round then paints exactly the same colours (and the classes the rerun sent)."""
+    page = session["page"]
+    fr = map_frame(page)
+    fr.wait_for_function("() => { const i = LSC.parts.indicators && LSC.parts.indicators.instant;"
+                         " return !!(i && LSC._instantData[i.url]); }", timeout=20_000, polling=50)
+    assert fr.evaluate("() => LSC.parts.indicators.instant.key") == f"{census.indicators()[0]}|natural_breaks"
+    ind = census.indicators()[1]
+    prev, _ = ind_state(page)
+    n0 = fr.evaluate("() => LSC.instantCount || 0")
+    pick(page, "Indicator", census.meta[ind]["label"])
+    fr.wait_for_function(f"() => (document.body.getAttribute('data-lsc-ind-instant') || '')"
+                         f".startsWith('{ind}|natural_breaks:')", timeout=10_000, polling=5)
+    instant = fr.evaluate(IND_FILL_JS)
+    assert fr.evaluate("() => LSC.instantCount") == n0 + 1
+    wait_idle(page)
+    wait_ind(page, prev)
+    fr = map_frame(page)
+    assert fr.evaluate(IND_FILL_JS) == instant
+    part = fr.evaluate("() => LSC.parts.indicators")
+    assert part["instant"]["key"] == f"{ind}|natural_breaks"
+    # and the classes are mapclassify's natural breaks of this indicator
+    codes = (store.wards19.wd19cd if census.target == "wd19" else store.wards24.wd24cd).tolist()
+    y = census.values(ind)["value"].reindex(codes).to_numpy(float)
+    ok = np.isfinite(y)
+    exp = np.full(len(codes), -1)
+    exp[ok] = mc.FisherJenks(y[ok], k=5).yb
+    assert part["cls"] == exp.tolist()
+    assert instant == [part["colors"][c] if c >= 0 else C.MISSING_STYLE["fillColor"] for c in part["cls"]]
+    prev, _ = ind_state(page)
+    pick(page, "Indicator", census.meta[census.indicators()[0]]["label"])
+    wait_idle(page)
+    wait_ind(page, prev)
+
+
 def test_bivariate_view_paints(session, store, census):
     page = session["page"]
     prev, _ = ind_state(page)

@@ -131,7 +131,7 @@ def test_instant_restyle_matches_the_rerun(session, store):
     wait_idle(page)
     wait_applied(page, v1)
     fr = _frame(page)
-    assert fr.evaluate("() => LSC.parts.deprivation.core20") == fr.evaluate("() => LSC._depData.core20['2025']")
+    assert fr.evaluate("() => LSC.parts.deprivation.core20") == fr.evaluate("() => LSC._instantData[LSC.parts.deprivation.instant.url].core20['2025']")
     page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
     wait_idle(page)
     choose(page, "Measure", MEASURE_LABELS["imd"])
