@@ -44,31 +44,33 @@ LIB_FILES = ("vendor/leaflet/leaflet.js", "vendor/topojson/topojson-client.min.j
              "vendor/markercluster/leaflet.markercluster.js")
 
 
-def libs_url() -> str:
-    """The three libraries as ONE script (static/gen/libs.<sha>.js, written once): the
-    map frame loads its scripts one after another, so three files cost three round
-    trips before the map can start."""
-    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in LIB_FILES)
-    return _libs_url(stamp)
+RUNTIME_FILE = "js/lsc_map.js"
+
+
+def runtime_url() -> str:
+    """The map runtime and the three libraries as ONE script (static/gen/lscmap.<sha>.js,
+    written once per content): the map frame loads its scripts one after another, so
+    each extra file costs a round trip before the map can start. The runtime comes
+    first, so its geometry prefetch starts while the libraries are still evaluating."""
+    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in (RUNTIME_FILE, *LIB_FILES))
+    return _runtime_url(stamp)
 
 
 @functools.lru_cache(maxsize=4)
-def _libs_url(stamp: tuple) -> str:
+def _runtime_url(stamp: tuple) -> str:
     from layers.static_files import _url, write_hashed
-    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in LIB_FILES)
-    return _url(write_hashed("libs", data, ext="js"))
+    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES))
+    return _url(write_hashed("lscmap", data, ext="js"))
 
 
 def local_js(geo_url: str | None = None) -> list[tuple[str, str]]:
-    """Local scripts. `geo_url` (the static geometry file) rides on the runtime's URL so
-    the runtime starts fetching it the moment it loads, before the map script runs."""
+    """The one local script. `geo_url` (the static geometry file) rides on its URL so the
+    runtime starts fetching it the moment it runs, before the map script does."""
     from urllib.parse import quote
-    rt = f"{URL_PREFIX}/js/lsc_map.js?v={_v('js/lsc_map.js')}"
+    url = runtime_url()
     if geo_url:
-        rt += f"&geo={quote(geo_url, safe='')}"
-    # the runtime first: its geometry prefetch then overlaps the libraries' loading
-    # (streamlit-folium loads scripts one after another); it waits for Leaflet/topojson itself
-    return [("lsc_map", rt), ("lsc_libs", libs_url())]
+        url += f"?geo={quote(geo_url, safe='')}"
+    return [("lsc_map", url)]
 
 
 def local_css() -> list[tuple[str, str]]:
@@ -92,7 +94,7 @@ _LOCAL_BY_NAME = {
 
 def vendor_missing() -> list[str]:
     """Local asset files that are not installed (run `make vendor`)."""
-    rels = list(LIB_FILES) + ["js/lsc_map.js"]
+    rels = list(LIB_FILES) + [RUNTIME_FILE]
     rels += [url.split("?")[0][len(URL_PREFIX) + 1:] for _, url in local_css()]
     return [rel for rel in rels if not (STATIC_DIR / rel).exists()]
 

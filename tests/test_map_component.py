@@ -46,7 +46,7 @@ def test_fast_path_matches_st_folium():
     assert _norm(ref["feature_group"]) == _norm(fast["feature_group"])
     assert 'LSC.set("deprivation",' in fast["feature_group"] and "{{" not in fast["feature_group"]
     assert fast["feature_group"].count("L.circleMarker(") == 2        # the extra child was not dropped
-    assert fast["js_links"][0].startswith("/app/static/js/lsc_map.js?v=")   # runtime (prefetch) first
+    assert len(fast["js_links"]) == 1 and fast["js_links"][0].startswith("/app/static/gen/lscmap.")
 
 
 def test_static_files_index_reused_only_while_files_exist(monkeypatch):
@@ -90,19 +90,22 @@ def test_static_files_are_reused_touched_and_pruned_when_unused(tmp_path):
     assert new.exists() and recent.exists()                          # used within the week: kept
 
 
-def test_libraries_ship_as_one_script_built_from_the_vendored_files():
-    """The map frame loads its scripts one after another: Leaflet, topojson-client and
-    markercluster are concatenated into one hashed file from the npm-installed copies."""
-    from layers.map import LIB_FILES, libs_url, local_js
+def test_runtime_and_libraries_ship_as_one_script_built_from_the_vendored_files():
+    """The map frame loads its scripts one after another: the runtime, Leaflet,
+    topojson-client and markercluster are concatenated into one hashed file (runtime
+    first: its geometry prefetch starts before the libraries evaluate) from our own file
+    and the npm-installed copies; the geometry URL rides on its query string."""
+    from layers.map import LIB_FILES, RUNTIME_FILE, local_js, runtime_url
     from layers.static_files import STATIC_DIR
-    url = libs_url()
-    assert url.startswith("/app/static/gen/libs.") and url.endswith(".js")
+    url = runtime_url()
+    assert url.startswith("/app/static/gen/lscmap.") and url.endswith(".js")
     data = (STATIC_DIR / url[len("/app/static/"):]).read_bytes()
-    parts = [(STATIC_DIR / rel).read_bytes() for rel in LIB_FILES]
+    parts = [(STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES)]
     assert data == b"\n;\n".join(parts)
-    assert data.index(parts[0]) < data.index(parts[1]) < data.index(parts[2])   # Leaflet first
-    assert [name for name, _ in local_js()] == ["lsc_map", "lsc_libs"]
-    assert libs_url() == url                      # same content, same file
+    assert data.index(parts[0]) < data.index(parts[1]) < data.index(parts[2]) < data.index(parts[3])
+    js = local_js("/app/static/gen/geo.abc.json")
+    assert js == [("lsc_map", url + "?geo=%2Fapp%2Fstatic%2Fgen%2Fgeo.abc.json")]
+    assert runtime_url() == url                   # same content, same file
 
 
 def test_all_classes_file_holds_every_deprivation_view(store):

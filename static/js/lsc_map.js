@@ -16,6 +16,12 @@
   LSC.fetched = LSC.fetched || {};
   LSC.layers = LSC.layers || {};
   LSC.applied = null;
+  // diagnostics for the benchmarks: LSC.marks[name] = epoch ms of the first time it happened
+  LSC.marks = LSC.marks || {};
+  function mark(name) {
+    if (!LSC.marks[name]) LSC.marks[name] = Math.round(performance.timeOrigin + performance.now());
+  }
+  mark("runtime");
 
   function esc(s) {
     return String(s == null ? "" : s)
@@ -50,6 +56,8 @@
   ];
 
   LSC.init = function (map) {
+    mark("init");
+    if (LSC._libsCheck) LSC._libsCheck();
     LSC.map = map;
     LSC.renderers = {};
     PANES.forEach(function (p) {
@@ -66,13 +74,15 @@
   LSC.set = function (part, payload) { LSC._next[part] = payload; };
 
   // ---------------------------------------------------------------- geometry
-  // This runtime loads before Leaflet and topojson-client (so the geometry download
-  // starts as early as possible): anything that needs them waits for them here.
+  // This runtime runs before Leaflet and topojson-client (they follow it in the same
+  // file, so the geometry download starts as early as possible): anything that needs
+  // them waits for them here. LSC.init (called by the map script, after them) settles it.
   LSC._libs = function () {
     if (window.L && window.topojson) return Promise.resolve();
     if (!LSC._libsPromise) {
       LSC._libsPromise = new Promise(function (resolve, reject) {
         var t0 = Date.now();
+        LSC._libsCheck = function () { if (window.L && window.topojson) resolve(); };
         (function poll() {
           if (window.L && window.topojson) return resolve();
           if (Date.now() - t0 > 60000) return reject(new Error("Leaflet/topojson did not load"));
@@ -86,13 +96,17 @@
   LSC._geo = function (url) {
     if (LSC._geoUrl === url && LSC._geoPromise) return LSC._geoPromise;
     LSC._geoUrl = url;
+    LSC.fetchJSON(url).then(function () { mark("geo_fetched"); });
+    LSC._libs().then(function () { mark("libs"); });
     LSC._geoPromise = Promise.all([LSC.fetchJSON(url), LSC._libs()]).then(function (r) {
       var topo = r[0];
+      mark("geo_start");
       var out = { meta: topo.lsc, fc: {} };
       ["lsoa", "wards", "districts", "place5", "place4"].forEach(function (k) {
         out.fc[k] = topojson.feature(topo, topo.objects[k]);
         out.fc[k].features.forEach(function (f, i) { f.properties = { i: i }; });
       });
+      mark("geo_decoded");
       return out;
     });
     return LSC._geoPromise;
@@ -196,10 +210,13 @@
   function applyDeprivation(p) {
     var Ls = LSC.layers;
     var on = !!(p && p.show);
+    // style first, then add: setStyle on a layer already on a canvas asks the renderer
+    // to update each of the ~1,000 polygons (~40 ms on the first paint); off the map it
+    // only sets options, and adding draws them once
+    if (on) paintFill(p, p.cls);
     showLayer(Ls.fill, on);
     showCore20(p, on && p.core20_outline !== false ? (p.core20 || []) : []);
     if (!on) return 0;
-    paintFill(p, p.cls);
     LSC._depKey = p.instant ? p.instant.key : null;
     return p.cls.filter(function (c) { return c > 0; }).length;
   }
@@ -527,6 +544,7 @@
     // Called first in the round; the parts are read after the whole feature-group
     // script has run (microtask), so one failing layer script cannot block the rest.
     var token = (LSC._token = (LSC._token || 0) + 1);
+    mark("commit");
     return Promise.resolve().then(function () {
       var parts = LSC._next;
       LSC._next = {};
@@ -550,13 +568,17 @@
         LSC._fitKey = view.fit.key;
         LSC.map.fitBounds(view.fit.b, { animate: false, maxZoom: view.fit.max_zoom || 14 });
       }
+      mark("fitted");
       build(g);
+      mark("built");
       LSC.parts = parts;
       var n = applyDeprivation(parts.deprivation);
+      mark("deprivation");
       applyWards(parts.wards);
       applyPriority(parts.priority, view.sel);
       applyArea(view.area);
       applyServices(sp, res[1]);
+      mark("applied");
       var ind = LSC._applyInd(parts.indicators).catch(function (e) {
         LSC.error = String(e);
         document.body.setAttribute("data-lsc-error", LSC.error);
@@ -571,6 +593,7 @@
         document.body.setAttribute("data-lsc-styled", dp && dp.show && dp.instant ? dp.instant.key : "off");
         if (dp && dp.show) instantSetup(dp.instant);
         if (!LSC.firstPaintAt) LSC.firstPaintAt = performance.timeOrigin + performance.now();   // diagnostics
+        mark("painted");
         LSC._signalPainted(view.v);
       });
       return ind;

@@ -65,7 +65,7 @@ def test_full_page_comes_without_the_signal(server):
         assert "window.Streamlit.setComponentValue(" in body
         route.fulfill(body=body.replace("window.Streamlit.setComponentValue(", "void ("),
                       content_type="application/javascript")
-    ctx.route("**/app/static/js/lsc_map.js*", no_signal)
+    ctx.route("**/app/static/gen/lscmap.*.js*", no_signal)
     page = ctx.new_page()
     page.goto(srv.url)
     wait_idle(page, timeout=60_000)

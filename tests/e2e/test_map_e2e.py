@@ -208,8 +208,9 @@ def test_ward_search_zooms_to_ward(session, store):
 
 def test_no_request_leaves_localhost(session):
     urls = session["requests"]
-    # Leaflet & plugins ship as one local file built from the npm-installed copies
-    assert any(re.search(r"/app/static/gen/libs\.[0-9a-f]{16}\.js$", u) for u in urls), "leaflet not served locally"
+    # the runtime, Leaflet & plugins ship as one local file built from the npm-installed copies
+    assert any(re.search(r"/app/static/gen/lscmap\.[0-9a-f]{16}\.js\?geo=", u) for u in urls), \
+        "leaflet not served locally"
     assert any("/app/static/vendor/leaflet/leaflet.css" in u for u in urls)
     assert len(urls) > 10
     external = sorted({u for u in urls if not is_local(u)})
