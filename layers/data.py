@@ -10,7 +10,7 @@ from geo.store import MEASURES
 from layers.base import hot
 
 
-@hot
+@hot(maxsize=32)
 @st.cache_data(max_entries=32, show_spinner=False)
 def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
     """geo.report.build_table for the LSC (England: scope england, IoD2019 only)."""
@@ -58,7 +58,7 @@ def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> di
     }
 
 
-@hot
+@hot(maxsize=4)
 @st.cache_resource(show_spinner=False)
 def ward_lookup(_store, fp: str):
     """(codes, STRtree over ward polygons, bounds per ward, index by code)."""

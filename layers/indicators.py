@@ -51,7 +51,7 @@ BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts"
 
 
 # ------------------------------------------------------------------ cached data
-@hot
+@hot(maxsize=16)
 @st.cache_resource(show_spinner="Loading indicators…", max_entries=16)
 def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.IndicatorData:
     return I.load_builtin(name, _store, ward_vintage=ward_vintage).prepare()
@@ -71,7 +71,7 @@ def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vin
     return res.prepare()
 
 
-@hot
+@hot(maxsize=32)
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _aggregated(_data, key: str, _store, by: str, ward_vintage: str | None) -> I.IndicatorData:
     return I.aggregate(_data, by, _store, ward_vintage=ward_vintage).prepare()

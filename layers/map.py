@@ -92,11 +92,20 @@ _LOCAL_BY_NAME = {
 }
 
 
+_VENDOR_OK = False
+
+
 def vendor_missing() -> list[str]:
-    """Local asset files that are not installed (run `make vendor`)."""
+    """Local asset files that are not installed (run `make vendor`). Once all were
+    there, later calls (one per rerun) do not look again."""
+    global _VENDOR_OK
+    if _VENDOR_OK:
+        return []
     rels = list(LIB_FILES) + [RUNTIME_FILE]
     rels += [url.split("?")[0][len(URL_PREFIX) + 1:] for _, url in local_css()]
-    return [rel for rel in rels if not (STATIC_DIR / rel).exists()]
+    missing = [rel for rel in rels if not (STATIC_DIR / rel).exists()]
+    _VENDOR_OK = not missing
+    return missing
 
 
 class _ScriptOnly(MacroElement):
@@ -255,9 +264,11 @@ def feature_groups_js(fgs: list) -> str:
     other_map = None
     for i, fg in enumerate(fgs):
         js = getattr(fg, "lsc_js", None)
-        # only a group holding nothing but its LSC call: a layer may add children
-        # (e.g. the indicators painter) that must go through the generic path
-        if js is not None and [type(c) for c in fg._children.values()] == [_Call]:
+        # only a group holding nothing but its LSC call (or one whose maker says lsc_js is
+        # its whole script: lsc_fast): a layer may add children that must go through
+        # the generic path
+        if js is not None and (getattr(fg, "lsc_fast", False)
+                               or [type(c) for c in fg._children.values()] == [_Call]):
             out.append(_FG_JS.format(i=i, body=js))
             continue
         import streamlit_folium as sf

@@ -112,7 +112,7 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
     return t
 
 
-@hot
+@hot(maxsize=64)
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items: tuple,
                outreach_key: str = "", _outreach=None):

@@ -66,7 +66,7 @@ def _register_from_disk(fp: str) -> sv.Register:
     return sv.load_register()
 
 
-@hot
+@hot(maxsize=4)
 @st.cache_resource(show_spinner="Loading service sites…", max_entries=4)
 def _base_register(fp: str) -> sv.Register:
     try:

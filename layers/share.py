@@ -22,6 +22,8 @@ The URL schema, validation and clamping live in geo/viewstate.py (pure). Here:
 """
 from __future__ import annotations
 
+import functools
+
 import datetime as _dt
 import hashlib
 import json
@@ -326,12 +328,25 @@ class _ShareScript(MacroElement):
         self.cfg = _js_json(cfg)
 
 
+def _share_cfg(present_on: bool) -> dict:
+    return {"present": bool(present_on), "css": present.IFRAME_CSS,
+            "outlines": present.OUTLINES["present" if present_on else "normal"]}
+
+
+@functools.lru_cache(maxsize=2)
+def _share_js(present_on: bool) -> str:
+    """The group's script, rendered once per mode (it never changes otherwise)."""
+    el = _ShareScript(_share_cfg(present_on))
+    return str(_SCRIPT.module.script(el, {}))
+
+
 def script_group(present_on: bool) -> folium.FeatureGroup:
-    cfg = {"present": bool(present_on), "css": present.IFRAME_CSS,
-           "outlines": present.OUTLINES["present" if present_on else "normal"]}
+    cfg = _share_cfg(present_on)
     fg = folium.FeatureGroup(name="lsc-share", control=False)
     fg.add_child(_ShareScript(cfg))
     fg.lsc_payload = ("share", cfg)
+    fg.lsc_js = _share_js(bool(present_on))   # map_component's fast path: no per-rerun render
+    fg.lsc_fast = True                         # lsc_js is the whole group (its only child's script)
     return fg
 
 

@@ -19,7 +19,7 @@ from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc, hot
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
-@hot
+@hot(maxsize=2)
 @st.cache_resource(show_spinner="Loading the data store…")
 def _store_cached(path: str | None, manifest_mtime: float):
     from geo.store import load_store
@@ -48,7 +48,7 @@ def get_store():
         return None, f"the data store at {d} could not be read ({type(e).__name__}: {e}); rebuild it"
 
 
-@hot
+@hot(maxsize=2)
 @st.cache_resource(show_spinner="Preparing map files…")
 def static_files(_store, fp: str) -> dict:
     from layers.data import ward_table
@@ -63,8 +63,11 @@ def _layers_config(mtime: float) -> dict:
 
 
 def layers_config() -> dict:
-    p = CONFIG_DIR / "layers.yaml"
-    return _layers_config(p.stat().st_mtime if p.exists() else -1.0)
+    try:
+        mtime = (CONFIG_DIR / "layers.yaml").stat().st_mtime
+    except OSError:
+        mtime = -1.0
+    return _layers_config(mtime)
 
 
 def load_layers(messages: list) -> list[Layer]:

@@ -19,8 +19,10 @@ def _groups():
     folium.CircleMarker([54.0, -2.6], radius=3).add_to(other)
     extended = part_group("indicators", {"show": True})       # a part group with an extra child
     folium.CircleMarker([54.1, -2.7], radius=2).add_to(extended)
+    from layers.share import script_group
     return [commit_group({"geo": GEO, "v": "1"}),
-            part_group("deprivation", {"cls": [1, 2, 3], "name": "{{ 7*7 }}"}), other, extended]
+            part_group("deprivation", {"cls": [1, 2, 3], "name": "{{ 7*7 }}"}), other, extended,
+            script_group(False), script_group(True)]
 
 
 def _capture():
@@ -125,3 +127,20 @@ def test_all_classes_file_holds_every_deprivation_view(store):
             for local in (False, True):
                 assert d["cls"][f"{v}|{m}|{int(local)}"] == lsoa_classes(store, fp, v, m, local)["cls"]
     assert d["cls"]["2019|income|0"] == store.lsoa["income_decile"].astype(int).tolist()
+
+
+def test_vendor_missing_names_the_files_then_stops_looking_once_installed(tmp_path, monkeypatch):
+    """A machine without `make vendor` gets a page naming the missing files (app.py);
+    once all are there, the per-rerun check costs nothing more."""
+    from layers import map as M
+    monkeypatch.setattr(M, "STATIC_DIR", tmp_path)
+    monkeypatch.setattr(M, "_VENDOR_OK", False)
+    missing = M.vendor_missing()
+    assert "vendor/leaflet/leaflet.js" in missing and M.RUNTIME_FILE in missing
+    assert "vendor/leaflet/leaflet.css" in missing
+    for rel in missing:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert M.vendor_missing() == [] and M._VENDOR_OK is True
+    (tmp_path / "vendor/leaflet/leaflet.js").unlink()
+    assert M.vendor_missing() == []            # not looked at again
