@@ -67,6 +67,19 @@ class DeprivationLayer(Layer):
         return lsoa_classes(ctx.store, ctx.fingerprint, int(s.get("vintage", 2019)),
                             s.get("measure", "imd"), bool(s.get("local", False)))
 
+    @staticmethod
+    def _under_indicator(ctx: MapContext) -> bool:
+        """An indicator choropleth is drawn this rerun: the LSOA fill steps aside (two
+        stacked choropleths cannot both be read); the Core20 outline stays on top of the
+        indicator as the deprivation cross-view."""
+        if not ctx.state.get("indicators", {}).get("on"):
+            return False
+        from layers.indicators import LAYER as IND
+        try:
+            return IND.paints(ctx)
+        except Exception:
+            return False
+
     def feature_group(self, ctx: MapContext):
         if not self.is_on(ctx):
             return None
@@ -74,7 +87,7 @@ class DeprivationLayer(Layer):
         c = self._classes(ctx)
         s = ctx.state[self.key]
         return part_group(self.key, {
-            "show": True, "cls": c["cls"], "core20": c["core20"],
+            "show": True, "fill": not self._under_indicator(ctx), "cls": c["cls"], "core20": c["core20"],
             "core20_outline": bool(s.get("core20", True)),
             "palette": cfg["palette"], "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
             "core20_color": cfg.get("core20_outline", "#ff7f00"),
@@ -98,6 +111,17 @@ class DeprivationLayer(Layer):
         local = bool(s.get("local", False))
         pal = cfg["palette"]
         kind = "local decile (within LSC)" if local else "national decile"
+        if self._under_indicator(ctx):
+            items = []
+            if s.get("core20", True):
+                items.append(LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline"),
+                                        stroke_width=2.5))
+            return [LegendEntry(
+                title="Core20 LSOAs (IMD national deciles 1-2)" if items else f"{MEASURE_LABELS[s.get('measure', 'imd')]}",
+                items=items, vintage=VINTAGES[vintage], source=SOURCES[vintage],
+                note="The LSOA deprivation colours are hidden while the indicator choropleth is shown "
+                     "(untick Indicators to see them again)" + ("; the Core20 outline stays on top of it."
+                                                                if items else "."))]
         items = [LegendItem(f"{d}" + (" most deprived" if d == 1 else " least deprived" if d == 10 else ""),
                             fill=pal[d - 1]) for d in range(1, 11)]
         c = self._classes(ctx)

@@ -424,6 +424,12 @@ class IndicatorsLayer(Layer):
         self._report(data)
         self._decile_chart(ctx, data, ind, per)
 
+    def paints(self, ctx: MapContext) -> bool:
+        """True when this rerun draws an indicator choropleth (the deprivation layer then
+        leaves its LSOA fill out: two stacked choropleths cannot both be read)."""
+        c = self._result(ctx) if self.is_on(ctx) else None
+        return bool(c) and not c.get("error")
+
     def _result(self, ctx: MapContext) -> dict | None:
         s = ctx.state.get(self.key, {})
         data = s.get("_data")

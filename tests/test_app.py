@@ -162,3 +162,26 @@ def test_ward_profile_shows_the_wards_indicators_with_cis(store, real_source):
     text = t.astype(str).to_string()
     assert f"{expect:.1f}" in text or f"{expect}" in text
     assert any("CI" in str(c) or "interval" in str(c).lower() for c in t.columns)
+
+
+def test_indicator_choropleth_replaces_the_deprivation_fill(store):
+    """Two stacked choropleths cannot both be read: with an indicator drawn, the LSOA
+    deprivation fill steps aside (legend says so), the Core20 outline stays on top."""
+    at = _run()
+    dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
+    assert dep["fill"] is True
+    at.checkbox(key="indicators_on").check().run()
+    assert not at.exception
+    args = _map_args(at)
+    ind = _set_payload(args["feature_group"], "indicators")
+    assert ind["show"] is True and any(c >= 0 for c in ind["cls"])
+    dep = _set_payload(args["feature_group"], "deprivation")
+    assert dep["fill"] is False and dep["show"] is True
+    assert dep["core20"] == [i for i, d in enumerate(store.lsoa["imd_decile"].astype(int)) if d <= 2]
+    legend = " ".join(m.body for m in at.markdown)
+    assert "Core20 LSOAs (IMD national deciles 1-2)" in legend
+    assert "deprivation colours are hidden while the indicator choropleth is shown" in legend
+    assert "10 least deprived" not in legend
+    at.checkbox(key="indicators_on").uncheck().run()
+    assert _set_payload(_map_args(at)["feature_group"], "deprivation")["fill"] is True
+    assert "10 least deprived" in " ".join(m.body for m in at.markdown)

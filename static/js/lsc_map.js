@@ -209,15 +209,15 @@
 
   function applyDeprivation(p) {
     var Ls = LSC.layers;
-    var on = !!(p && p.show);
+    var on = !!(p && p.show), fill = on && p.fill !== false;   // fill: false under an indicator
     // style first, then add: setStyle on a layer already on a canvas asks the renderer
     // to update each of the ~1,000 polygons (~40 ms on the first paint); off the map it
     // only sets options, and adding draws them once
-    if (on) paintFill(p, p.cls);
-    showLayer(Ls.fill, on);
+    if (fill) paintFill(p, p.cls);
+    showLayer(Ls.fill, fill);
     showCore20(p, on && p.core20_outline !== false ? (p.core20 || []) : []);
-    if (!on) return 0;
-    LSC._depKey = p.instant ? p.instant.key : null;
+    LSC._depKey = on && p.instant ? p.instant.key : null;
+    if (!fill) return 0;
     return p.cls.filter(function (c) { return c > 0; }).length;
   }
 
@@ -288,7 +288,7 @@
   }
 
   LSC._instantParts.deprivation = function (doc) {
-    var p = LSC.parts.deprivation, inst = p && p.show && p.instant;
+    var p = LSC.parts.deprivation, inst = p && p.show && p.fill !== false && p.instant;
     var d = inst && LSC._instantData[inst.url];
     if (!d || !LSC.layers.fill) return;
     var key = controlKey(doc, inst);
