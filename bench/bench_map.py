@@ -54,7 +54,10 @@ SIGNATURE_JS = """() => {
   let h = 0;
   for (let i = 0; i < ps.length; i += 3) { const f = ps[i].getAttribute('fill') || '';
     for (let j = 0; j < f.length; j++) h = (h * 31 + f.charCodeAt(j)) | 0; }
-  return ['svg:' + ps.length + ':' + h, t, window.__lscFirstFull || window.__lscLastMut];
+  // the first full paint's own time once (the first load), the last change after that
+  const ff = window.__lscFirstFull && !window.__lscFirstTaken;
+  if (ff) window.__lscFirstTaken = true;
+  return ['svg:' + ps.length + ':' + h, t, ff ? window.__lscFirstFull : window.__lscLastMut];
 }"""
 
 

@@ -82,12 +82,23 @@ def hot(fn=None, *, maxsize: int = 128):
     params = list(inspect.signature(fn).parameters)
     keep = [not p.startswith("_") for p in params]
     memo: dict = {}
+    lock = threading.Lock()          # reruns of several sessions and the worker thread share it
 
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def _key(args, kwargs):
         key = tuple(a for a, k in zip(args, keep) if k)
         if kwargs:
             key += tuple(sorted((k, v) for k, v in kwargs.items() if not k.startswith("_")))
+        return key
+
+    def _store(key, value):
+        with lock:
+            while len(memo) >= maxsize:
+                memo.pop(next(iter(memo)), None)
+            memo.setdefault(key, value)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = _key(args, kwargs)
         try:
             return memo[key]
         except KeyError:
@@ -95,16 +106,27 @@ def hot(fn=None, *, maxsize: int = 128):
         except TypeError:                 # an unhashable argument: Streamlit's cache only
             return fn(*args, **kwargs)
         value = fn(*args, **kwargs)
-        if len(memo) >= maxsize:
-            memo.pop(next(iter(memo)), None)
-        memo[key] = value
+        _store(key, value)
         return value
-    def prime(*args, value):
+
+    def prime(*args, value, **kwargs):
         """Store `value` as the result for these arguments (e.g. computed ahead on a
         worker thread), unless one is there already."""
-        memo.setdefault(tuple(a for a, k in zip(args, keep) if k), value)
-    wrapper.clear = memo.clear
+        _store(_key(args, kwargs), value)
+
+    def has(*args, **kwargs) -> bool:
+        return _key(args, kwargs) in memo
+
+    def clear():
+        """Forget the memo AND Streamlit's cache behind it."""
+        with lock:
+            memo.clear()
+        inner = getattr(fn, "clear", None)
+        if callable(inner):
+            inner()
+    wrapper.clear = clear
     wrapper.prime = prime
+    wrapper.has = has
     return wrapper
 
 
@@ -113,7 +135,8 @@ _RUN = threading.local()
 
 def new_run() -> None:
     """Start a new script run on this thread (app.py calls it first): values memoised
-    with @per_run are computed again."""
+    with @per_run are computed again. Also call it after changing what they depend on
+    within a run (e.g. after saving a file whose fingerprint is memoised)."""
     _RUN.memo = {}
 
 

@@ -171,6 +171,9 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     if ctx is None or layers is None:
         from layers.share import export_context
         ctx, layers = export_context(store, state, notes)
+    if getattr(ctx, "interactive", False):      # the app's context: a file has no controls to
+        import dataclasses                       # restyle from (no instant-restyle files)
+        ctx = dataclasses.replace(ctx, interactive=False)
     m = base_map(ctx.config)
     m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
     entries = []

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -222,14 +223,19 @@ def build_instant(data: I.IndicatorData, codes: list, core20_share, period, meth
                   palette_name, comparator, mode, methods: tuple | None = None, results: dict | None = None) -> bytes:
     """The instant-restyle file: {key: {cls, colors}} (choices whose class fails are left
     out; with `methods`, only choices of those methods). Each choice's full result goes
-    into `results` (key -> (indicator, period, comparator, method, result)) when given."""
+    into `results` (key -> (indicator, period, comparator, method, result)) when given,
+    and a choice already there is not classified again."""
     out = {}
     for key, ind, per, comp, m in instant_choices(data, period, method, thresholds, comparator, scheme, mode):
         if methods is not None and m not in methods:
             continue
-        r = classify_areas(data, codes, core20_share, ind, per, m, k, thresholds, scheme, palette_name, comp, mode)
-        if results is not None:
-            results[key] = (ind, per, comp, m, r)
+        if results is not None and key in results:
+            r = results[key][4]
+        else:
+            r = classify_areas(data, codes, core20_share, ind, per, m, k, thresholds, scheme, palette_name, comp,
+                               mode)
+            if results is not None:
+                results[key] = (ind, per, comp, m, r)
         if not r.get("error"):
             out[key] = {"cls": r["cls"], "colors": r["colors"]}
     return json.dumps(out, separators=(",", ":")).encode()
@@ -244,7 +250,7 @@ class _InstantJob:
     def __init__(self, data, data_key: str, store, fp: str, codes, share, af, cuts, settings: tuple):
         self.data, self.data_key, self.store, self.fp = data, data_key, store, fp
         self.codes, self.share, self.af, self.cuts = codes, share, af, cuts
-        self.settings, self.url, self.error = settings, None, None
+        self.settings, self.url, self.error, self.future = settings, None, None, None
 
     def run(self) -> None:
         from layers.static_files import _url, write_hashed
@@ -257,37 +263,59 @@ class _InstantJob:
             if self.settings[1] != "fixed":
                 self.url = _url(write_hashed("indinst", build_instant(*args, methods=quick, results=results)))
             self.url = _url(write_hashed("indinst", build_instant(*args, results=results)))
-            done = set()
             for ind, per, comp, m, r in results.values():
                 _classified.prime(self.data, self.data_key, self.store, self.fp, ind, per, m, int(k),
                                   tuple(thresholds), scheme, pal, comp, mode, value=r)
-                if (ind, per) not in done:
-                    done.add((ind, per))
-                    _decile_table.prime(self.data, self.data_key, self.store, self.fp, ind, per, self.data.target,
-                                        value=I.by_imd_decile(self.data, ind, per, self.store, af=self.af,
-                                                              cuts=self.cuts))
+                dkey = (self.data, self.data_key, self.store, self.fp, ind, per, self.data.target)
+                if not _decile_table.has(*dkey):
+                    _decile_table.prime(*dkey, value=I.by_imd_decile(self.data, ind, per, self.store, af=self.af,
+                                                                     cuts=self.cuts))
         except Exception as e:          # no instant path for these settings; the reruns still paint
             self.error = e
+            import logging
+            logging.getLogger(__name__).warning("instant-restyle file not built for %s: %s: %s",
+                                                self.data_key, type(e).__name__, e)
+        finally:                        # a finished job keeps only its URL
+            self.data = self.store = self.codes = self.share = self.af = self.cuts = None
+
+
+_INSTANT_LOCK = threading.Lock()
+
+
+def _static_exists(url: str) -> bool:
+    from layers.static_files import STATIC_DIR, URL_PREFIX
+    return (STATIC_DIR / url[len(URL_PREFIX) + 1:]).exists()
 
 
 def instant_url(ctx: MapContext, data: I.IndicatorData, data_key: str, settings: tuple) -> str | None:
-    """The newest instant file's URL for these settings; starts building it the first time."""
+    """The newest instant file's URL for these settings; starts building it the first time
+    (again if its file was pruned or its queued build was dropped for a newer one)."""
     global _instant_pool
     key = (ctx.fingerprint, data_key, id(data), settings)
-    job = _INSTANT_JOBS.get(key)
-    if job is None:
-        if _instant_pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-            _instant_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsc-instant")
-        store, fp, target = ctx.store, ctx.fingerprint, data.target
-        af = _area_frame(store, fp, target)
-        while len(_INSTANT_JOBS) >= _INSTANT_MAX:
-            _INSTANT_JOBS.pop(next(iter(_INSTANT_JOBS)))
-        job = _INSTANT_JOBS[key] = _InstantJob(
-            data, data_key, store, fp, _codes(store, fp, target),
-            af["core20_share"] if settings[-1] == "bivariate" else None, af,
-            _cuts(store, fp) if target != "lsoa11" else None, settings)
-        _instant_pool.submit(job.run)
+    with _INSTANT_LOCK:
+        job = _INSTANT_JOBS.get(key)
+        if job is not None and ((job.future is not None and job.future.cancelled())
+                                or (job.url and not _static_exists(job.url))):
+            job = None
+        if job is None:
+            if _instant_pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+                _instant_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsc-instant")
+            store, fp, target = ctx.store, ctx.fingerprint, data.target
+            af = _area_frame(store, fp, target)
+            # one worker: builds still waiting for settings nobody asked for since make way
+            # (a session still on them asks again on its next rerun)
+            for other in _INSTANT_JOBS.values():
+                if other.future is not None:
+                    other.future.cancel()
+            _INSTANT_JOBS.pop(key, None)
+            while len(_INSTANT_JOBS) >= _INSTANT_MAX:
+                _INSTANT_JOBS.pop(next(iter(_INSTANT_JOBS)))
+            job = _INSTANT_JOBS[key] = _InstantJob(
+                data, data_key, store, fp, _codes(store, fp, target),
+                af["core20_share"] if settings[-1] == "bivariate" else None, af,
+                _cuts(store, fp) if target != "lsoa11" else None, settings)
+            job.future = _instant_pool.submit(job.run)
     return job.url
 
 
@@ -344,9 +372,9 @@ class IndicatorsLayer(Layer):
         ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
                           format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
                           else labels.get(k, k))
+        wv_labels = {"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}
         wv_choice = st.radio("Ward boundaries for ward codes", ["auto", "2019", "2024"], horizontal=True,
-                             key=f"{self.key}_ward_vintage",
-                             format_func={"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}.get,
+                             key=f"{self.key}_ward_vintage", format_func=wv_labels.get,
                              help="Ward codes changed with boundary reviews; the report says which rows did not "
                                   "match the boundaries drawn.")
         wv = None if wv_choice == "auto" else wv_choice
@@ -378,7 +406,7 @@ class IndicatorsLayer(Layer):
                             ("lsoa", "ward", "district")]
         by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get)
         if by != "native":
-            data = _aggregated(data, f"{dkey}:{by}", store, by, wv)
+            data = _aggregated(data, f"{fp}:{dkey}:{by}", store, by, wv)     # fp: a rebuilt store re-aggregates
             dkey = f"{dkey}:{by}"
         mode = st.radio("View", ["choropleth", "bivariate"], horizontal=True, key=f"{self.key}_mode",
                         format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get)
@@ -416,8 +444,13 @@ class IndicatorsLayer(Layer):
                                key=f"{self.key}_palette_{scheme}")
         else:
             method, k, thresholds, scheme, comp, pal = "quantiles", 3, (), "sequential", None, None
+        # the controls that pick the data: the instant restyle acts only while they still
+        # show what this run used (a dataset change is painted by its rerun)
+        guards = {"Indicator dataset": f"Your file: {up.name}" if ds == "upload" and up is not None
+                  else labels.get(ds, ds),
+                  "Ward boundaries for ward codes": wv_labels[wv_choice], "Show by": BY_LABEL[by]}
         s.update(_data=data, _data_key=dkey, indicator=ind, period=per, by=by, mode=mode, method=method, k=k,
-                 thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None)
+                 thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None, _guards=guards)
         c = self._result(ctx)
         if c and c.get("error"):
             st.warning(c["error"])
@@ -524,11 +557,13 @@ class IndicatorsLayer(Layer):
             lab = str(data.meta.get(ind, {}).get("label", ind))
             labels[lab] = None if lab in labels else ind     # an ambiguous label restyles nothing
         controls = {"Indicator": {k: v for k, v in labels.items() if v is not None}}
+        guards = s.get("_guards") or {}
         if mode == "bivariate":
-            return {"url": url, "names": ["Indicator"], "controls": controls, "key": s["indicator"]}
+            return {"url": url, "names": ["Indicator"], "controls": controls, "key": s["indicator"],
+                    "guards": guards}
         controls["Classes"] = {C.METHODS[m]: m for m in C.METHODS}
         return {"url": url, "names": ["Indicator", "Classes"], "controls": controls,
-                "key": f"{s['indicator']}|{s['method']}"}
+                "key": f"{s['indicator']}|{s['method']}", "guards": guards}
 
     @_timed
     def legend(self, ctx: MapContext) -> list[LegendEntry]:

@@ -28,7 +28,7 @@ import streamlit as st
 from geo import services as sv
 from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, per_run, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, new_run, per_run, widget_default
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 
@@ -306,6 +306,7 @@ class ServicesLayer(Layer):
                     st.success(f"Saved {len(res.records)} row(s) to {p} — loads with the shipped data next time.")
                     ups.pop(digest, None)
                     _base_register.clear()
+                    new_run()           # the files' fingerprint changed: the rest of this run sees it
                 except OSError as e:
                     st.error(f"Could not save ({e}); nothing already saved was changed.")
 

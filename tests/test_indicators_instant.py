@@ -152,3 +152,55 @@ def test_per_run_memo_resets_each_run():
     assert g("a") == g("a") == 1
     new_run()
     assert g("a") == 2
+
+
+def test_hot_prime_respects_maxsize_and_clear_reaches_streamlit_cache():
+    cleared = []
+
+    def inner(fp, x):
+        return [x]
+    inner.clear = lambda: cleared.append(1)
+    f = hot(inner, maxsize=3)
+    for i in range(50):
+        f.prime("fp", i, value=[i])
+    assert sum(f.has("fp", i) for i in range(50)) == 3            # primes evict like misses
+    assert f.has("fp", 49) and not f.has("fp", 0)
+    f.clear()
+    assert cleared == [1] and not f.has("fp", 49)
+
+
+def test_per_run_memo_sees_a_change_after_new_run(tmp_path, monkeypatch):
+    """The services register's file fingerprint is memoised per run; saving a file calls
+    new_run() so the rest of that run sees the new file (layers/services.py)."""
+    from geo import services as sv
+    from layers import services as S
+    extra = tmp_path / "user_services.csv"
+    monkeypatch.setattr(sv, "user_files", lambda: [extra])
+    new_run()
+    a = S._fingerprint()
+    extra.write_text("id\n1\n")
+    assert S._fingerprint() == a          # same run: memoised
+    new_run()
+    assert S._fingerprint() != a
+
+
+def test_instant_jobs_release_data_and_rebuild_a_pruned_file(store, iod, monkeypatch):
+    """A finished job keeps only its URL; when its file is gone (pruned after a week
+    unused) the next rerun builds it again instead of pointing the browser at a 404."""
+    import time as _t
+    from layers.base import MapContext
+    from layers.static_files import STATIC_DIR
+    ctx = MapContext(store=store, fingerprint="test-fp2", interactive=True)
+    settings = (_per(iod), "any", 3, (), "sequential", None, None, "choropleth")
+    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # started, not ready
+    job = L._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
+    job.future.result(timeout=120)
+    url = L.instant_url(ctx, iod, "iod2019:jobtest", settings)
+    assert url == job.url and job.data is None and job.store is None and job.error is None
+    path = STATIC_DIR / url[len("/app/static/"):]
+    path.unlink()
+    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # rebuilding
+    job2 = L._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
+    assert job2 is not job
+    job2.future.result(timeout=120)
+    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) == url and path.exists()

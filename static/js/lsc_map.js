@@ -261,9 +261,13 @@
     return null;
   }
 
-  // The key ("a|b|c") the page's controls now point at, or null when one cannot be read.
+  // The key ("a|b|c") the page's controls now point at, or null when one cannot be read
+  // or a guard control (e.g. the dataset) no longer shows what the file was built for.
   function controlKey(doc, inst) {
-    var keys = [];
+    var keys = [], g = inst.guards || {};
+    for (var name in g) {
+      if (Object.prototype.hasOwnProperty.call(g, name) && controlValue(doc, name) !== g[name]) return null;
+    }
     for (var k = 0; k < inst.names.length; k++) {
       var v = controlValue(doc, inst.names[k]);
       var map = inst.controls[inst.names[k]];
@@ -496,7 +500,7 @@
     LSC.ind.calls = (LSC.ind.calls || 0) + 1;
     if (!p || !p.show) {
       hideAll(null);
-      LSC.ind.current = null;
+      LSC.ind.current = LSC.ind.currentFor = null;
       document.body.setAttribute("data-lsc-ind", "off");
       return Promise.resolve();
     }
@@ -509,6 +513,7 @@
       var n = paintInd(lay, p, p.cls, p.colors);
       if (!m.hasLayer(lay)) m.addLayer(lay);
       LSC.ind.current = lay;
+      LSC.ind.currentFor = p;             // the payload this layer shows (instant checks it)
       LSC.ind.key = p.instant ? p.instant.key : null;
       LSC.ind.painted = n;
       instantSetup(p.instant);
@@ -521,7 +526,7 @@
   LSC._instantParts.indicators = function (doc) {
     var p = LSC.parts.indicators, inst = p && p.show && p.instant;
     var d = inst && LSC._instantData[inst.url], lay = LSC.ind.current;
-    if (!d || !lay) return;
+    if (!d || !lay || LSC.ind.currentFor !== p) return;   // the layer of an older round: wait for this one
     var key = controlKey(doc, inst);
     if (key == null || key === LSC.ind.key || !d[key]) return;
     LSC.ind.key = key;

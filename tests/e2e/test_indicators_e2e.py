@@ -223,9 +223,14 @@ def test_diverging_centred_on_england_for_fingertips(session, store):
     page = session["page"]
     labels = I.builtin_labels()
     prev, _ = ind_state(page)
+    n0 = map_frame(page).evaluate("() => LSC.instantCount || 0")
+    guards = map_frame(page).evaluate("() => LSC.parts.indicators.instant && LSC.parts.indicators.instant.guards")
+    assert guards and guards["Indicator dataset"] == labels["census_ward"]
     pick(page, "Indicator dataset", labels["fingertips_lad"])
     wait_idle(page)
     prev = wait_ind(page, prev)
+    # a dataset change is never painted from the old dataset's instant file
+    assert map_frame(page).evaluate("() => LSC.instantCount || 0") == n0
     click_text(page, "Diverging around a comparator")
     wait_idle(page)
     wait_ind(page, prev)
