@@ -5,20 +5,26 @@ classification, and Python time per rerun, on the LSC LSOAs (1,049 areas).
 
 Starts `streamlit run serve.py` (app.py) with LSC_TIMING_LOG, switches the Indicators
 layer on (IoD2019 LSOA indicators), then times, with in-page clocks, from the pointerdown
-on an option to the indicator painter's `data-lsc-ind` attribute changing in the map
-iframe (painted + one frame; Playwright's wall clock is printed too):
+on an option to the map iframe's first repaint: `data-lsc-ind-instant` (restyled from the
+instant file before the rerun) or `data-lsc-ind` (the rerun's round), whichever changes
+first, each set one frame after drawing; Playwright's wall clock is printed too:
 - switching indicator (cycling all IoD2019 indicators): round 1 = first time each
   is classified (cold caches), later rounds = warm;
 - switching classification (quantiles -> equal intervals -> natural breaks -> ...).
 Python time per rerun = whole app script time logged by app.py for those reruns, and
 this layer's own share (its sidebar/feature_group/notes/legend, logged by the layer), as
 wall time and as thread CPU time (robust to other processes competing for the CPU).
+Placement (--placement): "separate" runs the server on its own CPU and Chromium on the
+other(s), as when people use the app from their own machines; "shared" lets both use
+every CPU of this (2-vCPU) machine, so the script's wall time also holds the time
+Chromium had the CPU. Default: the full app both ways, the isolated layer separate.
 Prints numbers; writes bench/out/bench_indicators.json. Not a test: no pass/fail.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -107,7 +113,7 @@ def switch(page, label, option, log: Path, out_t: list, out_py: list, out_layer:
     recs = [json.loads(x) for x in lines]
     out_py.extend(r["script_ms"] for r in recs if "script_ms" in r)
     out_pycpu.extend(r["script_cpu_ms"] for r in recs if r.get("script_cpu_ms") is not None)
-    STAGES.extend(r.get("stages", {}) for r in recs)
+    STAGES.extend(r["stages"] for r in recs if "stages" in r)   # not the layer's own records
     out_layer.extend(r["layer_ms"] for r in recs if "layer_ms" in r)
     out_cpu.extend(r["layer_cpu_ms"] for r in recs if "layer_cpu_ms" in r)
 
@@ -139,11 +145,18 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", choices=["both", "app", "isolated"], default="both",
                     help="app = the full app.py; isolated = app.py with only deprivation, wards and "
                          "indicator layers (this layer's cost without the others')")
+    ap.add_argument("--placement", choices=["both", "separate", "shared"], default="both",
+                    help="separate = the server on its own CPU, the browser on the other (as when people "
+                         "use it from their own machines); shared = both on all CPUs of this machine")
     args = ap.parse_args([] if argv is None else argv)   # main() from run_all.py: defaults
     import os
     modes = ["app", "isolated"] if args.mode == "both" else [args.mode]
+    placements = ["separate", "shared"] if args.placement == "both" else [args.placement]
+    if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
+        placements = ["shared"]
+    runs = [(m, p) for m in modes for p in placements if m == "app" or p == placements[0]]
     out_all = {}
-    for mode in modes:
+    for mode, placement in runs:
         script = "app.py"
         tmp = None
         if mode == "isolated":
@@ -151,7 +164,7 @@ def main(argv=None) -> int:
             tmp.write_text(ISOLATED_APP)
             script = tmp.name
         try:
-            out_all[mode] = run_mode(script, mode, args.rounds)
+            out_all[f"{mode}/{placement}"] = run_mode(script, mode, args.rounds, placement)
         finally:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -161,7 +174,20 @@ def main(argv=None) -> int:
     return 0
 
 
-def run_mode(script: str, mode: str, rounds: int) -> dict:
+def run_mode(script: str, mode: str, rounds: int, placement: str = "shared") -> dict:
+    import os
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpus = None
+    if placement == "separate":       # server on the last CPU; this process and Chromium on the rest
+        server_cpus = str(cpus[-1])
+        os.sched_setaffinity(0, set(cpus[:-1]))
+    try:
+        return _run_mode(script, mode, rounds, placement, server_cpus)
+    finally:
+        os.sched_setaffinity(0, set(cpus))
+
+
+def _run_mode(script: str, mode: str, rounds: int, placement: str, server_cpus: str | None) -> dict:
     from playwright.sync_api import sync_playwright
 
     from geo import classify as C
@@ -181,7 +207,7 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
            "wall_class_warm_s": [], "pycpu_indicator_cold_ms": [], "pycpu_indicator_warm_ms": [],
            "pycpu_class_cold_ms": [], "pycpu_class_warm_ms": []}
     try:
-        with Server(script, env={"LSC_TIMING_LOG": str(log)}) as srv, sync_playwright() as pw:
+        with Server(script, env={"LSC_TIMING_LOG": str(log)}, cpus=server_cpus) as srv, sync_playwright() as pw:
             browser = launch_browser(pw)
             bctx = browser.new_context(viewport={"width": 1500, "height": 1100})
             bctx.add_init_script(INPAGE_JS)
@@ -217,7 +243,10 @@ def run_mode(script: str, mode: str, rounds: int) -> dict:
             browser.close()
     finally:
         log.unlink(missing_ok=True)
-    print(f"\nIndicator layer benchmark [{mode}: {script}]: {len(store.lsoa)} LSC LSOAs, "
+    where = ("server on its own CPU, browser on the other(s): as deployed, people's browsers do not "
+             "share the server's CPU" if placement == "separate" else
+             "server and browser share every CPU of this machine")
+    print(f"\nIndicator layer benchmark [{mode}: {script}; {where}]: {len(store.lsoa)} LSC LSOAs, "
           f"{len(labels)} IoD2019 indicators, "
           f"{rounds} rounds (round 1 = first classification of each choice), Chromium headless")
     print(f"{'':44s} {'median':>9s} {'p90':>9s} {'n':>4s}  target")

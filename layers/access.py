@@ -83,6 +83,9 @@ class _AccessScript(MacroElement):
         self.payload = js_json(payload)
 
 
+KEEP = "_access_keep"      # session_state: the controls' values while the layer is off
+
+
 class AccessLayer(Layer):
     key = "access"
     label = "Access gaps (straight-line distance)"
@@ -93,6 +96,14 @@ class AccessLayer(Layer):
         from geo.services import categories
         s = ctx.state.setdefault(self.key, {})
         s["on"] = st.checkbox(self.label, key="access_on", **widget_default("access_on", value=False))
+        ss = st.session_state
+        if not s["on"]:
+            # off: only the checkbox (its controls cost ~2.5 ms per rerun, disabled); their
+            # last values are kept for when it is ticked again
+            return
+        for k, v in (ss.get(KEEP) or {}).items():
+            if k not in ss:
+                ss[k] = v
         cats = categories()
         if [c for c in st.session_state.get("access_cats") or [] if c not in cats]:   # stale seeded value
             st.session_state["access_cats"] = [c for c in st.session_state["access_cats"] if c in cats]
@@ -114,6 +125,7 @@ class AccessLayer(Layer):
             s["threshold_min"] = None
         s["by"] = st.selectbox("Summarise by", list(BY_LABELS)[:4], format_func=BY_LABELS.get, key="access_by",
                                disabled=not s["on"])
+        ss[KEEP] = {k: ss[k] for k in ("access_cats", "access_thr_km", "access_thr_min", "access_by") if k in ss}
 
     def _travel(self, ctx: MapContext, f):
         from geo.errors import GeoError

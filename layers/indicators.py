@@ -482,7 +482,13 @@ class IndicatorsLayer(Layer):
         title = (f"Code-vintage report: {rep.matched_codes} of {rep.n_target_areas} areas matched"
                  + (f", {n_un} rows not drawn" if n_un else "")
                  + (f", {len(rep.problems)} problems" if rep.problems else ""))
-        with st.expander(title, expanded=bool(n_un or rep.problems)):
+        # lazy (runs only while open); one open/closed state per dataset, open at first
+        # when rows did not match or had problems
+        key = f"{KEY}_report_open_" + hashlib.sha256(f"{rep.file}:{rep.matched_codes}:{n_un}".encode()).hexdigest()[:8]
+        exp = st.expander(title, expanded=bool(n_un or rep.problems), key=key, on_change="rerun")
+        if not exp.open:
+            return
+        with exp:
             st.text(rep.text(max_list=12))
             if rep.unmatched:
                 st.dataframe(pd.DataFrame(rep.unmatched), hide_index=True, key=f"{KEY}_unmatched",

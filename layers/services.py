@@ -364,14 +364,15 @@ class ServicesLayer(Layer):
         if not member:
             return
         items = tuple(sorted((c, tuple(k)) for c, k in member.items()))
-        t = _outreach_table(ctx.store, ctx.fingerprint, register_key(), today(), items, ctx)
+        args = (ctx.store, ctx.fingerprint, register_key(), today(), items, ctx)
+        t = _outreach_table(*args)
         days = [c for c in t.columns if c.startswith("Days since")][0]
         illus = "ILLUSTRATIVE" in days
         st.markdown("#### Outreach recency: priority wards" + (" · ILLUSTRATIVE bus schedule" if illus else ""))
         st.caption(f"Days since the last HARI bus stop in the ward or within 1 km of it, on {today()}; "
                    "blank = no stop in the schedule." + (" The shipped schedule is an ILLUSTRATIVE example, "
                                                          "not real outreach." if illus else ""))
-        st.dataframe(t, hide_index=True, width="stretch", height=260, key="services_outreach")
+        st.dataframe(_outreach_arrow(*args), hide_index=True, width="stretch", height=260, key="services_outreach")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -386,6 +387,7 @@ def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_
                          "Last HARI stop": t["last_stop_date"]})
 
 
+@hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx) -> pd.DataFrame:
     """The priority wards' outreach table as shown (shared, read-only)."""
@@ -398,7 +400,16 @@ def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items:
     t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
     t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
     days = [c for c in t.columns if c.startswith("Days since")][0]
-    return t.sort_values(days, ascending=False, na_position="first")
+    return t.sort_values(days, ascending=False, na_position="first").reset_index(drop=True)
+
+
+@hot(maxsize=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _outreach_arrow(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx):
+    """The same table converted to Arrow once (st.dataframe would convert it every rerun)."""
+    import pyarrow as pa
+    return pa.Table.from_pandas(_outreach_table(_store, store_fp, reg_key, day, member_items, _ctx),
+                                preserve_index=False)
 
 
 def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:

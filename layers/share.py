@@ -480,8 +480,12 @@ class ShareLayer(Layer):
                   help="Hides the sidebar, fills the screen with the map and enlarges text for "
                        "screen-sharing. Also opens with ?present=1 in the link.")
         st.iframe(COPY_LINK_HTML, height=92, alt="Copy link to this view")
-        with st.expander("Export this view", expanded=False):
-            self._exports(ctx)
+        # lazy: the export controls run only while the expander is open (a closed one
+        # cost ~3 ms of widgets on every rerun)
+        exp = st.expander("Export this view", expanded=False, key="share_export_open", on_change="rerun")
+        if exp.open:
+            with exp:
+                self._exports(ctx)
 
     def _exports(self, ctx: MapContext) -> None:
         layers = getattr(ctx, "_share_layers", None)
@@ -494,14 +498,20 @@ class ShareLayer(Layer):
                              format_func={"area": "Everything in the area",
                                           "priority": "Highlighted priority wards only",
                                           "ward": "The selected ward only"}.get)
-        sig = hashlib.sha256(json.dumps([VS.to_query_string(state_from_ctx(ctx, layers)), level, selection,
-                                         ctx.fingerprint]).encode()).hexdigest()[:16]
         ss = st.session_state
+        _sig: list = []
+
+        def sig() -> str:
+            """What the prepared files were made from (computed only when files exist or are made)."""
+            if not _sig:
+                _sig.append(hashlib.sha256(json.dumps([VS.to_query_string(state_from_ctx(ctx, layers)), level,
+                                                       selection, ctx.fingerprint]).encode()).hexdigest()[:16])
+            return _sig[0]
         if st.button("Prepare table, GeoPackage and HTML map", key="share_prepare"):
             with st.spinner("Preparing files…"):
-                ss[SS_EXPORTS] = {"sig": sig, **_prepare(ctx, layers, level, selection)}
+                ss[SS_EXPORTS] = {"sig": sig(), **_prepare(ctx, layers, level, selection)}
         ex = ss.get(SS_EXPORTS)
-        if ex and ex.get("sig") == sig:
+        if ex and ex.get("sig") == sig():
             if ex.get("error"):
                 st.warning(ex["error"])
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("gpkg", "GeoPackage"), ("html", "HTML map")):
@@ -515,9 +525,9 @@ class ShareLayer(Layer):
         if st.button("Render PNG snapshot", key="share_png"):
             with st.spinner("Rendering with headless Chromium…"):
                 data, err = _render_png(ctx, layers, size)
-            ss["share_png_out"] = {"sig": sig + size, "data": data, "err": err}
+            ss["share_png_out"] = {"sig": sig() + size, "data": data, "err": err}
         png = ss.get("share_png_out")
-        if png and png.get("sig") == sig + size:
+        if png and png.get("sig") == sig() + size:
             if png["err"]:
                 st.error(png["err"])
             else:
@@ -530,9 +540,9 @@ class ShareLayer(Layer):
             if st.button("Render ward profile", key="share_profile"):
                 with st.spinner("Rendering the ward profile…"):
                     data, err = _render_profile(ctx, layers, fmt)
-                ss["share_profile_out"] = {"sig": f"{ward}:{fmt}:{sig}", "data": data, "err": err}
+                ss["share_profile_out"] = {"sig": f"{ward}:{fmt}:{sig()}", "data": data, "err": err}
             po = ss.get("share_profile_out")
-            if po and po.get("sig") == f"{ward}:{fmt}:{sig}":
+            if po and po.get("sig") == f"{ward}:{fmt}:{sig()}":
                 if po["err"]:
                     st.error(po["err"])
                 else:

@@ -185,3 +185,22 @@ def test_indicator_choropleth_replaces_the_deprivation_fill(store):
     at.checkbox(key="indicators_on").uncheck().run()
     assert _set_payload(_map_args(at)["feature_group"], "deprivation")["fill"] is True
     assert "10 least deprived" in " ".join(m.body for m in at.markdown)
+
+
+def test_closed_or_off_sections_cost_nothing_and_keep_their_values(store):
+    """The access layer's controls are drawn only while it is on (their values come back
+    when it is ticked again); the export controls only while their expander is open."""
+    at = _run()
+    keys = {w.key for w in at.sidebar.get("slider")} | {w.key for w in at.sidebar.get("multiselect")}
+    assert "access_thr_km" not in keys and "access_cats" not in keys
+    assert not [r for r in at.radio if r.key == "share_level"]          # export expander closed
+    at.checkbox(key="access_on").check().run()
+    assert not at.exception
+    at.slider(key="access_thr_km").set_value(12.5).run()
+    at.checkbox(key="access_on").uncheck().run()
+    assert not [s for s in at.slider if s.key == "access_thr_km"]
+    at.checkbox(key="access_on").check().run()
+    assert at.slider(key="access_thr_km").value == 12.5
+    at.session_state["share_export_open"] = True
+    at.run()
+    assert at.radio(key="share_level").value == "ward"

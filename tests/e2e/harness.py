@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import shutil
 import subprocess
 import sys
 import time
@@ -36,8 +37,8 @@ class Server:
     plain=True, `streamlit run <script>` (Streamlit's default serving). A context manager."""
 
     def __init__(self, script: str | Path = "app.py", env: dict | None = None, cwd: Path = ROOT,
-                 timeout: float = 90, plain: bool = False):
-        self.cwd, self.timeout = cwd, timeout
+                 timeout: float = 90, plain: bool = False, cpus: str | None = None):
+        self.cwd, self.timeout, self.cpus = cwd, timeout, cpus     # cpus: e.g. "1" (taskset -c)
         self.port = free_port()
         self.env = {**os.environ, "LSC_PROGRESSIVE": "1", **(env or {})}
         if plain:
@@ -54,8 +55,9 @@ class Server:
         log_dir.mkdir(exist_ok=True)
         self.log_path = log_dir / f"streamlit_{self.port}.log"
         self.log = open(self.log_path, "wb")
+        pin = ["taskset", "-c", self.cpus] if self.cpus and shutil.which("taskset") else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
+            pin + [sys.executable, "-m", "streamlit", "run", self.script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
              "--global.developmentMode", "false"],
