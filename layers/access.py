@@ -116,7 +116,8 @@ class AccessLayer(Layer):
         if tt is not None and s["on"]:
             s["travel"] = self._travel(ctx, tt)
         if s["travel"] is not None:
-            s["threshold_min"] = st.slider("Threshold (minutes)", 5, 120, 30, 5, key="access_thr_min")
+            s["threshold_min"] = st.slider("Threshold (minutes)", 5, 120, step=5, key="access_thr_min",
+                                           **widget_default("access_thr_min", value=30))
             s["threshold_km"] = None
         else:
             lo, hi, default, step = THR_KM
