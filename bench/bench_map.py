@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.harness import MAP_IFRAME, Server, choose, launch_browser, wait_idle  # noqa: E402
+from tests.e2e.harness import MAP_IFRAME, Server, launch_browser, wait_idle  # noqa: E402
 
 TARGETS = {"first_s": 1.2, "repaint_s": 0.2, "python_ms": 30.0, "repaint_ratio": 5.0}
 # never the default (IMD) so every choice is a change, each run starting from IMD

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from geo import viewstate as VS
 from layers.base import esc, js_json
-from layers.static_files import STATIC_DIR, URL_PREFIX
+from layers.static_files import STATIC_DIR, url_path
 
 _GEN_URL = re.compile(r"/app/static/gen/[A-Za-z0-9._-]+\.json")
 _SCRIPT_SRC = re.compile(r'<script src="(/app/static/[^"?]+)(?:\?[^"]*)?"></script>')
@@ -37,8 +37,7 @@ _REMOTE = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://[^"]*"[^>]*>(
 
 
 def _static_path(url: str) -> Path:
-    rel = url[len(URL_PREFIX) + 1:]
-    p = (STATIC_DIR / rel).resolve()
+    p = url_path(url).resolve()
     if STATIC_DIR.resolve() not in p.parents:
         raise ValueError(f"not a static file: {url}")
     return p

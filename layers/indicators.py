@@ -30,6 +30,7 @@ from geo import indicators as I
 from geo.errors import GeoError
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, widget_default
 from layers.map import part_group
+from layers.static_files import url_path
 
 KEY = "indicators"
 # drawn vintage -> (JS object in the static TopoJSON, store table, code column, label)
@@ -282,11 +283,6 @@ class _InstantJob:
 _INSTANT_LOCK = threading.Lock()
 
 
-def _static_exists(url: str) -> bool:
-    from layers.static_files import STATIC_DIR, URL_PREFIX
-    return (STATIC_DIR / url[len(URL_PREFIX) + 1:]).exists()
-
-
 def instant_url(ctx: MapContext, data: I.IndicatorData, data_key: str, settings: tuple) -> str | None:
     """The newest instant file's URL for these settings; starts building it the first time
     (again if its file was pruned or its queued build was dropped for a newer one)."""
@@ -295,7 +291,7 @@ def instant_url(ctx: MapContext, data: I.IndicatorData, data_key: str, settings:
     with _INSTANT_LOCK:
         job = _INSTANT_JOBS.get(key)
         if job is not None and ((job.future is not None and job.future.cancelled())
-                                or (job.url and not _static_exists(job.url))):
+                                or (job.url and not url_path(job.url).exists())):
             job = None
         if job is None:
             if _instant_pool is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from pathlib import Path
 
 import folium
 import streamlit as st

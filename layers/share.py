@@ -22,9 +22,8 @@ The URL schema, validation and clamping live in geo/viewstate.py (pure). Here:
 """
 from __future__ import annotations
 
-import functools
-
 import datetime as _dt
+import functools
 import hashlib
 import json
 from dataclasses import replace
@@ -36,7 +35,7 @@ from jinja2 import Template
 
 from geo import viewstate as VS
 from layers import present
-from layers.base import Layer, LegendEntry, MapContext, esc
+from layers.base import Layer, LegendEntry, MapContext
 
 KEY = "share"
 SS_APPLIED = "share_url_applied"
@@ -498,20 +497,14 @@ class ShareLayer(Layer):
                              format_func={"area": "Everything in the area",
                                           "priority": "Highlighted priority wards only",
                                           "ward": "The selected ward only"}.get)
+        sig = hashlib.sha256(json.dumps([VS.to_query_string(state_from_ctx(ctx, layers)), level, selection,
+                                         ctx.fingerprint]).encode()).hexdigest()[:16]
         ss = st.session_state
-        _sig: list = []
-
-        def sig() -> str:
-            """What the prepared files were made from (computed only when files exist or are made)."""
-            if not _sig:
-                _sig.append(hashlib.sha256(json.dumps([VS.to_query_string(state_from_ctx(ctx, layers)), level,
-                                                       selection, ctx.fingerprint]).encode()).hexdigest()[:16])
-            return _sig[0]
         if st.button("Prepare table, GeoPackage and HTML map", key="share_prepare"):
             with st.spinner("Preparing files…"):
-                ss[SS_EXPORTS] = {"sig": sig(), **_prepare(ctx, layers, level, selection)}
+                ss[SS_EXPORTS] = {"sig": sig, **_prepare(ctx, layers, level, selection)}
         ex = ss.get(SS_EXPORTS)
-        if ex and ex.get("sig") == sig():
+        if ex and ex.get("sig") == sig:
             if ex.get("error"):
                 st.warning(ex["error"])
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("gpkg", "GeoPackage"), ("html", "HTML map")):
@@ -525,9 +518,9 @@ class ShareLayer(Layer):
         if st.button("Render PNG snapshot", key="share_png"):
             with st.spinner("Rendering with headless Chromium…"):
                 data, err = _render_png(ctx, layers, size)
-            ss["share_png_out"] = {"sig": sig() + size, "data": data, "err": err}
+            ss["share_png_out"] = {"sig": sig + size, "data": data, "err": err}
         png = ss.get("share_png_out")
-        if png and png.get("sig") == sig() + size:
+        if png and png.get("sig") == sig + size:
             if png["err"]:
                 st.error(png["err"])
             else:
@@ -540,9 +533,9 @@ class ShareLayer(Layer):
             if st.button("Render ward profile", key="share_profile"):
                 with st.spinner("Rendering the ward profile…"):
                     data, err = _render_profile(ctx, layers, fmt)
-                ss["share_profile_out"] = {"sig": f"{ward}:{fmt}:{sig()}", "data": data, "err": err}
+                ss["share_profile_out"] = {"sig": f"{ward}:{fmt}:{sig}", "data": data, "err": err}
             po = ss.get("share_profile_out")
-            if po and po.get("sig") == f"{ward}:{fmt}:{sig()}":
+            if po and po.get("sig") == f"{ward}:{fmt}:{sig}":
                 if po["err"]:
                     st.error(po["err"])
                 else:

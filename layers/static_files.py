@@ -35,6 +35,11 @@ def _url(path: Path) -> str:
     return f"{URL_PREFIX}/{path.relative_to(STATIC_DIR).as_posix()}"
 
 
+def url_path(url: str) -> Path:
+    """The file behind a /app/static URL (the inverse of _url; any query string dropped)."""
+    return STATIC_DIR / url.split("?", 1)[0][len(URL_PREFIX) + 1:]
+
+
 def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS,
                  ext: str = "json") -> Path:
     """Write `data` to out_dir/prefix.<sha>.<ext> atomically unless already there.
@@ -168,7 +173,7 @@ def build_static_indexed(store, fp: str, ward_tables=None, out_dir: Path = GEN_D
     index = out_dir / f"index.{GENERATOR_VERSION}.{fp}.json"
     try:
         urls = json.loads(index.read_text(encoding="utf-8"))
-        files = [STATIC_DIR / u[len(URL_PREFIX) + 1:] for u in urls.values()]
+        files = [url_path(u) for u in urls.values()]
         if urls and all(f.is_file() for f in files):
             for f in files:
                 os.utime(f)            # in use: keep them out of prune()

@@ -187,7 +187,6 @@ def test_per_run_memo_sees_a_change_after_new_run(tmp_path, monkeypatch):
 def test_instant_jobs_release_data_and_rebuild_a_pruned_file(store, iod, monkeypatch):
     """A finished job keeps only its URL; when its file is gone (pruned after a week
     unused) the next rerun builds it again instead of pointing the browser at a 404."""
-    import time as _t
     from layers.base import MapContext
     from layers.static_files import STATIC_DIR
     ctx = MapContext(store=store, fingerprint="test-fp2", interactive=True)
