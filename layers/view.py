@@ -235,7 +235,7 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
 # nothing resets and the map iframe stays mounted. A timer moves on after a few seconds
 # if the signal never comes. $LSC_PROGRESSIVE=0 turns this off (AppTest runs do).
 FULL_PAGE_KEY = "_lsc_full_page"
-FALLBACK_S = 4.0
+FALLBACK_S = float(os.environ.get("LSC_FIRST_PAINT_FALLBACK_S", "4"))   # tests set it to tell the paths apart
 
 
 def first_paint_phase() -> bool:
