@@ -129,6 +129,7 @@ def run(args) -> int:
     elif Path(args.candidates).exists():
         cand = pi.venue_candidates(store, area, _read(args.candidates), Path(args.candidates).name)
         _report(cand.problems, "row skipped")
+        _report(cand.warnings, "row used")
     else:
         raise UsageError(f"argument --candidates: '{args.candidates}' is neither gp, hospitals, postcodes "
                          f"nor an existing file")

@@ -73,6 +73,7 @@ class Candidates:
     kind: str
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)     # rows used, with a caveat
 
 
 # --- area ----------------------------------------------------------------------------
@@ -382,7 +383,7 @@ def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidate
     res = sv.validate_rows(table, fname, default_category="venue", config=cfg)
     problems = [Problem(fname, int(r.row), f"{r.reason}" + (f" (id {r.id})" if r.id else ""))
                 for r in res.rejected.itertuples()]
-    problems += [Problem(fname, int(r.row), f"warning: {r.warning}") for r in res.warnings.itertuples()]
+    warnings = [Problem(fname, int(r.row), f"warning: {r.warning}") for r in res.warnings.itertuples()]
     rec = res.records
     v = pd.DataFrame({c: rec[c] for c in VENUE_COLS}) if len(rec) else pd.DataFrame(columns=VENUE_COLS)
     v = v.astype({"easting": float, "northing": float, "lat": float, "lon": float})
@@ -392,7 +393,7 @@ def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidate
     if len(v) < n_all:
         notes.append(f"{fname}: {n_all - len(v)} venue(s) outside {area.name} left out")
     return Candidates(_attach_ward(v, store) if len(v) else v.assign(wd24cd=None, wd24nm=None),
-                      f"file:{fname}", notes, problems)
+                      f"file:{fname}", notes, problems, warnings)
 
 
 def existing_sites(categories, register=None, as_of=None, recent_days: int = 90) -> tuple[pd.DataFrame, list[str]]:

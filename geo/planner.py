@@ -370,6 +370,8 @@ def plan(demand: pd.DataFrame, candidates: pd.DataFrame, k: int, *, radius_km: f
                 cover first, then the solver picks the k best remaining stops
     """
     validate_radius(radius_km, minutes)
+    if int(k) != k or k <= 0:
+        raise UsageError(f"the number of stops must be at least 1 (got {k})")
     if minutes is not None and travel_table is None:
         raise UsageError("a time in minutes needs a travel-time matrix (LSOA x venue minutes)")
     if method not in ("exact", "greedy"):
@@ -484,3 +486,39 @@ def covered_by_sites(demand: pd.DataFrame, sites: pd.DataFrame, *, radius_km=Non
         m = coverage_by_minutes(demand["code"], sites["id"], travel_table, minutes)
     hit = np.asarray(m.sum(axis=1)).ravel() > 0
     return float(demand["weight"].to_numpy(float)[hit].sum())
+
+
+# --- a plan as a HARI bus schedule -----------------------------------------------------
+
+HARI_COLUMNS = ["id", "name", "category", "event_date", "start_time", "end_time", "place", "postcode", "lat", "lon",
+                "operator", "offer", "status", "source"]      # data/templates/hari_bus_template.csv
+
+
+def schedule_dates(first, n: int, per_week: int = 1) -> list[str]:
+    """Dates of n stops from `first`, `per_week` a week: stop i falls in week i // per_week,
+    spread over the week (per_week 2: +0, +3 days; 3: +0, +2, +4; 5: Mon-Fri from a Monday)."""
+    import datetime as dt
+    if not 1 <= int(per_week) <= 7:
+        raise UsageError(f"stops per week must be 1 to 7 (got {per_week})")
+    d0 = dt.date.fromisoformat(str(first)) if not isinstance(first, dt.date) else first
+    step = 7 // int(per_week)
+    return [(d0 + dt.timedelta(days=7 * (i // per_week) + step * (i % per_week))).isoformat() for i in range(n)]
+
+
+def schedule_frame(result: PlanResult, first_date, per_week: int = 1, *, start_time: str = "10:00",
+                   end_time: str = "15:00", operator: str = "", offer: str = "",
+                   prefix: str = "PLAN") -> pd.DataFrame:
+    """The plan's stops as HARI bus events in the upload template's schema (round-trips
+    through geo.services' validator). Stops keep their greedy order."""
+    dates = schedule_dates(first_date, len(result.stops), per_week)
+    reach = f"{result.radius_km:g} km straight-line" if result.radius_km is not None else f"{result.minutes:g} min"
+    src = (f"Outreach planner (MCLP, {result.method}, {'optimal' if result.optimal else result.status}); "
+           f"weight: {result.weight_label or result.weight}; reach {reach}")
+    rows = []
+    for i, (s, day) in enumerate(zip(result.stops, dates), start=1):
+        rows.append({"id": f"{prefix}-{i:02d}", "name": f"Planned stop {i} - {s.name}", "category": "hari_bus",
+                     "event_date": day, "start_time": start_time, "end_time": end_time, "place": s.name,
+                     "postcode": s.postcode or "", "lat": round(s.lat, 6), "lon": round(s.lon, 6),
+                     "operator": operator, "offer": offer, "status": "open",
+                     "source": src + (" (what-if stop added by hand)" if s.whatif else "")})
+    return pd.DataFrame(rows, columns=HARI_COLUMNS)
