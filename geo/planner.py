@@ -367,7 +367,7 @@ def plan(demand: pd.DataFrame, candidates: pd.DataFrame, k: int, *, radius_km: f
     existing    id, easting, northing of sites that already cover (open sites, recent
                 stops); with minutes, their ids must be in the travel-time table
     extra_stops what-if stops added by hand (id, name, easting, northing, lat, lon): they
-                cover first, then the solver picks the k best remaining stops
+                cover first, then the solver places k more stops around them
     """
     validate_radius(radius_km, minutes)
     if int(k) != k or k <= 0:
@@ -413,7 +413,7 @@ def plan(demand: pd.DataFrame, candidates: pd.DataFrame, k: int, *, radius_km: f
     ids = cand["id"].astype(str)
     req = _indices(ids, required_ids, "required")
     exc = _indices(ids, excluded_ids, "excluded")
-    k_solver = k - len(whatif)
+    k_solver = k                      # what-if stops come on top of the k the solver places
     stops: list[Stop] = list(whatif)
     sol = gsol = None
     cover = None
@@ -433,8 +433,6 @@ def plan(demand: pd.DataFrame, candidates: pd.DataFrame, k: int, *, radius_km: f
             r = cand.iloc[j]
             stops.append(Stop(str(r["id"]), str(r["name"]), float(r["lat"]), float(r["lon"]), float(r["easting"]),
                               float(r["northing"]), float(g), int(j), str(r.get("postcode", "") or "")))
-    elif k_solver < 0:
-        raise UsageError(f"{len(whatif)} what-if stops already exceed the {k} stops asked for")
     idle = [s.id for s in stops if s.marginal_weight <= 0]
     if idle:
         notes.append(f"{len(idle)} stop(s) add no weight (nothing left within reach): {', '.join(idle[:5])}")

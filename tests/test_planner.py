@@ -166,8 +166,8 @@ def test_whatif_stops_cover_first():
     demand, cand = _line()
     extra = pd.DataFrame({"id": ["W1"], "name": ["Clicked"], "easting": [0.0], "northing": [0.0],
                           "lat": [54.0], "lon": [-2.5]})
-    r = pl.plan(demand, cand, 2, radius_km=1, extra_stops=extra)
-    assert r.stops[0].whatif and r.stops[0].marginal_weight == 100
+    r = pl.plan(demand, cand, 1, radius_km=1, extra_stops=extra)
+    assert len(r.stops) == 2 and r.stops[0].whatif and r.stops[0].marginal_weight == 100
     assert r.stops[1].id == "V1" and r.covered_weight == 160
 
 
