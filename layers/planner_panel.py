@@ -140,10 +140,11 @@ def _exports(ctx, s, res: pl.PlanResult, table: pd.DataFrame) -> None:
                                     round(res.covered_weight), res.optimal, res.gap]})
     c1, c2, c3 = st.columns(3)
     stem = "hari_plan_" + "".join(ch if ch.isalnum() else "_" for ch in str(ctx.area.get("name")))[:40]
-    c1.download_button("Plan as HARI schedule (CSV)", safe_csv_bytes(sched), file_name=f"{stem}.csv",
+    # data as callables: built only when clicked, not on every rerun
+    c1.download_button("Plan as HARI schedule (CSV)", lambda: safe_csv_bytes(sched), file_name=f"{stem}.csv",
                        mime="text/csv", key="planner_csv",
                        help="The HARI bus template's columns (data/templates/): upload it in Services")
-    c2.download_button("Plan (XLSX)", xlsx_bytes(sched, about, table), file_name=f"{stem}.xlsx",
+    c2.download_button("Plan (XLSX)", lambda: xlsx_bytes(sched, about, table), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planner_xlsx")
     if c3.button("Add to the map as a schedule", key="planner_save",
                  help="Adds the plan's stops as HARI bus stops for this session (Services layer)"):

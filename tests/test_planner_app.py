@@ -110,3 +110,26 @@ def test_exports_round_trip_through_the_services_validator(store):
     tpl = pd.read_csv(ROOT / "data/templates/hari_bus_template.csv").columns.tolist()
     from geo.planner import HARI_COLUMNS
     assert HARI_COLUMNS == tpl
+
+
+def test_xlsx_export_has_the_schedule_and_neutralised_cells():
+    import io
+
+    from openpyxl import load_workbook
+
+    from geo import planner as pl
+    from layers.planner import xlsx_bytes
+    res = pl.PlanResult(stops=[pl.Stop("X", "=HYPERLINK(\"http://x\")", 53.8, -3.05, 331000, 436000, 10.0)],
+                        total_weight=10, already_covered_weight=0, covered_weight=10, optimal=True, gap=0.0,
+                        status="optimal", method="exact", greedy_covered_weight=10, demand=pd.DataFrame(),
+                        radius_km=1.0, weight="core20", weight_label="Core20")
+    sched = pl.schedule_frame(res, "2026-03-02", per_week=1)
+    wb = load_workbook(io.BytesIO(xlsx_bytes(sched, pd.DataFrame({"item": ["k"], "value": [1]}),
+                                             pd.DataFrame({"venue": ["=cmd"]}))))
+    assert wb.sheetnames == ["schedule", "stops", "about"]
+    rows = list(wb["schedule"].values)
+    assert list(rows[0]) == pl.HARI_COLUMNS
+    place = rows[1][pl.HARI_COLUMNS.index("place")]
+    assert place.startswith("'=")                             # never a live formula
+    assert rows[1][pl.HARI_COLUMNS.index("event_date")] == "2026-03-02"
+    assert wb["stops"]["A2"].value == "'=cmd"
