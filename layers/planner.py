@@ -50,6 +50,7 @@ WEIGHT_OPTS = {"core20": "Core20 people (IMD deciles 1-2)", "population": "All p
 CAND_OPTS = {"gp": "GP practices", "hospitals": "NHS hospital sites", "postcodes": "Postcode points on a grid",
              "file": "Our venues (upload)"}
 WHATIF = "planner_whatif"           # session_state: list of {"lat", "lon"}
+MAX_PICK = 400                      # more candidates than this: exclusions typed as ids
 
 
 def _md(text) -> str:
@@ -237,6 +238,17 @@ class PlannerLayer(Layer):
             return
         v = cand.venues
         names = dict(zip(v["id"].astype(str), v["name"].astype(str)))
+        if len(names) > MAX_PICK:
+            # thousands of postcode points: a multiselect would send every option each rerun
+            raw = st.text_input("Exclude venues (ids, comma-separated)", key="planner_exclude_ids",
+                                help=f"{len(names):,} candidates: type the ids (postcodes) to leave out")
+            ids = [x.strip().upper() for x in raw.split(",") if x.strip()]
+            ids = [next((k for k in names if k.upper() == x), x) for x in ids]
+            bad = [x for x in ids if x not in names]
+            if bad:
+                st.caption(f"Not a candidate here (ignored): {_md(', '.join(bad[:5]))}")
+            s["exclude"] = [x for x in ids if x in names]
+            return
         keep = [x for x in (st.session_state.get("planner_exclude") or []) if x in names]
         if keep != (st.session_state.get("planner_exclude") or []):
             st.session_state["planner_exclude"] = keep

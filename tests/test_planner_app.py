@@ -133,3 +133,21 @@ def test_xlsx_export_has_the_schedule_and_neutralised_cells():
     assert place.startswith("'=")                             # never a live formula
     assert rows[1][pl.HARI_COLUMNS.index("event_date")] == "2026-03-02"
     assert wb["stops"]["A2"].value == "'=cmd"
+
+
+def test_excluding_a_venue_replans_without_it(store):
+    at = _start()
+    t = [d for d in at.dataframe if "marginal gain" in d.value.columns][0].value
+    first = t["id"].iloc[0]
+    at.multiselect(key="planner_exclude").set_value([first]).run()
+    assert not at.exception, at.exception
+    t2 = [d for d in at.dataframe if "marginal gain" in d.value.columns][0].value
+    assert first not in set(t2["id"]) and len(t2) == 3
+    assert t2["marginal gain"].sum() <= t["marginal gain"].sum()
+
+
+def test_bad_weights_upload_is_reported_not_raised(store):
+    at = _start(planner_weight="file")
+    assert not at.exception, at.exception
+    msgs = " ".join(w.value for w in at.warning)
+    assert "upload a file of counts per LSOA" in msgs
