@@ -4,7 +4,7 @@
 made with initdb in a temp folder (run as the `postgres` user, or `nobody`, when the
 tests run as root: initdb refuses root), listening only on a unix socket in that
 folder, fsync off; stopped and deleted at the end. `fresh_database(url)` makes an empty
-database on it and returns its URL. If PostgreSQL is missing or will not start, the
+database on it and returns its URL; `shared_server()` is one cluster per test process. If PostgreSQL is missing or will not start, the
 test fails with the reason (scripts/ensure_postgres.sh installs it; `make test` runs it).
 """
 from __future__ import annotations
@@ -83,6 +83,21 @@ def cluster():
             subprocess.run(prefix + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"], cwd=tmp,
                            capture_output=True, timeout=60)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+_SHARED: dict = {}
+
+
+def shared_server() -> str:
+    """One cluster for the whole test process (started on first use, stopped at exit), so
+    several test modules share it."""
+    if "url" not in _SHARED:
+        import atexit
+        from contextlib import ExitStack
+        stack = ExitStack()
+        _SHARED["url"] = stack.enter_context(cluster())
+        atexit.register(stack.close)
+    return _SHARED["url"]
 
 
 def fresh_database(server_url: str) -> str:

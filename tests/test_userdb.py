@@ -11,15 +11,14 @@ import multiprocessing as mp
 import pytest
 
 from geo import userdb
-from pgcluster import cluster, fresh_database
+from pgcluster import fresh_database, shared_server
 
 N_PROCS = 8
 
 
 @pytest.fixture(scope="session")
 def pg_server():
-    with cluster() as url:
-        yield url
+    return shared_server()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
