@@ -62,7 +62,8 @@ def cluster():
                     "(apt-get install postgresql) or set LSC_TEST_DATABASE_URL")
     prefix, user = _as_user()
     t0 = time.perf_counter()
-    tmp = tempfile.mkdtemp(prefix="lsc-pg-")
+    # /tmp: short enough for a unix socket path, and the server's user can reach it
+    tmp = tempfile.mkdtemp(prefix="lsc-pg-", dir="/tmp" if os.path.isdir("/tmp") else None)
     data = os.path.join(tmp, "data")
     if user:
         pw = pwd.getpwnam(user)
