@@ -177,12 +177,11 @@ class Saved:
 
     @property
     def message(self) -> str:
+        back = " (it had been removed: restored)" if self.restored else ""
         if not self.created:
-            back = " (it had been removed: restored)" if self.restored else ""
             return (f"'{self.name}' is already saved with exactly this content (version {self.version}): "
                     f"nothing new saved{back}.")
-        prev = (f"; version {self.previous} and earlier are kept in its history" if self.previous else "")
-        back = " (it had been removed: restored)" if self.restored else ""
+        prev = f"; version {self.previous} and earlier are kept in its history" if self.previous else ""
         return f"Saved '{self.name}' as version {self.version}{prev}{back}."
 
 
@@ -202,9 +201,8 @@ def _now() -> dt.datetime:
 
 
 def _aware(t: dt.datetime | None) -> dt.datetime | None:
-    if t is None or t.tzinfo is not None:
-        return t
-    return t.replace(tzinfo=dt.timezone.utc)      # SQLite hands back naive UTC
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    return t if t is None or t.tzinfo is not None else t.replace(tzinfo=dt.timezone.utc)
 
 
 def default_user() -> str:
@@ -347,9 +345,8 @@ class UserDB:
                 delay = min(delay * 2, 0.5)
 
     def _read(self, fn):
-        with self.engine.connect() as conn:
-            with conn.begin():
-                return fn(conn)
+        with self.engine.connect() as conn, conn.begin():
+            return fn(conn)
 
     # ---------------------------------------------------------------- writes
     def save(self, kind: str, name: str, content, *, created_by: str | None = None,
