@@ -73,8 +73,13 @@ def cluster():
         _run(prefix + [initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync",
                        "--no-instructions"], tmp, "initdb")
         opts = f"-k {tmp} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c max_connections=120"
-        _run(prefix + [pg_ctl, "-D", data, "-o", opts, "-l", os.path.join(tmp, "log"), "-w", "-t", "60",
-                       "start"], tmp, "pg_ctl start")
+        log = os.path.join(tmp, "log")
+        try:
+            _run(prefix + [pg_ctl, "-D", data, "-o", opts, "-l", log, "-w", "-t", "60", "start"], tmp,
+                 "pg_ctl start")
+        except pytest.fail.Exception as e:
+            tail = Path(log).read_text(errors="replace")[-1500:] if os.path.exists(log) else "(no log)"
+            pytest.fail(f"{e}\nserver log:\n{tail}")
         started = True
         START_SECONDS.append(time.perf_counter() - t0)
         print(f"\n[pgcluster] PostgreSQL test cluster up in {START_SECONDS[-1]:.2f} s ({tmp})", file=sys.stderr)

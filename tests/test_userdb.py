@@ -201,6 +201,11 @@ def test_migrated_files_load_into_the_register_once(store, tmp_path, monkeypatch
     assert sorted(ups["id"]) == ["M-1", "M-2", "M-9", "O-1"]
     assert set(ups["source_file"]) == {"user data: my_sites.csv", "user data: my_sites-2.csv",
                                        "user data: other.csv"}
+    from geo.access import compute_access                  # what `geo access` counts
+    assert {"M-1", "M-9"} <= set(compute_access("hospital", store=store).sites["id"])
     userdb.remove("services", "other.csv")
+    userdb.remove("services", "my_sites-2.csv")
     reg = ss.load_register()
     assert "O-1" not in set(reg.records["id"]) and "M-1" in set(reg.records["id"])
+    sites = set(compute_access("hospital", store=store).sites["id"])
+    assert "M-1" in sites and "M-9" not in sites

@@ -99,6 +99,8 @@ def test_save_once_then_remove_and_restore(store, user_dir):
     # the rows now come from the store: shown once, and no Save is offered again
     assert _hospitals_shown(at) == base + 2 and _points_named(at, "Userdb test site") == 2
     assert "services_save" not in _buttons(at)
+    from layers.services import current_register          # the access layer's sites
+    assert {"UDB-1", "UDB-2"} <= set(current_register().records["id"])
     at.checkbox(key="services_closed").check().run()             # any later click
     assert "services_save" not in _buttons(at) and _hospitals_shown(at) == base + 2
     assert len(db.history("services", "my sites.csv")) == 1
@@ -116,6 +118,8 @@ def test_save_once_then_remove_and_restore(store, user_dir):
     assert not at2.exception
     assert _hospitals_shown(at2) == base and _points_named(at2, "Userdb test site") == 0
     assert db.list("services") == [] and db.list("services", removed=True)[0].removed
+    from layers.services import current_register          # what the access layer counts
+    assert not {"UDB-1", "UDB-2"} & set(current_register().records["id"])
     [rs] = [b for k, b in _buttons(at2).items() if k.startswith("services_restore_")]
     rs.click()
     at2.run()
