@@ -283,8 +283,15 @@ class UserDB:
         try:
             self.engine = self._engine()
             self._create_schema()
+        except UserDBError as e:
+            cause = e.__cause__
+            raise UserDBError(f"cannot open the user-data store {redacted(self.url)}: "
+                              f"{getattr(cause, 'orig', None) or cause or e}") from e
         except sa.exc.SQLAlchemyError as e:
             raise UserDBError(f"cannot open the user-data store {redacted(self.url)}: {e.orig or e}") from e
+        except OSError as e:
+            raise UserDBError(f"cannot open the user-data store {redacted(self.url)}: {e.strerror} "
+                              f"({e.filename}); set LSC_USER_DATA_DIR to a writable folder") from e
 
     def __repr__(self) -> str:
         return f"UserDB({redacted(self.url)!r})"
@@ -340,13 +347,22 @@ class UserDB:
                         return fn(conn)
             except (sa.exc.IntegrityError, sa.exc.OperationalError) as e:
                 if attempt == RETRIES - 1 or not _retryable(e):
-                    raise
+                    raise self._error("could not save", e) from e
                 time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 0.5)
+            except sa.exc.SQLAlchemyError as e:
+                raise self._error("could not save", e) from e
 
     def _read(self, fn):
-        with self.engine.connect() as conn, conn.begin():
-            return fn(conn)
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                return fn(conn)
+        except sa.exc.SQLAlchemyError as e:
+            raise self._error("could not read", e) from e
+
+    def _error(self, what: str, e: Exception) -> UserDBError:
+        return UserDBError(f"user-data store {redacted(self.url)}: {what} ({getattr(e, 'orig', None) or e}); "
+                           f"nothing saved before was changed")
 
     # ---------------------------------------------------------------- writes
     def save(self, kind: str, name: str, content, *, created_by: str | None = None,
@@ -485,62 +501,8 @@ class UserDB:
     def migrate(self, user_dir: str | os.PathLike | None = None) -> list[Migrated]:
         """Import the files the app wrote under the user-data folder before this store
         existed (once per file content; originals left in place; marker written)."""
-        from geo.paths import user_data_dir
-        root = Path(user_dir) if user_dir else user_data_dir()
-        done: list[Migrated] = []
-        for sub, (kind, suffixes) in LEGACY_DIRS.items():
-            d = root / sub
-            if not d.is_dir():
-                continue
-            files = sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in suffixes
-                           and not p.name.startswith("."))
-            new = [m for p in files if (m := self._migrate_file(root, p, kind)) is not None]
-            if new:
-                done += new
-                self._write_marker(d, root)
-        return done
-
-    def _migrate_file(self, root: Path, p: Path, kind: str) -> Migrated | None:
-        try:
-            data = p.read_bytes()
-            mtime = dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc)
-        except OSError:
-            return None                     # unreadable: left for the next start
-        rel, sha = p.relative_to(root).as_posix(), hashlib.sha256(data).hexdigest()
-        seen = self._read(lambda c: c.execute(sa.select(imports.c.id).where(
-            imports.c.path == rel, imports.c.sha256 == sha)).first())
-        if seen:
-            return None
-        meta = {"migrated_from": rel, "file_modified": mtime.isoformat()}
-        saved = self.save(kind, p.name, data, created_by="migration of data/user files",
-                          source_file=p.name, meta=meta)
-
-        def tx(conn):
-            if conn.execute(sa.select(imports.c.id).where(imports.c.path == rel, imports.c.sha256 == sha)).first():
-                return False                # another process imported it at the same moment
-            vid = conn.execute(sa.select(versions.c.id).join(items, items.c.id == versions.c.item_id).where(
-                items.c.kind == kind, items.c.name == saved.name, versions.c.version == saved.version)).scalar()
-            conn.execute(imports.insert().values(path=rel, sha256=sha, version_id=vid, at=_now()))
-            return True
-        if not self._write(tx):
-            return None
-        return Migrated(rel, kind, saved.name, saved.version, saved.created)
-
-    def _write_marker(self, d: Path, root: Path) -> None:
-        from geo.atomic import write_atomic
-        rows = self._read(lambda c: c.execute(
-            sa.select(imports.c.path, imports.c.sha256, imports.c.at, items.c.name, versions.c.version)
-            .join(versions, versions.c.id == imports.c.version_id).join(items, items.c.id == versions.c.item_id)
-            .order_by(imports.c.id)).all())
-        lines = [f"These files were imported into the user-data store {redacted(self.url)}.",
-                 "The app now reads them from there (python -m geo services list); the files",
-                 "are kept as they were and are not read again unless their content changes.", ""]
-        lines += [f"{r.path}\tsha256 {r.sha256}\t-> '{r.name}' version {r.version}\t{_aware(r.at).isoformat()}"
-                  for r in rows if r.path.startswith(d.relative_to(root).as_posix() + "/")]
-        try:
-            write_atomic(d / MARKER, ("\n".join(lines) + "\n").encode("utf-8"))
-        except OSError:
-            pass                            # read-only folder: the table still records it
+        from geo.userdb_migrate import migrate
+        return migrate(self, user_dir)
 
 
 def _version(kind, name, r, *, content: bool) -> Version:
