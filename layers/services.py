@@ -340,11 +340,14 @@ class ServicesLayer(Layer):
         if f is not None:
             data = f.getvalue()
             digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+        changed = False
         if st.session_state.get(IN_BOX) not in (None, digest):
-            ups.pop(st.session_state[IN_BOX], None)      # file taken out of (or replaced in) the box
+            changed = ups.pop(st.session_state[IN_BOX], None) is not None   # taken out of / replaced in the box
         st.session_state[IN_BOX] = digest
         if f is not None:
-            self._upload_report(f, data, digest, default, ups, saved)
+            changed |= self._upload_report(f, data, digest, default, ups, saved)
+        if changed:                  # the counts above were drawn before this change: draw them again
+            st.rerun()
         if (ups or f is not None) and st.button(
                 "Clear uploaded files", key="services_clear_uploads",
                 help="Empty the upload box and take unsaved uploads off the map (saved files stay)"):
@@ -362,10 +365,11 @@ class ServicesLayer(Layer):
         new_run()
         st.rerun()
 
-    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict) -> None:
+    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict) -> bool:
+        """The file's row report and Save; True when this run added its rows to the session."""
         if digest in saved:          # saved already: its rows come from the store now
             st.success(_md_text(saved[digest][1]))
-            return
+            return False
         if digest not in ups:
             res = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
                                   data_date=f"uploaded {today()}")
@@ -373,12 +377,14 @@ class ServicesLayer(Layer):
             if same:                 # identical to a saved file: show it once, from the store
                 saved[digest] = (ss.default_name(res.file), same)
                 st.success(_md_text(same))
-                return
+                return False
             ups[digest] = res
+            if res.ok and len(res.records):
+                return True          # rerun: the counts drawn above then include these rows
         res = ups[digest]
         if not res.ok:
             st.error(res.fatal)
-            return
+            return False
         (st.success if res.rejected.empty else st.warning)(res.summary())
         for title, tab, key in (("Rejected rows", res.rejected, "rejected"),
                                 ("Warnings (rows loaded)", res.warnings, "warnings")):
@@ -397,13 +403,14 @@ class ServicesLayer(Layer):
                 try:
                     out = ss.save_result(res, created_by=_who())
                 except Exception as e:
-                    st.error(f"Could not save {res.file} ({e}); nothing already saved was changed.")
-                    return
+                    st.error(_md_text(f"Could not save {res.file} ({e}); nothing already saved was changed."))
+                    return False
                 msg = (f"{out.message} {len(res.records)} row(s) load with the shipped data from now on."
                        if out.created else out.message)
                 saved[digest] = (out.name, msg)
                 ups.pop(digest, None)
                 self._rerun("success", msg)
+        return False
 
     @staticmethod
     def _forget_saved(name: str) -> None:

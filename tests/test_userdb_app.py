@@ -40,6 +40,11 @@ def _hospitals_shown(at) -> int:
     return found[0]
 
 
+def _hospitals_counted(at) -> int:
+    """The count in the sidebar's category checkbox label, e.g. "NHS hospital sites (23)"."""
+    return int(re.search(r"\((\d+)\)", at.checkbox(key="services_cat_hospital").label).group(1))
+
+
 def _points_named(at, needle: str) -> int:
     """How many points on the map (all services files this run draws) carry `needle`."""
     comps = at.get("component_instance")
@@ -64,14 +69,16 @@ def _buttons(at) -> dict:
 def test_upload_taken_out_of_the_box_leaves_the_map_and_counts(store, user_dir):
     at = _app()
     assert not at.exception
-    base = _hospitals_shown(at)
+    base, counted = _hospitals_shown(at), _hospitals_counted(at)
     _box(at).set_value(("my sites.csv", CSV, "text/csv"))
     at.run()
     assert not at.exception
     assert _hospitals_shown(at) == base + 2 and _points_named(at, "Userdb test site") == 2
+    assert _hospitals_counted(at) == counted + 2
     _box(at).set_value(None)            # the person clicks the x on the file
     at.run()
     assert _hospitals_shown(at) == base and _points_named(at, "Userdb test site") == 0
+    assert _hospitals_counted(at) == counted
     # clearing: the button empties the box and takes the rows off
     _box(at).set_value(("my sites.csv", CSV, "text/csv"))
     at.run()
@@ -117,6 +124,7 @@ def test_save_once_then_remove_and_restore(store, user_dir):
     at2.run()
     assert not at2.exception
     assert _hospitals_shown(at2) == base and _points_named(at2, "Userdb test site") == 0
+    assert _hospitals_counted(at2) == _hospitals_counted(_app())
     assert db.list("services") == [] and db.list("services", removed=True)[0].removed
     from layers.services import current_register          # what the access layer counts
     assert not {"UDB-1", "UDB-2"} & set(current_register().records["id"])
