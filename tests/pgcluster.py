@@ -3,9 +3,10 @@
 `cluster()` yields a server URL: LSC_TEST_DATABASE_URL when given, else a new cluster
 made with initdb in a temp folder (run as the `postgres` user, or `nobody`, when the
 tests run as root: initdb refuses root), listening only on a unix socket in that
-folder, fsync off; stopped and deleted at the end. `fresh_database(url)` makes an empty
-database on it and returns its URL; `shared_server()` is one cluster per test process. If PostgreSQL is missing or will not start, the
-test fails with the reason (scripts/ensure_postgres.sh installs it; `make test` runs it).
+folder, fsync off; stopped and deleted at the end. `shared_server()` is one such
+cluster per test process; `fresh_database(url)` an empty schema on it for one test.
+If PostgreSQL is missing or will not start, the test fails with the reason
+(scripts/ensure_postgres.sh installs it; `make test` runs that script).
 """
 from __future__ import annotations
 
@@ -107,7 +108,9 @@ def shared_server() -> str:
 
 
 def fresh_database(server_url: str) -> str:
-    """Create an empty database on the server; returns its SQLAlchemy URL."""
+    """An empty namespace on the server for one test: a new schema, made first on the
+    connection's search_path through the URL (much quicker than CREATE DATABASE);
+    returns its SQLAlchemy URL. The cluster is thrown away at the end."""
     import sqlalchemy as sa
     from geo.userdb import database_url
     server_url = database_url(server_url)
@@ -115,7 +118,8 @@ def fresh_database(server_url: str) -> str:
     eng = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with eng.connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            c.execute(sa.text(f'CREATE SCHEMA "{name}"'))
     finally:
         eng.dispose()
-    return sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = sa.engine.make_url(server_url)
+    return url.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
