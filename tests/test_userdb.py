@@ -209,3 +209,13 @@ def test_migrated_files_load_into_the_register_once(store, tmp_path, monkeypatch
     assert "O-1" not in set(reg.records["id"]) and "M-1" in set(reg.records["id"])
     sites = set(compute_access("hospital", store=store).sites["id"])
     assert "M-1" in sites and "M-9" not in sites
+
+
+def test_missing_postgresql_fails_the_tests_with_the_reason(monkeypatch):
+    """No PostgreSQL: the PostgreSQL tests fail saying how to get it (never skip)."""
+    import pgcluster
+    monkeypatch.delenv("LSC_TEST_DATABASE_URL", raising=False)
+    monkeypatch.setattr(pgcluster, "_program", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r"initdb, pg_ctl\) not found: run scripts/ensure_postgres.sh"):
+        with pgcluster.cluster():
+            pass
