@@ -430,10 +430,13 @@ class ServicesLayer(Layer):
         except Exception as e:
             st.warning(f"Saved files cannot be listed: the user-data store could not be read ({e}).")
             return
+        removed = sorted((e for e in entries if e.removed), key=lambda e: e.removed_at, reverse=True)[:5]
+        entries = [e for e in entries if not e.removed or e in removed]     # the 5 latest removals
         if not entries:
             return
         st.markdown(f"**Saved files** ({sum(not e.removed for e in entries)})")
-        for i, e in enumerate(entries):
+        for e in entries:
+            i = hashlib.sha256(e.name.encode()).hexdigest()[:12]     # key follows the file, not its place
             c1, c2 = st.columns([4, 1.3])
             rows = f"{e.rows} row(s)" if e.rows is not None else "migrated file"
             when = f"{e.created_at:%Y-%m-%d %H:%M} UTC"
