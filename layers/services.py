@@ -358,9 +358,10 @@ class ServicesLayer(Layer):
         self._saved_files()
 
     @staticmethod
-    def _rerun(kind: str, message: str) -> None:
-        """Show `message` after a fresh run, so counts, legend and map all see the change."""
-        st.session_state[FLASH] = (kind, message)
+    def _rerun(kind: str, message: str | None) -> None:
+        """A fresh run, so counts, legend and map all see the change; then `message` once."""
+        if message:
+            st.session_state[FLASH] = (kind, message)
         _base_register.clear()
         new_run()
         st.rerun()
@@ -409,7 +410,7 @@ class ServicesLayer(Layer):
                        if out.created else out.message)
                 saved[digest] = (out.name, msg)
                 ups.pop(digest, None)
-                self._rerun("success", msg)
+                self._rerun("success", None)     # the message shows under the box (saved state)
         return False
 
     @staticmethod
@@ -437,17 +438,16 @@ class ServicesLayer(Layer):
         st.markdown(f"**Saved files** ({sum(not e.removed for e in entries)})")
         for e in entries:
             i = hashlib.sha256(e.name.encode()).hexdigest()[:12]     # key follows the file, not its place
-            c1, c2 = st.columns([4, 1.3])
             rows = f"{e.rows} row(s)" if e.rows is not None else "migrated file"
-            when = f"{e.created_at:%Y-%m-%d %H:%M} UTC"
             if e.removed:
-                c1.text(f"{e.name} (removed {e.removed_at:%Y-%m-%d %H:%M} UTC)")
-                if c2.button("Restore", key=f"services_restore_{i}", help=f"Put {e.name} back on the map"):
+                st.caption(_md_text(f"{e.name} — removed {e.removed_at:%Y-%m-%d %H:%M} UTC"))
+                if st.button("Restore", key=f"services_restore_{i}", help=f"Put {e.name} back on the map"):
                     userdb.open_store().restore(ss.KIND, e.name, by=_who())
                     self._rerun("success", f"Restored '{e.name}' (version {e.version}).")
             else:
-                c1.text(f"{e.name}: {rows}, version {e.version}, saved {when} by {e.created_by}")
-                if c2.button("Remove", key=f"services_remove_{i}", help=f"Take {e.name}'s rows off the map"):
+                st.caption(_md_text(f"{e.name}: {rows}, version {e.version}, saved "
+                                    f"{e.created_at:%Y-%m-%d %H:%M} UTC by {e.created_by}"))
+                if st.button("Remove", key=f"services_remove_{i}", help=f"Take {e.name}'s rows off the map"):
                     userdb.open_store().remove(ss.KIND, e.name, by=_who())
                     self._forget_saved(e.name)
                     self._rerun("info", f"Removed '{e.name}': its rows are off the map and out of the "
