@@ -18,6 +18,7 @@ COMMANDS = {
     "export": ("geo.export_cli", "Export the current view's tables/layers"),
     "snapshot": ("geo.snapshot_cli", "Render a PNG snapshot of a view from its URL state"),
     "plan": ("geo.plan_cli", "Outreach planner: where the HARI bus should stop to reach the most people"),
+    "services": ("geo.services_cli", "Check, save, list and remove saved service files (user-data store)"),
 }
 
 

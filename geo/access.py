@@ -318,7 +318,8 @@ class AccessResult:
 
 def compute_access(categories, *, store=None, register=None, as_of=None, travel: TravelTimes | None = None,
                    place: str | None = None, subcategories=None) -> AccessResult:
-    from geo.services import category_names, load_register, open_sites
+    from geo.saved_services import load_register       # shipped + saved files (user-data store)
+    from geo.services import category_names, open_sites
     cats = [categories] if isinstance(categories, str) else list(categories)
     valid = category_names(register.config if register is not None else None)
     bad = [c for c in cats if c not in valid]

@@ -81,7 +81,7 @@ def run(args) -> int:
     cats, by, fmt = _parse(args)
     from geo.access import compute_access, read_travel_times, summarise, lsoa_points
     from geo.csvsafe import safe_csv_bytes
-    from geo.services import load_register
+    from geo.saved_services import load_register       # shipped + saved files (user-data store)
     reg = load_register()
     travel = None
     if args.travel_times:

@@ -13,8 +13,11 @@ lists every rejected row. Data and validation live in geo/services.py.
 - Every text that reaches HTML (popups, tooltips) goes through `esc`; the files are
   written with `js_json` (inert to Jinja, safe in a <script> when the HTML export
   inlines them).
-- Uploads are kept in the session; "Save" writes the accepted rows to the user-data
-  folder (geo.paths.user_data_dir()/services), which builds never touch.
+- Uploads are kept in the session while they are in the upload box (taking a file out
+  of the box takes its rows off the map); "Save" writes the accepted rows to the
+  user-data store (geo.userdb via geo.saved_services: a new version per change, an
+  identical save adds nothing); saved files are listed with Remove (undo: Restore).
+  Builds never touch the store.
 """
 from __future__ import annotations
 
@@ -25,12 +28,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo import saved_services as ss
 from geo import services as sv
+from geo import userdb
 from geo.csvsafe import safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, new_run, per_run, widget_default
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
+IN_BOX = "services_upload_in_box"   # session_state: digest of the file now in the upload box
+SAVED = "services_upload_saved"     # session_state: {digest: (name, message)} uploads in the store
+FLASH = "services_flash"            # session_state: (kind, message) shown once after a rerun
+BOX_N = "services_upload_n"         # session_state: bumped to empty the upload box
 
 
 @per_run
@@ -55,7 +64,23 @@ def _fingerprint() -> str:
             parts.append(f"{p}:{s.st_mtime_ns}:{s.st_size}")
         except OSError:
             parts.append(f"{p}:-")
+    try:
+        parts.append(ss.token())        # saved files: changes on every save/remove/restore
+    except Exception as e:              # store unreachable: load without saved files, say so
+        parts.append(f"store-unavailable:{type(e).__name__}:{dt.datetime.now():%Y%m%d%H%M}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _load_register() -> sv.Register:
+    """Shipped sources + saved files from the user-data store; if the store cannot be
+    read, the shipped sources and a message saying saved files are missing."""
+    try:
+        return ss.load_register()
+    except Exception as e:
+        reg = sv.load_register(include_user=False)
+        empty = sv.import_bytes(b"", "user-data store")
+        empty.fatal = f"Saved service files not shown: the user-data store could not be read ({e})"
+        return sv.Register(reg.records, reg.results + [empty], reg.config)
 
 
 @st.cache_data(show_spinner=False, max_entries=4, persist="disk")
@@ -63,7 +88,7 @@ def _register_from_disk(fp: str) -> sv.Register:
     """The register, pickled to Streamlit's disk cache (~/.streamlit/cache) under the
     fingerprint of every file it is built from: a restarted server loads it in tens of
     milliseconds instead of re-reading and geocoding the sources (~1 s)."""
-    return sv.load_register()
+    return _load_register()
 
 
 @hot(maxsize=4)
@@ -72,7 +97,7 @@ def _base_register(fp: str) -> sv.Register:
     try:
         return _register_from_disk(fp)
     except Exception:          # an unreadable cache entry must never stop the map
-        return sv.load_register()
+        return _load_register()
 
 
 def _session_uploads() -> list[tuple[str, sv.ImportResult]]:
@@ -103,6 +128,37 @@ def current_register() -> sv.Register:
 
 def today() -> str:
     return dt.date.today().isoformat()
+
+
+def _who() -> str:
+    """created_by for saves from the app: a proxy's user header when there is one."""
+    try:
+        h = st.context.headers
+        user = h.get("X-Forwarded-User") or h.get("X-Remote-User") or h.get("Remote-User")
+    except Exception:
+        user = None
+    return f"{user} (app)" if user else "app user"
+
+
+def _md_text(text: str) -> str:
+    """User-supplied text (file names) shown literally in a markdown message."""
+    import re
+    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+
+
+def _already_saved(res: sv.ImportResult) -> str | None:
+    """A message when `res`'s accepted rows are exactly the current saved version of its name."""
+    if not res.ok or not len(res.records):
+        return None
+    try:
+        sha = hashlib.sha256(ss.canonical_csv(res.records)).hexdigest()
+        cur = [e for e in userdb.open_store().list(ss.KIND) if e.name == ss.default_name(res.file)]
+    except Exception:
+        return None
+    if cur and cur[0].sha256 == sha:
+        return (f"{res.file}: already saved with exactly these {len(res.records)} row(s) (version "
+                f"{cur[0].version}); they are on the map from the store.")
+    return None
 
 
 # --- markers ---------------------------------------------------------------------
@@ -270,22 +326,66 @@ class ServicesLayer(Layer):
     def _upload(self, ctx: MapContext, reg: sv.Register) -> None:
         st.caption("Schema: data/templates/README.md (id, name, category, postcode or lat/lon or "
                    "easting/northing, status, dates…). Bad rows are listed; good rows load.")
+        flash = st.session_state.pop(FLASH, None)
+        if flash:
+            getattr(st, flash[0])(_md_text(flash[1]))
         cats = list(reg.config["categories"])
         default = st.selectbox("Category when the file has none", ["(from file)"] + cats, key="services_up_cat")
+        n = st.session_state.get(BOX_N, 0)
         f = st.file_uploader("Service file", type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
-                             key="services_upload", label_visibility="collapsed")
+                             key="services_upload" + (f"_{n}" if n else ""), label_visibility="collapsed")
         ups = st.session_state.setdefault(UPLOADS, {})
-        if f is None:
-            return
-        data = f.getvalue()
-        digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+        saved = st.session_state.setdefault(SAVED, {})
+        digest = None
+        if f is not None:
+            data = f.getvalue()
+            digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+        changed = False
+        if st.session_state.get(IN_BOX) not in (None, digest):
+            changed = ups.pop(st.session_state[IN_BOX], None) is not None   # taken out of / replaced in the box
+        st.session_state[IN_BOX] = digest
+        if f is not None:
+            changed |= self._upload_report(f, data, digest, default, ups, saved)
+        if changed:                  # the counts above were drawn before this change: draw them again
+            st.rerun()
+        if (ups or f is not None) and st.button(
+                "Clear uploaded files", key="services_clear_uploads",
+                help="Empty the upload box and take unsaved uploads off the map (saved files stay)"):
+            ups.clear()
+            st.session_state[IN_BOX] = None
+            st.session_state[BOX_N] = n + 1              # a new key empties the upload box
+            self._rerun("info", "Uploads cleared: their rows are off the map. Saved files stay (listed below).")
+        self._saved_files()
+
+    @staticmethod
+    def _rerun(kind: str, message: str | None) -> None:
+        """A fresh run, so counts, legend and map all see the change; then `message` once."""
+        if message:
+            st.session_state[FLASH] = (kind, message)
+        _base_register.clear()
+        new_run()
+        st.rerun()
+
+    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict) -> bool:
+        """The file's row report and Save; True when this run added its rows to the session."""
+        if digest in saved:          # saved already: its rows come from the store now
+            st.success(_md_text(saved[digest][1]))
+            return False
         if digest not in ups:
-            ups[digest] = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
-                                          data_date=f"uploaded {today()}")
+            res = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
+                                  data_date=f"uploaded {today()}")
+            same = _already_saved(res)
+            if same:                 # identical to a saved file: show it once, from the store
+                saved[digest] = (ss.default_name(res.file), same)
+                st.success(_md_text(same))
+                return False
+            ups[digest] = res
+            if res.ok and len(res.records):
+                return True          # rerun: the counts drawn above then include these rows
         res = ups[digest]
         if not res.ok:
             st.error(res.fatal)
-            return
+            return False
         (st.success if res.rejected.empty else st.warning)(res.summary())
         for title, tab, key in (("Rejected rows", res.rejected, "rejected"),
                                 ("Warnings (rows loaded)", res.warnings, "warnings")):
@@ -300,15 +400,58 @@ class ServicesLayer(Layer):
                                file_name=f"{Path(res.file).stem}_{key}.csv", mime="text/csv",
                                key=f"services_{key}_csv")
         if len(res.records):
-            if st.button("Save accepted rows to my user-data folder", key="services_save"):
+            if st.button("Save accepted rows to my user-data store", key="services_save"):
                 try:
-                    p = sv.save_user_records(res.records, res.file)
-                    st.success(f"Saved {len(res.records)} row(s) to {p} — loads with the shipped data next time.")
-                    ups.pop(digest, None)
-                    _base_register.clear()
-                    new_run()           # the files' fingerprint changed: the rest of this run sees it
-                except OSError as e:
-                    st.error(f"Could not save ({e}); nothing already saved was changed.")
+                    out = ss.save_result(res, created_by=_who())
+                except Exception as e:
+                    st.error(_md_text(f"Could not save {res.file} ({e}); nothing already saved was changed."))
+                    return False
+                msg = (f"{out.message} {len(res.records)} row(s) load with the shipped data from now on."
+                       if out.created else out.message)
+                saved[digest] = (out.name, msg)
+                ups.pop(digest, None)
+                self._rerun("success", None)     # the message shows under the box (saved state)
+        return False
+
+    @staticmethod
+    def _forget_saved(name: str) -> None:
+        """After removing `name`: empty the upload box if it holds that file (its rows must
+        not come back as an upload); uploading it again later offers Save again."""
+        saved = st.session_state.get(SAVED, {})
+        for d in [d for d, (n, _) in saved.items() if n == name]:
+            saved.pop(d)
+            if st.session_state.get(IN_BOX) == d:
+                st.session_state[IN_BOX] = None
+                st.session_state[BOX_N] = st.session_state.get(BOX_N, 0) + 1
+
+    def _saved_files(self) -> None:
+        """Saved files with Remove (rows off the map at once) and Restore for removed ones."""
+        try:
+            entries = userdb.open_store().list(ss.KIND, removed=True)
+        except Exception as e:
+            st.warning(f"Saved files cannot be listed: the user-data store could not be read ({e}).")
+            return
+        removed = sorted((e for e in entries if e.removed), key=lambda e: e.removed_at, reverse=True)[:5]
+        entries = [e for e in entries if not e.removed or e in removed]     # the 5 latest removals
+        if not entries:
+            return
+        st.markdown(f"**Saved files** ({sum(not e.removed for e in entries)})")
+        for e in entries:
+            i = hashlib.sha256(e.name.encode()).hexdigest()[:12]     # key follows the file, not its place
+            rows = f"{e.rows} row(s)" if e.rows is not None else "migrated file"
+            if e.removed:
+                st.caption(_md_text(f"{e.name} — removed {e.removed_at:%Y-%m-%d %H:%M} UTC"))
+                if st.button("Restore", key=f"services_restore_{i}", help=f"Put {e.name} back on the map"):
+                    userdb.open_store().restore(ss.KIND, e.name, by=_who())
+                    self._rerun("success", f"Restored '{e.name}' (version {e.version}).")
+            else:
+                st.caption(_md_text(f"{e.name}: {rows}, version {e.version}, saved "
+                                    f"{e.created_at:%Y-%m-%d %H:%M} UTC by {e.created_by}"))
+                if st.button("Remove", key=f"services_remove_{i}", help=f"Take {e.name}'s rows off the map"):
+                    userdb.open_store().remove(ss.KIND, e.name, by=_who())
+                    self._forget_saved(e.name)
+                    self._rerun("info", f"Removed '{e.name}': its rows are off the map and out of the "
+                                        f"access figures. Restore brings it back.")
 
     # ---------------------------------------------------------------- map
     def feature_group(self, ctx: MapContext):
