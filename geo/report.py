@@ -65,7 +65,7 @@ def lsoa_frame(store: Store, scope: str = "lsc", vintage: int = 2019) -> pd.Data
 
 
 def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, place: str | None = None,
-                grouping: str = "place5", population: str | None = None, ward_vintage: int = 2024,
+                grouping: str = "place5", population: str | None = None, ward_vintage: int | None = None,
                 measures=tuple(MEASURES), icb: str | None = None) -> pd.DataFrame:
     """Summary table, one row per area. Percentages are 0-100.
 
@@ -81,6 +81,7 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
         from geo.report_national import national_table
         return national_table(store, by, icb=icb, vintage=vintage, population=population,
                               ward_vintage=ward_vintage, measures=measures)
+    ward_vintage = ward_vintage or 2024
     if scope == "england" and by not in BY_ENGLAND:
         raise UsageError(f"--by {by} is not available for --scope england; valid: {', '.join(BY_ENGLAND)}")
     if grouping not in GROUPINGS:
@@ -178,7 +179,9 @@ def add_arguments(p):
                    help="place grouping for --by place: place5 = legacy five, place4 = current four")
     p.add_argument("--population", choices=list(POPULATIONS),
                    help="population denominator (default mid2015 for 2019, census2021 for 2025)")
-    p.add_argument("--ward-vintage", default=2024, type=int, choices=[2019, 2024])
+    p.add_argument("--ward-vintage", type=int, choices=[2019, 2024],
+                   help="ward codes for --by ward (default 2024; with --icb/--scope england: 2019 wards for "
+                        "--vintage 2019, 2024 wards for 2025)")
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
 
