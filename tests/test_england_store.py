@@ -69,9 +69,17 @@ def test_postcodes_england_agree_with_ons_lsoa_in_lsc(store):
     m = lsc.merge(pc[["postcode_key", "lsoa21cd", "latitude"]], on="postcode_key", suffixes=("", "_e"))
     assert len(m) == len(lsc)
     assert (m["latitude"] - m["latitude_e"]).abs().max() < 1e-9
-    same = m["lsoa11cd"].isin(set(store.lsoa21["lsoa21cd"]))
-    agree = (m.loc[same, "lsoa11cd"] == m.loc[same, "lsoa21cd"].astype(str)).mean()
-    assert agree > 0.97  # generalised (BSC) polygons shift a few edge postcodes
+    same = m[m["lsoa11cd"].isin(set(store.lsoa21["lsoa21cd"]))]
+    ok = same["lsoa11cd"] == same["lsoa21cd"].astype(str)
+    # super-generalised (BSC, ~200 m) polygons move edge postcodes into a neighbour: in LSC
+    # about 89% agree; the others lie within a few hundred metres of their ONS LSOA
+    assert ok.mean() > 0.85
+    import geopandas as gpd
+    bad = same[~ok & same["lsoa21cd"].notna()]
+    polys = store.lsoa21.set_index("lsoa21cd").geometry.to_crs(27700)
+    pts = gpd.GeoSeries(gpd.points_from_xy(bad["easting"], bad["northing"]), crs=27700)
+    dist = pts.distance(gpd.GeoSeries(polys.reindex(bad["lsoa11cd"]).values, crs=27700), align=False)
+    assert (dist < 500).mean() > 0.95 and dist.median() < 100
 
 
 def test_lsoa11_england_and_the_2011_2021_pairs(store):
