@@ -78,6 +78,9 @@ def national_table(store, by: str, *, icb=None, vintage: int = 2025, population:
         for c in EXTRA[vintage][by]:
             if c in first.columns:
                 t[c] = t["code"].map(first[c])
+    if by == "ward" and vintage == 2025:  # the ward's own district (an LSOA may best-fit a ward next door)
+        w = pd.DataFrame(store.wards24_england[["wd24cd", "lad24cd", "lad24nm"]]).set_index("wd24cd")
+        t["lad24cd"], t["lad24nm"] = t["code"].map(w["lad24cd"]), t["code"].map(w["lad24nm"])
     if by == "ward" and not area.is_england:
         t["imd_rank_in_icb"] = rank_within(t["imd_score"])
     if by == "district" and not area.is_england:

@@ -176,3 +176,26 @@ def test_points_in_polygons_on_a_fixture():
     assert idx.tolist() == [0, 1, 2, -1, 0]  # outside -> -1; on a shared edge -> the first polygon
     keys, geoms = dissolve(sq, ["a", "b", "a"])
     assert list(keys) == ["a", "b"] and geoms[0].area == pytest.approx(2.0)
+
+
+def test_bad_england_lookup_stops_the_build_naming_file_and_row(tmp_path, real_source):
+    from geo.build import build
+    src = tmp_path / "src"
+    for f in real_source.rglob("*"):
+        if f.is_file():
+            (src / f.relative_to(real_source)).parent.mkdir(parents=True, exist_ok=True)
+            (src / f.relative_to(real_source)).symlink_to(f)
+    rel = "lookups/lsoa21_icb24_england.csv"
+    df = pd.read_csv(real_source / rel)
+    df.loc[99, "LSOA21CD"] = "E01999999"
+    (src / rel).unlink()
+    df.to_csv(src / rel, index=False)
+    with pytest.raises(SourceError, match=r"lsoa21_icb24_england.csv, column 'LSOA21CD', row 101: .*'E01999999'"):
+        build(src, tmp_path / "store", allow_changed=True, log=lambda m: None)
+    assert not (tmp_path / "store").exists() and not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_england_inputs_recorded_apart_with_checksums(store):
+    m = store.manifest
+    assert "iod2025_england" in m["inputs_england"] and "iod2025_england" not in m["inputs"]
+    assert all(v["matches_config"] for v in m["inputs_england"].values())

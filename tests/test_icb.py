@@ -7,7 +7,7 @@ from geo.errors import UsageError
 
 @pytest.mark.parametrize("query", ["E54000048", "e54000048", "QE1", "lancashire", "Lancashire and South Cumbria",
                                    "NHS Lancashire and South Cumbria Integrated Care Board", "south cumbria",
-                                   "LANCASHIRE & SOUTH CUMBRIA ICB"])
+                                   "LANCASHIRE & SOUTH CUMBRIA ICB", "LSC"])
 def test_resolve_lsc_every_way(store, query):
     r = I.resolve_icb(query, store)
     assert r.code == "E54000048" and r.nhs_code == "QE1" and r.is_lsc
