@@ -5,6 +5,8 @@ import datetime as dt
 import re
 import numpy as np
 
+from geo.tabular import parse_date, parse_number
+
 
 # --- cell parsing ------------------------------------------------------------------
 
@@ -24,42 +26,16 @@ def _text(v) -> str:
     return _CTRL.sub("", str(v)).strip()
 
 
-def _number(v) -> float | None:
-    """Float from a cell, None when blank; raises ValueError when not a number."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        raise ValueError(str(v))
-    if isinstance(v, (int, float)):
-        return None if (isinstance(v, float) and np.isnan(v)) else float(v)
-    s = str(v).strip().replace("\u2212", "-")
-    if not s:
-        return None
-    if re.fullmatch(r"-?\d+,\d+", s):          # decimal comma (European Excel)
-        s = s.replace(",", ".")
-    x = float(s)                               # ValueError if junk
-    if not np.isfinite(x):
-        raise ValueError(s)
-    return x
+def _number(v, decimal: str = ".") -> float | None:
+    """Float from a cell, None when blank; ValueError(reason) when not a finite number
+    (decimal commas in ';' files, thousands separators: geo.tabular.parse_number)."""
+    return parse_number(v, decimal)
 
 
 def _date(v) -> str | None:
-    """ISO date string from a cell; None when blank; ValueError when not a date."""
-    if v is None:
-        return None
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    s = str(v).strip()
-    if not s:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
-        try:
-            return dt.datetime.strptime(s, fmt).date().isoformat()
-        except ValueError:
-            pass
-    raise ValueError(s)
+    """ISO date string from a cell; None when blank; ValueError(reason) when not a date
+    ('202511' is refused: geo.tabular.parse_date)."""
+    return parse_date(v)
 
 
 def _time(v) -> str | None:
@@ -72,7 +48,7 @@ def _time(v) -> str | None:
     if isinstance(v, float) and 0 <= v < 1:     # Excel time fraction
         m = int(round(v * 24 * 60))
         return f"{m // 60:02d}:{m % 60:02d}"
-    s = str(v).strip()
+    s = re.sub(r"^\d{4}-\d{2}-\d{2}[ T]", "", str(v).strip())
     if not s:
         return None
     m = re.fullmatch(r"(\d{1,2})[:.](\d{2})(?::\d{2})?", s)

@@ -2,14 +2,14 @@
 GeoJSON Point features here; header spellings mapped to the schema."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.services.config import ALIASES, ImportFailure, SCHEMA, load_config
+from geo.tabular import (Limits, Table, TabularError, decode_text, describe_columns, display_name, is_xlsx,
+                         read_tabular, short, sniff_delimiter)
 
 
 # --- reading files -----------------------------------------------------------------
@@ -22,6 +22,8 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     row_label: str = "row"
     bad_rows: list[tuple[int, str]] = field(default_factory=list)   # unparseable rows
+    decimal: str = "."            # the file's decimal mark (',' in ';'-separated files)
+    fields: dict = field(default_factory=dict)                      # (row, reason) -> field of a bad row
 
 
 def _canon_header(h) -> str:
@@ -31,92 +33,58 @@ def _canon_header(h) -> str:
 
 
 def _decode(data: bytes, filename: str) -> tuple[str, list[str]]:
-    notes = []
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), notes
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        notes.append("read as UTF-16 (byte-order mark)")
-        return data.decode("utf-16", errors="replace"), notes
-    if b"\x00" in data[:4096]:
-        raise ImportFailure(f"{filename}: binary content, not a text CSV (save it as CSV UTF-8, XLSX or GeoJSON)")
+    """Kept for callers of the old name: geo.tabular.decode_text."""
     try:
-        return data.decode("utf-8"), notes
-    except UnicodeDecodeError as e:
-        try:
-            text = data.decode("cp1252")
-            notes.append(f"not valid UTF-8 (byte {e.start}): read as Windows-1252; check accented names")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-            notes.append(f"not valid UTF-8 (byte {e.start}): read as Latin-1; check accented names")
-        return text, notes
+        return decode_text(data, filename)
+    except TabularError as e:
+        raise ImportFailure(str(e))
 
 
 def _sniff_delimiter(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
+    return sniff_delimiter(text)
 
 
-def read_csv_bytes(data: bytes, filename: str) -> RawTable:
-    text, notes = _decode(data, filename)
-    if not text.strip():
-        raise ImportFailure(f"{filename}: the file is empty")
-    delim = _sniff_delimiter(text)
-    if delim != ",":
-        notes.append(f"delimiter detected: {'TAB' if delim == chr(9) else repr(delim)}")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+def import_limits(config: dict | None = None) -> Limits:
+    """Limits for service (and venue) files, from config/services.yaml import_limits."""
+    lim = (config or load_config()).get("import_limits", {}) or {}
+    return Limits(max_bytes=int(lim.get("max_bytes", 20_000_000)), max_rows=int(lim.get("max_rows", 100_000)),
+                  max_cols=int(lim.get("max_cols", 100)))
+
+
+def _from_tabular(t: Table) -> RawTable:
+    """geo.tabular Table -> RawTable with canonical column names; two headers meaning
+    the same schema column (e.g. 'lat' and 'Latitude') are refused."""
+    cols = [_canon_header(c) for c in t.columns]
+    seen: dict[str, str] = {}
+    for orig, c in zip(t.columns, cols):
+        if c in seen:
+            raise ImportFailure(f"{t.file}: columns {short(seen[c], 30)!r} and {short(orig, 30)!r} both mean "
+                                f"'{c}'; keep one")
+        seen[c] = orig
+    rows = t.frame.to_numpy(dtype=object).tolist()
+    bad = [(p.row, p.reason) for p in t.problems]
+    raw = RawTable(cols, rows, list(t.rownums), list(t.notes), "row", bad)
+    raw.decimal = t.decimal
+    raw.fields = {(p.row, p.reason): p.field for p in t.problems}
+    return raw
+
+
+def read_csv_bytes(data: bytes, filename: str, limits: Limits | None = None) -> RawTable:
     try:
-        all_rows = list(reader)
-    except csv.Error as e:
-        raise ImportFailure(f"{filename}: not a readable CSV ({e})")
-    # header = first non-blank line
-    start = 0
-    while start < len(all_rows) and not any(c.strip() for c in all_rows[start]):
-        start += 1
-    if start >= len(all_rows):
-        raise ImportFailure(f"{filename}: the file is empty")
-    header = [_canon_header(h) for h in all_rows[start]]
-    rows, nums, bad = [], [], []
-    width = len(header)
-    for i, r in enumerate(all_rows[start + 1:], start=start + 2):
-        if not any(c.strip() for c in r):
-            continue
-        if len(r) > width and any(c.strip() for c in r[width:]):
-            bad.append((i, f"has {len(r)} fields but the header has {width} (unquoted delimiter in a value?)"))
-            continue
-        rows.append((r + [""] * width)[:width])
-        nums.append(i)
-    return RawTable(header, rows, nums, notes, "row", bad)
+        return _from_tabular(read_tabular(data, filename, limits=limits, what="service file"))
+    except TabularError as e:
+        raise ImportFailure(str(e))
 
 
-def read_xlsx_bytes(data: bytes, filename: str) -> RawTable:
-    import zipfile
-    from openpyxl import load_workbook
+def read_xlsx_bytes(data: bytes, filename: str, limits: Limits | None = None) -> RawTable:
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise ImportFailure(f"{filename}: not a readable .xlsx workbook ({type(e).__name__})")
-    try:
-        ws = wb["services"] if "services" in wb.sheetnames else wb.worksheets[0]
-        notes = [] if len(wb.sheetnames) == 1 else [f"read sheet '{ws.title}' of {len(wb.sheetnames)}"]
-        header, rows, nums = None, [], []
-        for i, r in enumerate(ws.iter_rows(values_only=True), start=1):
-            if r is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in r):
-                continue
-            if header is None:
-                header = [_canon_header(h) for h in r]
-                continue
-            rows.append((list(r) + [None] * len(header))[:len(header)])
-            nums.append(i)
-    finally:
-        wb.close()
-    if header is None:
-        raise ImportFailure(f"{filename}: the workbook is empty")
-    return RawTable(header, rows, nums, notes, "row")
+        return _from_tabular(read_tabular(data, filename, limits=limits, prefer_sheets=("services", "venues"),
+                                          what="service file"))
+    except TabularError as e:
+        raise ImportFailure(str(e))
 
 
-def read_geojson_bytes(data: bytes, filename: str) -> RawTable:
+def _geojson_features(data: bytes, filename: str, limits: Limits) -> tuple[list, bool, list[str]]:
     text, notes = _decode(data, filename)
     if not text.strip():
         raise ImportFailure(f"{filename}: the file is empty")
@@ -124,41 +92,67 @@ def read_geojson_bytes(data: bytes, filename: str) -> RawTable:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         raise ImportFailure(f"{filename}: not valid JSON (line {e.lineno}: {e.msg})")
+    except RecursionError:
+        raise ImportFailure(f"{filename}: JSON nested too deeply to be GeoJSON")
     if isinstance(obj, dict) and obj.get("type") == "Feature":
         feats = [obj]
     elif isinstance(obj, dict) and obj.get("type") == "FeatureCollection" and isinstance(obj.get("features"), list):
         feats = obj["features"]
     else:
-        raise ImportFailure(f"{filename}: not a GeoJSON FeatureCollection")
-    crs = json.dumps((obj.get("crs") or {}) if isinstance(obj, dict) else {})
-    bng = "27700" in crs
+        raise ImportFailure(f"{filename}: not a GeoJSON FeatureCollection (no \"features\" list)")
+    if not feats:
+        raise ImportFailure(f"{filename}: the FeatureCollection has no features")
+    if len(feats) > limits.max_rows:
+        raise ImportFailure(f"{filename}: {len(feats):,} features, above the {limits.max_rows:,} limit; split the file")
+    crs = obj.get("crs") if isinstance(obj.get("crs"), dict) else {}
+    bng = "27700" in json.dumps(crs)[:500]
     if bng:
         notes.append("CRS EPSG:27700: coordinates read as easting/northing")
-    recs, nums, bad = [], [], []
+    return feats, bng, notes
+
+
+def _feature_record(f, bng: bool) -> tuple[dict | None, str | None, str | None]:
+    """(record, problem, geometry type) of one feature."""
+    if not isinstance(f, dict):
+        return None, "not a GeoJSON Feature object", None
+    props = f.get("properties") or {}
+    if not isinstance(props, dict):
+        return None, "properties is not an object", None
+    rec = {_canon_header(k): v for k, v in list(props.items())[:500]}
+    geom = f.get("geometry")
+    if not geom:
+        return rec, None, None
+    gtype = geom.get("type") if isinstance(geom, dict) else None
+    if gtype != "Point":
+        return None, (f"geometry is {short(gtype, 20) if isinstance(gtype, str) else 'invalid'}: "
+                      f"Point geometry needed (only Point features are services)"), gtype
+    c = geom.get("coordinates")
+    if not isinstance(c, list) or len(c) < 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                       for x in c[:2]):
+        return None, "Point geometry without two numeric coordinates", gtype
+    if bng:
+        rec["easting"], rec["northing"] = c[0], c[1]
+    else:
+        rec["lon"], rec["lat"] = c[0], c[1]
+    return rec, None, gtype
+
+
+def read_geojson_bytes(data: bytes, filename: str, limits: Limits | None = None) -> RawTable:
+    feats, bng, notes = _geojson_features(data, filename, limits or Limits())
+    recs, nums, bad, other_types = [], [], [], {}
     for i, f in enumerate(feats, start=1):
-        if not isinstance(f, dict):
-            bad.append((i, "not a GeoJSON Feature object"))
+        rec, problem, gtype = _feature_record(f, bng)
+        if problem:
+            bad.append((i, problem))
+            if gtype and gtype != "Point":
+                other_types[str(gtype)[:20]] = other_types.get(str(gtype)[:20], 0) + 1
             continue
-        props = f.get("properties") or {}
-        if not isinstance(props, dict):
-            bad.append((i, "properties is not an object"))
-            continue
-        rec = {_canon_header(k): v for k, v in props.items()}
-        geom = f.get("geometry")
-        if geom:
-            if not isinstance(geom, dict) or geom.get("type") != "Point":
-                bad.append((i, f"geometry is {geom.get('type') if isinstance(geom, dict) else 'invalid'}; only Point features are services"))
-                continue
-            c = geom.get("coordinates") or []
-            if len(c) < 2:
-                bad.append((i, "Point geometry without two coordinates"))
-                continue
-            if bng:
-                rec["easting"], rec["northing"] = c[0], c[1]
-            else:
-                rec["lon"], rec["lat"] = c[0], c[1]
         recs.append(rec)
         nums.append(i)
+    if not recs and other_types:
+        kinds = ", ".join(f"{n} {t}" for t, n in other_types.items())
+        raise ImportFailure(f"{filename}: Point geometry needed: the features are {kinds}; services are points "
+                            f"(give each site a Point, or use a CSV with postcodes or lat/lon)")
     cols = []
     for r in recs:
         for k in r:
@@ -169,32 +163,28 @@ def read_geojson_bytes(data: bytes, filename: str) -> RawTable:
 
 
 def read_table(data: bytes, filename: str, config: dict | None = None) -> RawTable:
-    """Bytes of a CSV / XLSX / GeoJSON file -> RawTable; ImportFailure for whole-file problems."""
-    cfg = config or load_config()
-    limit = int(cfg.get("import_limits", {}).get("max_bytes", 20_000_000))
+    """Bytes of a CSV / XLSX / GeoJSON file -> RawTable; ImportFailure for whole-file problems
+    (empty, too big, header only, duplicate columns, no name column...)."""
+    limits = import_limits(config)
+    name = display_name(filename)
     if data is None or len(data) == 0:
-        raise ImportFailure(f"{filename}: the file is empty")
-    if len(data) > limit:
-        raise ImportFailure(f"{filename}: file is {len(data) / 1e6:.1f} MB, above the {limit / 1e6:.0f} MB limit "
-                            f"for service files; split it or remove unused columns")
-    ext = Path(filename).suffix.lower()
-    if ext in (".xlsx", ".xlsm") or (ext not in (".csv", ".txt", ".tsv", ".json", ".geojson") and data[:2] == b"PK"):
-        t = read_xlsx_bytes(data, filename)
-    elif ext in (".xls",):
-        raise ImportFailure(f"{filename}: old .xls workbooks are not supported; save as .xlsx or CSV")
-    elif ext in (".geojson", ".json") or data.lstrip()[:1] == b"{":
-        t = read_geojson_bytes(data, filename)
+        raise ImportFailure(f"{name}: the file is empty")
+    if len(data) > limits.max_bytes:
+        raise ImportFailure(f"{name}: the file is {len(data) / 1e6:.1f} MB, above the {limits.max_bytes / 1e6:.0f} MB "
+                            f"limit for service files; split it or remove unused columns")
+    ext = Path(name).suffix.lower()
+    if ext in (".geojson", ".json") or (ext not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+                                        and data.lstrip()[:1] == b"{"):
+        t = read_geojson_bytes(data, name, limits)
+    elif is_xlsx(data, name) or ext == ".xls":
+        t = read_xlsx_bytes(data, name, limits)
     else:
-        t = read_csv_bytes(data, filename)
-    max_rows = int(cfg.get("import_limits", {}).get("max_rows", 100_000))
-    if len(t.rows) > max_rows:
-        raise ImportFailure(f"{filename}: {len(t.rows)} rows, above the {max_rows} row limit")
+        t = read_csv_bytes(data, name, limits)
     known = set(SCHEMA) | {"site_ref_or_id"}
-    if not known.intersection(t.columns) or not ({"name"} & set(t.columns)):
-        seen = ", ".join(repr(c) for c in t.columns[:8]) or "none"
+    if not known.intersection(t.columns) or "name" not in t.columns:
         hint = ""
         if len(t.columns) == 1 and re.search(r"[;,\t|]", t.columns[0] or ""):
             hint = " — the delimiter may be wrong"
-        raise ImportFailure(f"{filename}: no 'name' column (found {seen}{hint}); "
+        raise ImportFailure(f"{name}: no 'name' column (found {describe_columns(t.columns)}{hint}); "
                             f"expected the schema in data/templates/README.md")
     return t

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from geo.tabular import display_name
 import numpy as np
 import pandas as pd
 from geo.errors import SourceError
@@ -21,14 +23,20 @@ def import_bytes(data: bytes, filename: str, *, default_category: str | None = N
                  data_date: str | None = None) -> ImportResult:
     """Read and validate an uploaded/saved file. Never raises for bad content: a
     whole-file problem comes back as `fatal`, row problems in `rejected`."""
-    fname = Path(filename).name or "upload"
+    fname = display_name(filename)
     try:
         table = read_table(data, fname, config)
+        return validate_rows(table, fname, default_category=default_category, config=config,
+                             illustrative=illustrative, data_date=data_date)
     except ImportFailure as e:
-        empty = _problem_frame([], "reason")
-        return ImportResult(fname, _empty_records(), empty, _problem_frame([], "warning"), [], fatal=str(e))
-    return validate_rows(table, fname, default_category=default_category, config=config,
-                         illustrative=illustrative, data_date=data_date)
+        return _failed(fname, str(e))
+    except Exception as e:      # whatever the bytes: a message, never a traceback
+        return _failed(fname, f"{fname}: could not be read ({type(e).__name__}); the file was not loaded")
+
+
+def _failed(fname: str, message: str) -> ImportResult:
+    return ImportResult(fname, _empty_records(), _problem_frame([], "reason"), _problem_frame([], "warning"), [],
+                        fatal=message)
 
 
 def import_file(path: str | os.PathLike, **kw) -> ImportResult:
@@ -161,7 +169,7 @@ def load_register(*, include_user: bool = True, config: dict | None = None) -> R
             frames.append(r.records)
     if include_user:
         for p in user_files():
-            r = import_file(p, config=cfg)
+            r = import_file(p, config=cfg)       # a bad saved file: its own fatal message, the rest load
             r.records["source_file"] = f"user data: {p.name}"
             results.append(r)
             if len(r.records):
