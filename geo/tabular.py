@@ -94,7 +94,7 @@ class Table:
 def display_name(filename) -> str:
     """The user's file name as shown in messages: the base name only (never a folder or
     a server temp path), control characters removed, at most 80 characters."""
-    s = _CTRL.sub("", str(filename or "")).replace("\\", "/")
+    s = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", "", str(filename or "")).replace("\\", "/")
     s = PurePath(s).name if s else ""
     s = s.strip() or "upload"
     return s if len(s) <= 80 else s[:79] + "…"
@@ -301,7 +301,9 @@ def _csv_records(text: str, delim: str):
             for rec in reader:
                 end = src.i
                 multi = end - start > 1
-                if multi and width is not None and len(rec) != width and '"' in lines[start]:
+                swallowed = multi and width is not None and (len(rec) != width or any(
+                    ln.count(delim) >= max(1, width - 1) for ln in lines[start + 1:end]))
+                if swallowed and '"' in lines[start]:
                     yield start + 1, None, ("unterminated or stray quote: this row runs into the "
                                             f"next {end - start - 1} line(s); close the quote")
                     src.i = start + 1
@@ -393,7 +395,10 @@ def _xlsx_cell(v) -> str:
     return str(v).strip()
 
 
-def _check_zip(data: bytes, name: str, limits: Limits) -> None:
+def _check_zip(data: bytes, name: str, limits: Limits) -> dict:
+    """Archive checks before openpyxl opens anything (it parses a whole sheet just to
+    find its size when the <dimension> tag is missing): unpacked size, then every sheet's
+    rows and widest column from its XML. Returns {sheet member: (rows, widest column)}."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             unpacked = sum(i.file_size for i in z.infolist())
@@ -405,6 +410,13 @@ def _check_zip(data: bytes, name: str, limits: Limits) -> None:
     if unpacked > limits.max_unpacked:
         raise TabularError(f"{name}: the workbook unpacks to {unpacked / 1e6:,.0f} MB, above the "
                            f"{limits.max_unpacked / 1e6:,.0f} MB limit")
+    scans = {}
+    for member in sorted(n for n in names if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)):
+        rows, widest = scans[member] = _scan_sheet(data, member)
+        if rows > limits.max_rows + 50:
+            raise TabularError(f"{name}: a sheet has {rows:,} rows, above the {limits.max_rows:,} row limit; "
+                               f"split the file (or delete stray cells far below the data)")
+    return scans
 
 
 def _col_index(letters: bytes) -> int:
@@ -438,18 +450,29 @@ def _scan_sheet(data: bytes, member: str | None) -> tuple[int, int]:
     return rows, widest
 
 
-def _pick_sheet(wb, prefer: Iterable[str] | None):
+def _pick_sheet(wb, prefer: Iterable[str] | None, header_test=None):
+    """A preferred sheet by name, else the first whose first 20 rows hold a header
+    header_test accepts, else the first sheet."""
     names = list(wb.sheetnames)
     low = {n.lower(): n for n in names}
     for p in prefer or ():
         if p.lower() in low:
             return wb[low[p.lower()]]
+    if header_test is not None and len(names) > 1:
+        for ws in wb.worksheets[:20]:
+            try:
+                rows = ((i, [_xlsx_cell(v) for v in r[:200]])
+                        for i, r in enumerate(ws.iter_rows(values_only=True, max_row=20, max_col=200), start=1))
+                if _header_line(rows, header_test) is not None:
+                    return ws
+            except Exception:
+                continue
     return wb.worksheets[0]
 
 
 def _read_xlsx(data: bytes, name: str, limits: Limits, header_test, prefer_sheets) -> Table:
     from openpyxl import load_workbook
-    _check_zip(data, name, limits)
+    scans = _check_zip(data, name, limits)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:     # openpyxl raises many types for damaged archives
@@ -457,8 +480,9 @@ def _read_xlsx(data: bytes, name: str, limits: Limits, header_test, prefer_sheet
     try:
         if not wb.worksheets:
             raise TabularError(f"{name}: the workbook has no sheets")
-        ws = _pick_sheet(wb, prefer_sheets)
-        return _read_sheet(ws, wb.sheetnames, name, limits, header_test, data)
+        ws = _pick_sheet(wb, prefer_sheets, header_test)
+        return _read_sheet(ws, wb.sheetnames, name, limits, header_test,
+                           scans.get(str(getattr(ws, "_worksheet_path", "")).lstrip("/"), (0, 0)))
     except TabularError:
         raise
     except Exception as e:
@@ -467,15 +491,15 @@ def _read_xlsx(data: bytes, name: str, limits: Limits, header_test, prefer_sheet
         wb.close()
 
 
-def _read_sheet(ws, sheetnames, name, limits: Limits, header_test, data: bytes = b"") -> Table:
+def _read_sheet(ws, sheetnames, name, limits: Limits, header_test, scan: tuple[int, int] = (0, 0)) -> Table:
     title = short(ws.title, 40)
-    where = f"sheet '{title}'" + (f" (1 of {len(sheetnames)} sheets; the others are not read)"
+    where = f"sheet '{title}'" + (f" ({len(sheetnames)} sheets: only this one is read)"
                                   if len(sheetnames) > 1 else "")
     try:
         max_col, max_row = ws.max_column, ws.max_row
     except Exception:
         max_col = max_row = None
-    n_rows, widest = _scan_sheet(data, getattr(ws, "_worksheet_path", None))
+    n_rows, widest = scan
     max_col = max(max_col or 0, widest) or None
     if n_rows > limits.max_rows + 50:
         raise TabularError(f"{name}: {where} has {n_rows:,} rows, above the {limits.max_rows:,} row limit; "

@@ -63,6 +63,12 @@ K_RANGE = (2, 9)
 MAX_BREAKS = 12
 MAX_VALUE_LEN = 200
 MAX_PARAMS = 60
+# Links above these are trimmed by the server before the page loads (layers/serving.py):
+# Streamlit itself would silently drop a query string of more than 1,000 parameters
+# (or 512 Ki characters), and the HTTP parser refuses a request line above its buffer.
+MAX_QUERY_CHARS = 8_000
+MAX_QUERY_FIELDS = 200
+TRIMMED_PARAM = "trimmed"       # set by trim_query_string: "<characters>.<parameters>" of the original
 TITLE_MAX = 80
 THR_RANGE = (0.5, 40.0)     # access threshold, km (the app's slider)
 THR_STEP = 0.5
@@ -185,6 +191,27 @@ def _last(v) -> str:
     return "" if v is None else str(v)
 
 
+# ---------------------------------------------------------------- links at the edges
+def needs_trim(query_string: str | bytes) -> bool:
+    """True when a query string is too long or has too many parameters to pass on."""
+    sep = b"&" if isinstance(query_string, bytes) else "&"
+    return len(query_string) > MAX_QUERY_CHARS or query_string.count(sep) + 1 > MAX_QUERY_FIELDS
+
+
+def trim_query_string(query_string: str) -> str:
+    """The valid part of an oversized query string: only the known parameters (the last
+    value of each, as from_query reads them), none longer than MAX_VALUE_LEN, plus
+    TRIMMED_PARAM saying how big the original was (from_query turns it into a notice)."""
+    from urllib.parse import parse_qsl
+    n_fields = query_string.count("&") + 1
+    kept: dict[str, str] = {}
+    for k, v in parse_qsl(query_string, keep_blank_values=True):
+        if k in PARAMS and len(v) <= MAX_VALUE_LEN:
+            kept[k] = v
+    kept[TRIMMED_PARAM] = f"{len(query_string)}.{n_fields}"
+    return urlencode(kept)
+
+
 # ---------------------------------------------------------------- parse
 def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
     """Parse a query mapping (str -> str or list of str). Never raises on content."""
@@ -195,7 +222,13 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
     def note(param: str, msg: str):
         notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
 
-    items = list(query.items())
+    items = [(k, v) for k, v in query.items() if str(k) != TRIMMED_PARAM]
+    trimmed = _last(query.get(TRIMMED_PARAM)) if TRIMMED_PARAM in query else None
+    if trimmed is not None:
+        m = re.fullmatch(r"(\d{1,9})\.(\d{1,9})", trimmed)
+        size = f" ({int(m.group(1)):,} characters, {int(m.group(2)):,} parameters)" if m else ""
+        note("?", f"The link was too long{size}: only the parameters the map understands were kept; "
+                  f"the rest use their defaults.")
     if len(items) > MAX_PARAMS:
         note("?", f"The link has {len(items)} parameters; only the first {MAX_PARAMS} were read.")
         items = items[:MAX_PARAMS]

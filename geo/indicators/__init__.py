@@ -53,9 +53,11 @@ from geo.indicators.model import (  # noqa: F401
 from geo.indicators.read import (  # noqa: F401
     normalise_frame,
     parse_number,
+    read_bytes,
     read_table,
 )
 from geo.indicators.match import (  # noqa: F401
+    import_bytes,
     import_file,
     import_frame,
 )

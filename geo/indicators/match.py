@@ -10,7 +10,8 @@ from geo.errors import SourceError, UsageError
 
 from geo.indicators.config import apply_config
 from geo.indicators.model import IndicatorData, Report, TABLE_COLUMNS
-from geo.indicators.read import normalise_frame, parse_number, read_table
+from geo.tabular import display_name
+from geo.indicators.read import read_bytes, normalise_frame, parse_number, read_table
 from geo.indicators.refs import Reference, reference
 from geo.indicators.vocab import FAMILY_LABEL, FAMILY_TARGETS, ICB_CODE, VINTAGES, _norm, code_kind
 
@@ -307,15 +308,31 @@ def _finish(t, comps, report, family, target, ref) -> IndicatorData:
 def import_file(path, ref: Reference | None = None, *, ward_vintage: str | None = None, family: str | None = None,
                 use_lookups: bool = True, store=None) -> IndicatorData:
     """Read and match one indicator file (CSV/XLSX)."""
+    return _import_raw(read_table(path), str(path), Path(path).name, ref, ward_vintage=ward_vintage, family=family,
+                       use_lookups=use_lookups, store=store)
+
+
+def import_bytes(data: bytes, filename: str, ref: Reference | None = None, *, ward_vintage: str | None = None,
+                 family: str | None = None, use_lookups: bool = True, store=None) -> IndicatorData:
+    """Read and match an uploaded indicator file. Messages name the user's file (never
+    a server path); SourceError / UsageError for whole-file problems."""
+    name = display_name(filename)
+    return _import_raw(read_bytes(data, name), name, name, ref, ward_vintage=ward_vintage, family=family,
+                       use_lookups=use_lookups, store=store)
+
+
+def _import_raw(raw, file: str, name: str, ref, *, ward_vintage, family, use_lookups, store) -> IndicatorData:
     if ref is None:
         ref = reference(store)
-    report = Report(file=str(path))
-    raw = read_table(path)
+    report = Report(file=file)
     if not len(raw):
-        raise SourceError(path, "no data rows under the header")
-    long = normalise_frame(raw, str(path), report)
+        raise SourceError(file, "no data rows under the header")
+    for p in raw.attrs.get("problems", []):
+        report.problem(p.row, p.field or None, p.reason)
+    report.notes.extend(n for n in raw.attrs.get("notes", []) if n.startswith(("read sheet", "delimiter", "not valid")))
+    long = normalise_frame(raw, file, report)
     data = import_frame(long, ref, report, ward_vintage=ward_vintage, family=family, use_lookups=use_lookups)
-    data.dataset = Path(path).name
-    data.source = f"user file {Path(path).name}"
+    data.dataset = name
+    data.source = f"user file {name}"
     apply_config(data)
     return data

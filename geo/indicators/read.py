@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from geo.errors import SourceError, UsageError
+from geo.tabular import Limits, TabularError, display_name, read_tabular
+from geo.tabular import parse_number as parse_tab_number
 
 from geo.indicators.model import Report
 from geo.indicators.vocab import MISSING_MARKERS, SUPPRESSED_MARKERS, _CODE_RE, _ODS_SICBL_RE, _norm, _pick_columns
@@ -14,56 +16,55 @@ from geo.indicators.vocab import MISSING_MARKERS, SUPPRESSED_MARKERS, _CODE_RE, 
 
 # ----------------------------------------------------------------------------- reading
 
+LIMITS = Limits(max_bytes=50_000_000, max_rows=300_000, max_cols=1_000, max_cells=6_000_000)
+
+
+def _has_code_column(cols) -> bool:
+    return "code" in _pick_columns(cols)
+
+
+def read_bytes(data: bytes, filename: str, *, limits: Limits | None = None) -> pd.DataFrame:
+    """CSV/XLSX bytes -> DataFrame of strings (header = the first row, of the first 20,
+    that names a code column). SourceError naming the user's file for whole-file
+    problems; attrs: header_row, rownums, problems (unreadable rows), notes, sheet."""
+    name = display_name(filename)
+    try:
+        t = read_tabular(data, name, limits=limits or LIMITS, header_test=_has_code_column,
+                         prefer_sheets=("data", "indicators"), what="indicator file")
+    except TabularError as e:
+        msg = str(e)
+        raise SourceError(name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg)
+    df = t.frame
+    if t.decimal == ",":
+        df = df.apply(lambda col: col.map(_dot_decimal))
+    df.attrs.update(header_row=t.header_row, rownums=list(t.rownums), problems=list(t.problems),
+                    notes=list(t.notes), sheet=t.sheet)
+    return df
+
+
+def _dot_decimal(v):
+    """'1,5' / '1.234,5' (a ';' file) -> '1.5' / '1234.5'; anything else unchanged."""
+    if isinstance(v, str) and "," in v and any(ch.isdigit() for ch in v):
+        try:
+            x = parse_tab_number(v, ",")
+        except ValueError:
+            return v
+        return v if x is None else repr(x)
+    return v
+
+
 def read_table(path) -> pd.DataFrame:
-    """CSV/XLSX -> DataFrame of strings (header = first row that names a code column)."""
+    """CSV/XLSX file -> DataFrame of strings (see read_bytes)."""
     p = Path(path)
     if not p.exists():
         raise SourceError(p, "file not found")
     if p.is_dir():
         raise SourceError(p, "is a folder, not a file")
-    suf = p.suffix.lower()
     try:
-        if suf in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(p, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-            best = None
-            for sheet, df in raw.items():
-                df = df.fillna("")
-                for i in range(min(len(df), 20)):
-                    cols = [str(x).strip() for x in df.iloc[i].tolist()]
-                    if "code" in _pick_columns(cols):
-                        best = (df.iloc[i + 1:].reset_index(drop=True), cols, i)
-                        break
-                if best:
-                    break
-            if best is None:
-                first = next(iter(raw.values()), pd.DataFrame()).fillna("")
-                if not len(first):
-                    raise SourceError(p, "the workbook is empty")
-                cols = [str(x).strip() for x in first.iloc[0].tolist()]
-                best = (first.iloc[1:].reset_index(drop=True), cols, 0)
-            df, cols, hdr = best
-            df.columns = _dedupe(cols)
-            df.attrs["header_row"] = hdr + 1
-            return df.astype(str)
-        if suf in (".xls",):
-            raise SourceError(p, "old .xls workbooks are not supported: save as .xlsx or CSV")
-        for enc in ("utf-8-sig", "cp1252"):
-            try:
-                df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding=enc, sep=None, engine="python")
-                df.columns = _dedupe([str(c).strip() for c in df.columns])
-                df.attrs["header_row"] = 1
-                return df
-            except UnicodeDecodeError:
-                continue
-        raise SourceError(p, "cannot decode the text (not UTF-8 or Windows-1252)")
-    except SourceError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise SourceError(p, "the file is empty")
-    except (pd.errors.ParserError, ValueError, OSError, KeyError) as e:
-        raise SourceError(p, f"cannot read as {'a workbook' if suf.startswith('.xls') else 'CSV'}: {e}")
-    except Exception as e:  # zipfile.BadZipFile etc. from openpyxl
-        raise SourceError(p, f"cannot read the file: {type(e).__name__}: {e}")
+        data = p.read_bytes()
+    except OSError as e:
+        raise SourceError(p, f"cannot read ({e.strerror})")
+    return read_bytes(data, p.name)
 
 
 def _dedupe(cols):
@@ -92,12 +93,12 @@ def parse_number(raw) -> tuple[float, str]:
         return math.nan, "missing"
     if low in SUPPRESSED_MARKERS:
         return math.nan, "suppressed"
-    t = s.replace(",", "").replace("%", "").replace("£", "").strip()
+    t = s.replace("%", "").replace("£", "").strip()
     try:
-        f = float(t)
+        f = parse_tab_number(t)
     except ValueError:
         return math.nan, "invalid"
-    return (f, "ok") if math.isfinite(f) else (math.nan, "invalid")
+    return (math.nan, "missing") if f is None else (f, "ok")
 
 
 def _numeric_share(series: pd.Series) -> float:
@@ -139,7 +140,8 @@ def normalise_frame(df: pd.DataFrame, file: str, report: Report, default_indicat
                                     + ", ".join(map(str, df.columns[:30])))
         cols["code"] = best
     n = len(df)
-    rows = np.arange(n) + header_row + 1
+    nums = df.attrs.get("rownums")
+    rows = np.asarray(nums) if nums is not None and len(nums) == n else np.arange(n) + header_row + 1
     base = pd.DataFrame({"row": rows, "code": df[cols["code"]].astype(str).str.strip().str.upper()})
     base["name"] = df[cols["name"]].astype(str).str.strip() if "name" in cols else ""
     for role in ("area_type", "sex", "age", "category_type", "category", "note", "unit", "source"):
