@@ -92,11 +92,15 @@ class Table:
 # ----------------------------------------------------------------------------- names, text
 
 def display_name(filename) -> str:
-    """The user's file name as shown in messages: the base name only (never a folder or
-    a server temp path), control characters removed, at most 80 characters."""
-    s = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", "", str(filename or "")).replace("\\", "/")
-    s = PurePath(s).name if s else ""
-    s = s.strip() or "upload"
+    """The user's file name as shown in messages: line breaks and control characters
+    become one space, at most 80 characters; a path (absolute, or with a folder
+    separator and no other oddity) is cut to its base name, so a server temp path never
+    shows. Escaping for markdown/HTML is the caller's job (layers.base.md / esc)."""
+    s = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(filename or ""))
+    s = re.sub(r" {2,}", " ", s).strip()
+    if re.match(r"^(/|[A-Za-z]:[\\/]|\\\\|\.\.?[\\/])", s):
+        s = PurePath(s.replace("\\", "/")).name
+    s = s or "upload"
     return s if len(s) <= 80 else s[:79] + "…"
 
 

@@ -190,7 +190,8 @@ def md(value: Any) -> str:
     s = _MD_LINE_BREAKS.sub(" ", s)
     s = _MD_SPECIAL.sub(r"\\\1", s)
     s = _MD_DIRECTIVE.sub(r"\\:", s)
-    s = re.sub(r"^(\s*)([-+=]|\d+[.)])", r"\1\\\2", s)    # list / setext starts
+    s = re.sub(r"^(\s*)([-+=])", r"\1\\\2", s)           # list / setext starts
+    s = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)         # ordered list start
     return s
 
 

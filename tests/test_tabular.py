@@ -140,7 +140,8 @@ def test_messages_never_echo_the_whole_header():
     d = describe_columns(cols)
     assert "and 32 more" in d and len(d) < 400
     assert display_name("C:\\Users\\me\\secret\\f.csv") == "f.csv"
-    assert display_name("/srv/app/tmp/x\n.csv") == "x.csv"
+    assert display_name("/srv/app/tmp/x\n.csv") == "x .csv"
+    assert display_name("**x**<img src=http://e/x.png>\n\n# h") == "**x**<img src=http://e/x.png> # h"
 
 
 def test_xlsx_far_right_cell_is_refused_in_seconds():

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from geo.tabular import display_name
 from geo.geocode import bng_to_lonlat, lonlat_to_bng, normalise_postcode, postcode_lookup
 
 from geo.services.cells import _MARKUP, _date, _number, _text, _time
@@ -311,7 +312,7 @@ def validate_rows(table: RawTable, filename: str, *, default_category: str | Non
     (rejected / warnings frames: file, row, id, name, reason|warning, field)."""
     cfg = config or load_config()
     cats = cfg["categories"]
-    fname = Path(filename).name
+    fname = display_name(filename)
     fields = getattr(table, "fields", {}) or {}
     rejected = [(fname, rn, "", "", why, fields.get((rn, why), "")) for rn, why in table.bad_rows]
     warnings = []
