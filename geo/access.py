@@ -123,7 +123,10 @@ def read_travel_times(data: bytes | str | Path, filename: str | None = None, *,
     if lcol is None:
         from geo.tabular import describe_columns
         raise GeoError(f"{fname}: no LSOA code column (lsoa11cd) — found {describe_columns(raw.columns, 6)}")
-    long = _travel_long(raw, lcol, np.asarray(t.rownums), notes)
+    try:
+        long = _travel_long(raw, lcol, np.asarray(t.rownums), notes)
+    except (KeyError, ValueError, TypeError) as e:      # never a traceback
+        raise GeoError(f"{fname}: could not be read as a travel-time matrix ({type(e).__name__})")
     mins, reason = _travel_minutes(long, t.decimal)
     if lsoa_codes is not None:
         bad = ~long["lsoa11cd"].isin(set(lsoa_codes)) & (reason == "")

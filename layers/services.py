@@ -298,7 +298,7 @@ class ServicesLayer(Layer):
             if st.button("Save accepted rows to my user-data folder", key="services_save"):
                 try:
                     p = sv.save_user_records(res.records, res.file)
-                    st.success(f"Saved {len(res.records)} row(s) to {md(p.name)} in the user-data folder — loads with the shipped data next time.")
+                    st.success(f"Saved {len(res.records)} row(s) to {md(p)} — loads with the shipped data next time.")
                     ups.pop(digest, None)
                     _base_register.clear()
                     new_run()           # the files' fingerprint changed: the rest of this run sees it

@@ -142,6 +142,22 @@ def test_fuzzed_bytes_never_raise(store, seed):
             assert isinstance(r.summary(), str)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_fuzzed_bytes_give_indicator_and_travel_messages_only(store, seed):
+    base = b"area_code,indicator,period,value\nE07000117,x,2024,1\nE07000118,x,2024,2\n"
+    rnd = random.Random(seed)
+    for data in list(_mutations(seed)) + [bytes(rnd.choice(base) for _ in range(len(base)))]:
+        for name in ("f.csv", "f.xlsx"):
+            try:
+                I.import_bytes(data, name, store=store)
+            except GeoError as e:
+                assert str(e).startswith(name)
+            try:
+                ac.read_travel_times(data, name)
+            except GeoError as e:
+                assert str(e).startswith(name)
+
+
 def test_a_bad_saved_file_does_not_take_the_register_down(store, tmp_path, monkeypatch):
     monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path))
     d = tmp_path / "services"

@@ -93,12 +93,9 @@ def _unmatched_reason(code, name, kind, fam, target, ref: Reference, main_family
     return "code not found in the store"
 
 
-def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vintage: str | None = None,
-                 family: str | None = None, use_lookups: bool = True) -> IndicatorData:
-    """Match a normalised long frame to the store. Returns IndicatorData (table at the
-    file's own geography, drawn vintage chosen automatically unless ward_vintage)."""
-    file = report.file
-    report.rows_read = int(long["row"].nunique())
+def _prepare(long: pd.DataFrame, ref: Reference, report: Report) -> pd.DataFrame:
+    """Category breakdown rows out; code kind and family per row; ODS/CCG sub-ICB codes
+    mapped to SICBL22 codes (reported)."""
     df = long.copy()
     # category breakdown rows (Fingertips "Category Type" set) are not area values
     cat = (df["category_type"].astype(str).str.strip() != "") | (df["category"].astype(str).str.strip() != "")
@@ -107,7 +104,6 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
         df = df[~cat]
     df["kind"] = df["code"].map(code_kind)
     df["family"] = df["kind"].map(_family_of)
-    # ODS sub-ICB codes (00Q) and CCG20 codes -> E38 SICBL codes (lookup)
     ods = df["kind"].eq("subicb_ods") | (df["kind"].eq("subicb") & ~df["code"].isin(ref.names["sicbl22"].keys()))
     mapped_via = pd.Series("", index=df.index)
     if ods.any():
@@ -121,17 +117,24 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
         df.loc[newc[ok].index, "code"] = newc[ok]
         df.loc[newc[ok].index, "family"] = "subicb"
     df["mapped_via"] = mapped_via
-    # comparators
+    return df
+
+
+def _main_family(df: pd.DataFrame, family: str | None):
+    """(main family, its row counts by family, rows that are comparators)."""
     is_eng = df["kind"].eq("england")
     is_reg = df["kind"].isin(["region", "nhsregion"])
-    fams = df.loc[df["family"].notna() & ~is_eng & ~is_reg, "family"]
-    counts = fams.value_counts()
+    counts = df.loc[df["family"].notna() & ~is_eng & ~is_reg, "family"].value_counts()
     fam_counts = {f: int(n) for f, n in counts.items()}
     main = family or (None if counts.empty else counts.index[0])
     if main == "icb" and len(counts) > 1:
         main = counts.index[1]
     is_icb_comp = df["family"].eq("icb") & df["code"].eq(ICB_CODE) & (main != "icb")
-    comp_rows = is_eng | is_reg | is_icb_comp
+    return main, fam_counts, is_eng | is_reg | is_icb_comp
+
+
+def _comparators(df: pd.DataFrame, comp_rows: pd.Series) -> list[dict]:
+    """England / region / ICB rows and 'england value' / 'region value' columns."""
     comps = []
     for r in df[comp_rows].to_dict("records"):
         v, st = parse_number(r["value_raw"])
@@ -140,8 +143,6 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
             nm = r["name"] or which
             comps.append({"indicator": r["indicator"], "period": r["period"], "comparator": which, "value": v,
                           "how": f"{nm} row in the file"})
-    report.comparator_rows = int(comp_rows.sum())
-    # columns of England / region comparators on each row (staged layout)
     for col, which in (("england_value", "England"), ("region_value", "Region")):
         if df[col].astype(str).str.strip().ne("").any():
             g = df[~comp_rows].groupby(["indicator", "period"], sort=False)[col].first()
@@ -150,50 +151,28 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
                 if st == "ok":
                     comps.append({"indicator": ind, "period": per, "comparator": which, "value": v,
                                   "how": f"'{which.lower()} value' column in the file"})
-    df = df[~comp_rows]
-    if len(fam_counts) > 1:
-        others = ", ".join(f"{n} {FAMILY_LABEL.get(f, f)}" for f, n in fam_counts.items() if f != main)
-        report.problem(None, None, f"mixed area types: {fam_counts.get(main, 0)} {FAMILY_LABEL.get(main, main)} rows "
-                                   f"and {others} rows; mapping the {FAMILY_LABEL.get(main, main)} rows, "
-                                   f"the others are listed as unmatched")
-    report.family = main
-    if main is None:
-        for r in df.to_dict("records"):
-            report.unmatch(int(r["row"]), r["code"], r["name"],
-                           _unmatched_reason(r["code"], r["name"], r["kind"], r["family"], None, ref, None))
-        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, None, None, ref)
-    if main == "icb":
-        for r in df.to_dict("records"):
-            report.unmatch(int(r["row"]), r["code"], r["name"],
-                           "ICB-level value: one area, not mapped as a choropleth (kept as the ICB comparator)")
-            v, st = parse_number(r["value_raw"])
-            if st == "ok" and r["code"] == ICB_CODE:
-                comps.append({"indicator": r["indicator"], "period": r["period"], "comparator": "ICB", "value": v,
-                              "how": "ICB row in the file"})
-        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, main, None, ref)
-    # vintage detection within the family
-    mine = df[df["family"] == main]
-    codes = set(mine["code"])
-    vm = {}
-    for v, (f, label) in VINTAGES.items():
-        if f == main:
-            vm[v] = len(codes & set(ref.names.get(v, {})))
-    report.vintage_matches = {VINTAGES[v][1]: n for v, n in vm.items()}
-    detected = max(vm, key=lambda v: (vm[v], v in FAMILY_TARGETS[main])) if vm else None
-    report.detected = detected
-    if main == "ward":
-        if ward_vintage:
-            target = {"2019": "wd19", "2024": "wd24", "wd19": "wd19", "wd24": "wd24"}.get(str(ward_vintage))
-            if target is None:
-                raise UsageError(f"unknown ward vintage {ward_vintage!r}; valid: 2019, 2024")
-        else:
-            target = "wd24" if vm.get("wd24", 0) >= vm.get("wd19", 0) else "wd19"
-    else:
-        target = FAMILY_TARGETS[main][0]
-    report.target = target
-    tnames = ref.names[target]
-    report.n_target_areas = len(tnames)
+    return comps
 
+
+def _target(df: pd.DataFrame, main: str, ref: Reference, report: Report, ward_vintage) -> str:
+    """Vintage detection within the family and the drawn vintage."""
+    codes = set(df.loc[df["family"] == main, "code"])
+    vm = {v: len(codes & set(ref.names.get(v, {}))) for v, (f, _) in VINTAGES.items() if f == main}
+    report.vintage_matches = {VINTAGES[v][1]: n for v, n in vm.items()}
+    report.detected = max(vm, key=lambda v: (vm[v], v in FAMILY_TARGETS[main])) if vm else None
+    if main != "ward":
+        return FAMILY_TARGETS[main][0]
+    if ward_vintage:
+        target = {"2019": "wd19", "2024": "wd24", "wd19": "wd19", "wd24": "wd24"}.get(str(ward_vintage))
+        if target is None:
+            raise UsageError(f"unknown ward vintage {ward_vintage!r}; valid: 2019, 2024")
+        return target
+    return "wd24" if vm.get("wd24", 0) >= vm.get("wd19", 0) else "wd19"
+
+
+def _matched(df, main, target, ref: Reference, report: Report, use_lookups: bool) -> list:
+    """(row, drawn code, mapped via) for every row that is drawn; the rest reported."""
+    tnames = ref.names[target]
     out = []
     for r in df.to_dict("records"):
         code, fam = r["code"], r["family"]
@@ -212,8 +191,10 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
         else:
             report.unmatch(int(r["row"]), code, r["name"],
                            _unmatched_reason(code, r["name"], r["kind"], fam, target, ref, main))
-    if not out:
-        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, main, target, ref)
+    return out
+
+
+def _records(out: list, tnames: dict, target: str, report: Report) -> pd.DataFrame:
     recs = []
     for r, code, via in out:
         soc = r.get("source_code_orig")
@@ -243,7 +224,12 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
             m = t["indicator"].isin(multi)
             t.loc[m, "indicator"] = t.loc[m, "indicator"] + " | " + t.loc[m, dim]
             t.loc[m, "label"] = t.loc[m, "label"] + " (" + t.loc[m, dim] + ")"
-    # duplicates: same indicator/area/period (after mapping)
+    return t
+
+
+def _duplicates(t: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Same indicator/area/period twice (after mapping): same value -> one kept; merged
+    2021 best fits or different values -> drawn as no data, every row reported."""
     key = ["indicator", "code", "period"]
     dup = t.duplicated(key, keep=False)
     if dup.any():
@@ -282,6 +268,46 @@ def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vin
             conflicting = conflicting.assign(value=np.nan, status="invalid", lower=np.nan, upper=np.nan,
                                              note="conflicting duplicate rows")
             t = pd.concat([t, conflicting], ignore_index=True)
+    return t
+
+
+def import_frame(long: pd.DataFrame, ref: Reference, report: Report, *, ward_vintage: str | None = None,
+                 family: str | None = None, use_lookups: bool = True) -> IndicatorData:
+    """Match a normalised long frame to the store. Returns IndicatorData (table at the
+    file's own geography, drawn vintage chosen automatically unless ward_vintage)."""
+    report.rows_read = int(long["row"].nunique())
+    df = _prepare(long, ref, report)
+    main, fam_counts, comp_rows = _main_family(df, family)
+    comps = _comparators(df, comp_rows)
+    report.comparator_rows = int(comp_rows.sum())
+    df = df[~comp_rows]
+    if len(fam_counts) > 1:
+        others = ", ".join(f"{n} {FAMILY_LABEL.get(f, f)}" for f, n in fam_counts.items() if f != main)
+        report.problem(None, None, f"mixed area types: {fam_counts.get(main, 0)} {FAMILY_LABEL.get(main, main)} rows "
+                                   f"and {others} rows; mapping the {FAMILY_LABEL.get(main, main)} rows, "
+                                   f"the others are listed as unmatched")
+    report.family = main
+    if main is None:
+        for r in df.to_dict("records"):
+            report.unmatch(int(r["row"]), r["code"], r["name"],
+                           _unmatched_reason(r["code"], r["name"], r["kind"], r["family"], None, ref, None))
+        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, None, None, ref)
+    if main == "icb":
+        for r in df.to_dict("records"):
+            report.unmatch(int(r["row"]), r["code"], r["name"],
+                           "ICB-level value: one area, not mapped as a choropleth (kept as the ICB comparator)")
+            v, st = parse_number(r["value_raw"])
+            if st == "ok" and r["code"] == ICB_CODE:
+                comps.append({"indicator": r["indicator"], "period": r["period"], "comparator": "ICB", "value": v,
+                              "how": "ICB row in the file"})
+        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, main, None, ref)
+    target = _target(df, main, ref, report, ward_vintage)
+    report.target = target
+    report.n_target_areas = len(ref.names[target])
+    out = _matched(df, main, target, ref, report, use_lookups)
+    if not out:
+        return _finish(pd.DataFrame(columns=TABLE_COLUMNS), comps, report, main, target, ref)
+    t = _duplicates(_records(out, ref.names[target], target, report), report)
     return _finish(t, comps, report, main, target, ref)
 
 
@@ -330,8 +356,13 @@ def _import_raw(raw, file: str, name: str, ref, *, ward_vintage, family, use_loo
     for p in raw.attrs.get("problems", []):
         report.problem(p.row, p.field or None, p.reason)
     report.notes.extend(n for n in raw.attrs.get("notes", []) if n.startswith(("read sheet", "delimiter", "not valid")))
-    long = normalise_frame(raw, file, report)
-    data = import_frame(long, ref, report, ward_vintage=ward_vintage, family=family, use_lookups=use_lookups)
+    try:
+        long = normalise_frame(raw, file, report)
+        data = import_frame(long, ref, report, ward_vintage=ward_vintage, family=family, use_lookups=use_lookups)
+    except (SourceError, UsageError):
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:   # never a traceback
+        raise SourceError(file, f"could not be read as an indicator table ({type(e).__name__})")
     data.dataset = name
     data.source = f"user file {name}"
     apply_config(data)
