@@ -23,17 +23,18 @@ def _has_code_column(cols) -> bool:
     return "code" in _pick_columns(cols)
 
 
-def read_bytes(data: bytes, filename: str, *, limits: Limits | None = None) -> pd.DataFrame:
+def read_bytes(data: bytes, filename: str, *, limits: Limits | None = None, label: str | None = None) -> pd.DataFrame:
     """CSV/XLSX bytes -> DataFrame of strings (header = the first row, of the first 20,
     that names a code column). SourceError naming the user's file for whole-file
-    problems; attrs: header_row, rownums, problems (unreadable rows), notes, sheet."""
+    problems (label: how to name it instead, e.g. the path a CLI user typed); attrs:
+    header_row, rownums, problems (unreadable rows), notes, sheet."""
     name = display_name(filename)
     try:
         t = read_tabular(data, name, limits=limits or LIMITS, header_test=_has_code_column,
                          prefer_sheets=("data", "indicators"), what="indicator file")
     except TabularError as e:
         msg = str(e)
-        raise SourceError(name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg)
+        raise SourceError(label or name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg)
     df = t.frame
     if t.decimal == ",":
         df = df.apply(lambda col: col.map(_dot_decimal))
@@ -64,7 +65,7 @@ def read_table(path) -> pd.DataFrame:
         data = p.read_bytes()
     except OSError as e:
         raise SourceError(p, f"cannot read ({e.strerror})")
-    return read_bytes(data, p.name)
+    return read_bytes(data, p.name, label=str(p))
 
 
 def _dedupe(cols):
