@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from geo.errors import SourceError, UsageError
-from geo.tabular import Limits, TabularError, display_name, read_tabular
+from geo.tabular import Limits, TabularError, describe_columns, display_name, read_tabular
 from geo.tabular import parse_number as parse_tab_number
 
 from geo.indicators.model import Report
@@ -137,8 +137,8 @@ def normalise_frame(df: pd.DataFrame, file: str, report: Report, default_indicat
         best = max(shares, key=shares.get) if shares else None
         if best is None or shares[best] < 0.5:
             raise SourceError(file, "no recognisable area-code column (expected e.g. 'Area Code', 'area_code', "
-                                    "'lsoa11cd', 'ward_code' holding ONS codes like E01012345); columns are: "
-                                    + ", ".join(map(str, df.columns[:30])))
+                                    "'lsoa11cd', 'ward_code' holding ONS codes like E01012345); found "
+                                    + describe_columns(df.columns))
         cols["code"] = best
     n = len(df)
     nums = df.attrs.get("rownums")
