@@ -40,6 +40,7 @@ from geo.services.read import (  # noqa: F401
     RawTable,
     _decode,
     _sniff_delimiter,
+    import_limits,
     read_csv_bytes,
     read_geojson_bytes,
     read_table,
