@@ -222,11 +222,15 @@ def _parse_rows(table: RawTable, cfg: dict, default_category, source_defaults) -
     cells = _Cells(table)
     staged, seen_ids = [], {}
     for row, rn in zip(table.rows, table.rownums):
-        r = _Row(_row_text(row, cells, source_defaults), rn)
-        _check_name_and_text(r)
-        _check_category(r, cats, default_category)
-        _check_dates(r, row, cells, cats, source_defaults)
-        _check_coords(r, row, cells)
+        try:
+            r = _Row(_row_text(row, cells, source_defaults), rn)
+            _check_name_and_text(r)
+            _check_category(r, cats, default_category)
+            _check_dates(r, row, cells, cats, source_defaults)
+            _check_coords(r, row, cells)
+        except Exception as e:          # one odd row is rejected; it cannot abort the rest
+            r = _Row({c: "" for c in SCHEMA}, rn)
+            r.reject("", f"could not be read ({type(e).__name__})")
         rid = r.rec["id"]
         if rid:
             if rid in seen_ids:
