@@ -213,15 +213,22 @@ def trim_query_string(query_string: str) -> str:
 
 
 # ---------------------------------------------------------------- parse
-def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
-    """Parse a query mapping (str -> str or list of str). Never raises on content."""
-    known = known or Known()
-    notices: list[Notice] = []
-    vals: dict = {}
+class _Parse:
+    """What from_query builds up: the raw values kept, the parsed fields, the notices."""
 
-    def note(param: str, msg: str):
-        notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
+    def __init__(self, known: Known):
+        self.known, self.notices, self.vals, self.out = known, [], {}, {}
 
+    def note(self, param: str, msg: str) -> None:
+        self.notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
+
+    def bad(self, name: str, extra: str = "") -> None:
+        self.note(name, f"Parameter '{name}' has an invalid value {_quote(self.vals[name])}{extra}; using the default.")
+
+
+def _read_params(query: Mapping, p: _Parse) -> None:
+    """Raw values of the known parameters (bounded in number and length)."""
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     items = [(k, v) for k, v in query.items() if str(k) != TRIMMED_PARAM]
     trimmed = _last(query.get(TRIMMED_PARAM)) if TRIMMED_PARAM in query else None
     if trimmed is not None:
@@ -254,11 +261,9 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             msg += (", and " if shown else "") + f"{hidden} with a name that cannot be shown"
         note("?", msg + ".")
 
-    out: dict = {}
 
-    def bad(name: str, extra: str = ""):
-        note(name, f"Parameter '{name}' has an invalid value {_quote(vals[name])}{extra}; using the default.")
-
+def _parse_layers_and_choices(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     # layers
     if "layers" in vals:
         parts = [p.strip() for p in vals["layers"].split(",") if p.strip()]
@@ -316,6 +321,10 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             bad("brk", f" (up to {MAX_BREAKS} comma-separated numbers)")
         else:
             out["brk"] = tuple(sorted(set(nums)))
+
+
+def _parse_indicator_and_services(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     if "ind" in vals:
         v = vals["ind"].strip()
         if not _IND.fullmatch(v):
@@ -350,6 +359,10 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             if not THR_RANGE[0] <= f <= THR_RANGE[1]:
                 note("thr", f"Parameter 'thr' is out of range ({THR_RANGE[0]:g}-{THR_RANGE[1]:g} km); using {c:g}.")
             out["thr"] = float(c)
+
+
+def _parse_area_and_view(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     # area
     if "area" in vals:
         v = vals["area"].strip()
@@ -403,7 +416,16 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
         if t != vals["title"].strip():
             note("title", "Some characters of the title were removed.")
         out["title"] = t
-    return ViewState(**out), notices
+
+
+def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
+    """Parse a query mapping (str -> str or list of str). Never raises on content."""
+    p = _Parse(known or Known())
+    _read_params(query, p)
+    _parse_layers_and_choices(p)
+    _parse_indicator_and_services(p)
+    _parse_area_and_view(p)
+    return ViewState(**p.out), p.notices
 
 
 # ---------------------------------------------------------------- serialise
