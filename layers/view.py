@@ -15,7 +15,7 @@ import yaml
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
 from layers import REGISTRY
-from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc, hot, md
+from layers.base import DEFAULTED_KEYS, Layer, MapContext, hot, md
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
