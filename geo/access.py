@@ -94,61 +94,114 @@ class TravelTimes:
     file: str = ""
 
 
+TRAVEL_LIMITS_ROWS = 2_000_000
+
+
 def read_travel_times(data: bytes | str | Path, filename: str | None = None, *,
                       lsoa_codes=None, site_ids=None) -> TravelTimes:
-    """Travel-time matrix CSV, long (lsoa11cd, site_id, minutes) or wide (lsoa11cd
-    + one column per site id). Rows with unknown LSOA codes / site ids or non-numeric
-    / negative minutes are listed with the reason; the rest load."""
-    from geo.services import _decode, _sniff_delimiter, ImportFailure
+    """Travel-time matrix CSV/XLSX, long (lsoa11cd, site_id, minutes) or wide (lsoa11cd
+    + one column per site id), read by geo.tabular (limits, encodings, decimal commas).
+    Rows with unknown LSOA codes / site ids, minutes that are not finite numbers,
+    negative, or conflicting duplicates of a pair are listed with the reason; the rest
+    load. GeoError (naming the user's file) for whole-file problems."""
+    from geo.tabular import Limits, TabularError, display_name, read_tabular
     if isinstance(data, (str, Path)):
         filename = filename or Path(data).name
-        data = Path(data).read_bytes()
-    fname = filename or "travel_times.csv"
-    if not data:
-        raise GeoError(f"{fname}: the travel-time file is empty")
-    if len(data) > 200_000_000:
-        raise GeoError(f"{fname}: travel-time file above 200 MB")
+        try:
+            data = Path(data).read_bytes()
+        except OSError as e:
+            raise GeoError(f"{display_name(filename)}: cannot read ({e.strerror})")
+    fname = display_name(filename or "travel_times.csv")
     try:
-        text, notes = _decode(data, fname)
-    except ImportFailure as e:
+        t = read_tabular(data, fname, limits=Limits(max_bytes=200_000_000, max_rows=TRAVEL_LIMITS_ROWS,
+                                                    max_cols=2_000, max_cells=20_000_000),
+                         header_test=lambda cols: bool(_lsoa_col(cols)), what="travel-time file")
+    except TabularError as e:
         raise GeoError(str(e))
-    if not text.strip():
-        raise GeoError(f"{fname}: the travel-time file is empty")
-    sep = _sniff_delimiter(text)
-    raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    low = {c.lower(): c for c in raw.columns}
-    lcol = next((low[c] for c in ("lsoa11cd", "lsoa_code", "lsoa", "lsoa11") if c in low), None)
+    raw, notes = t.frame, list(t.notes)
+    lcol = _lsoa_col(raw.columns)
     if lcol is None:
-        raise GeoError(f"{fname}: no LSOA code column (lsoa11cd) — found {', '.join(raw.columns[:6])}")
-    rownum = np.arange(2, len(raw) + 2)
-    scol = next((low[c] for c in ("site_id", "site", "id") if c in low), None)
-    mcol = next((low[c] for c in ("minutes", "time_min", "travel_time_min", "time") if c in low), None)
-    if scol and mcol:
-        long = pd.DataFrame({"row": rownum, "lsoa11cd": raw[lcol].str.strip(), "site_id": raw[scol].str.strip(),
-                             "minutes_raw": raw[mcol].str.strip()})
-    else:
-        sites = [c for c in raw.columns if c != lcol]
-        long = raw.assign(row=rownum).melt(id_vars=["row", lcol], value_vars=sites, var_name="site_id",
-                                           value_name="minutes_raw").rename(columns={lcol: "lsoa11cd"})
-        long["minutes_raw"] = long["minutes_raw"].str.strip()
-        long = long[long["minutes_raw"] != ""]
-        notes.append(f"wide matrix: {len(sites)} site column(s)")
-    mins = pd.to_numeric(long["minutes_raw"], errors="coerce")
-    reason = pd.Series("", index=long.index, dtype=object)
-    reason[mins.isna()] = "minutes is not a number: '" + long["minutes_raw"].str.slice(0, 20) + "'"
-    reason[(mins < 0) & (reason == "")] = "negative minutes"
+        from geo.tabular import describe_columns
+        raise GeoError(f"{fname}: no LSOA code column (lsoa11cd) — found {describe_columns(raw.columns, 6)}")
+    try:
+        long = _travel_long(raw, lcol, np.asarray(t.rownums), notes)
+    except (KeyError, ValueError, TypeError) as e:      # never a traceback
+        raise GeoError(f"{fname}: could not be read as a travel-time matrix ({type(e).__name__})")
+    mins, reason = _travel_minutes(long, t.decimal)
     if lsoa_codes is not None:
         bad = ~long["lsoa11cd"].isin(set(lsoa_codes)) & (reason == "")
         reason[bad] = "unknown LSOA code '" + long["lsoa11cd"].str.slice(0, 12) + "' (not an LSC LSOA 2011)"
     if site_ids is not None:
         bad = ~long["site_id"].isin(set(site_ids)) & (reason == "")
         reason[bad] = "unknown site_id '" + long["site_id"].str.slice(0, 20) + "' (not in the service register)"
+    _travel_duplicates(long, mins, reason, notes)
     ok = reason == ""
     table = pd.DataFrame({"lsoa11cd": long["lsoa11cd"][ok], "site_id": long["site_id"][ok],
-                          "minutes": mins[ok].astype(float)}).reset_index(drop=True)
-    rej = pd.DataFrame({"file": fname, "row": long["row"][~ok], "reason": reason[~ok]}).reset_index(drop=True)
-    return TravelTimes(table, rej, notes, fname)
+                          "minutes": mins[ok].astype(float)}).drop_duplicates(["lsoa11cd", "site_id"])
+    rej = pd.DataFrame({"file": fname, "row": long["row"][~ok], "reason": reason[~ok]})
+    if t.problems:
+        rej = pd.concat([pd.DataFrame({"file": fname, "row": [p.row for p in t.problems],
+                                       "reason": [p.reason for p in t.problems]}), rej])
+    return TravelTimes(table.reset_index(drop=True), rej.sort_values("row", kind="stable").reset_index(drop=True),
+                       notes, fname)
+
+
+def _lsoa_col(cols):
+    low = {str(c).strip().lower(): c for c in cols}
+    return next((low[c] for c in ("lsoa11cd", "lsoa_code", "lsoa", "lsoa11") if c in low), None)
+
+
+def _travel_long(raw: pd.DataFrame, lcol, rownum, notes: list) -> pd.DataFrame:
+    low = {c.lower(): c for c in raw.columns}
+    scol = next((low[c] for c in ("site_id", "site", "id") if c in low), None)
+    mcol = next((low[c] for c in ("minutes", "time_min", "travel_time_min", "time") if c in low), None)
+    if scol and mcol:
+        return pd.DataFrame({"row": rownum, "lsoa11cd": raw[lcol].str.strip().str.upper(),
+                             "site_id": raw[scol].str.strip(), "minutes_raw": raw[mcol].str.strip()})
+    sites = [c for c in raw.columns if c != lcol]
+    long = raw.assign(row=rownum).melt(id_vars=["row", lcol], value_vars=sites, var_name="site_id",
+                                       value_name="minutes_raw").rename(columns={lcol: "lsoa11cd"})
+    long["lsoa11cd"] = long["lsoa11cd"].str.strip().str.upper()
+    long["minutes_raw"] = long["minutes_raw"].str.strip()
+    notes.append(f"wide matrix: {len(sites)} site column(s)")
+    return long[long["minutes_raw"] != ""].reset_index(drop=True)
+
+
+def _travel_minutes(long: pd.DataFrame, decimal: str):
+    """Minutes as floats and a reason per row ('' = fine): not a finite number, negative."""
+    from geo.tabular import parse_number
+    vals, reasons = [], []
+    for raw in long["minutes_raw"].tolist():
+        try:
+            x = parse_number(raw, decimal)
+            why = "minutes missing" if x is None else ("negative minutes" if x < 0 else "")
+        except ValueError as e:
+            x, why = None, f"minutes: {e}"
+        vals.append(np.nan if x is None else x)
+        reasons.append(why)
+    return pd.Series(vals, index=long.index, dtype=float), pd.Series(reasons, index=long.index, dtype=object)
+
+
+def _travel_duplicates(long: pd.DataFrame, mins: pd.Series, reason: pd.Series, notes: list) -> None:
+    """A pair given twice: same minutes -> one kept (noted); different -> every copy
+    rejected with the rows and values (neither can be trusted)."""
+    ok = reason == ""
+    key = long["lsoa11cd"] + "\x1f" + long["site_id"]
+    dup = key.duplicated(keep=False) & ok
+    if not dup.any():
+        return
+    same = 0
+    for _, idx in key[dup].groupby(key[dup]).groups.items():
+        vals = mins[idx]
+        if vals.nunique() == 1:
+            same += len(idx) - 1
+            continue
+        rows = ", ".join(str(r) for r in long.loc[idx, "row"])
+        txt = ", ".join(f"{v:g}" for v in vals)
+        reason[idx] = (f"conflicting duplicate pair {long.loc[idx[0], 'lsoa11cd']} / "
+                       f"{str(long.loc[idx[0], 'site_id'])[:20]}: rows {rows} give {txt} minutes")
+    if same:
+        notes.append(f"{same} duplicate row(s) with the same minutes ignored")
 
 
 # --- per-LSOA access -----------------------------------------------------------------
@@ -337,10 +390,24 @@ def compute_access(categories, *, store=None, register=None, as_of=None, travel:
         lsoa = lsoa[(lsoa["place5"] == match) | (lsoa["place4"] == match)].reset_index(drop=True)
     if sites.empty:
         raise GeoError(f"no open sites in category {', '.join(cats)} on {asof}: nothing to measure distance to")
+    timed_note = None
+    if travel is not None:
+        timed = set(travel.table["site_id"]) & set(sites["id"])
+        if not timed:
+            raise GeoError(f"{travel.file}: the travel-time matrix has no times for the {len(sites)} open site(s) "
+                           f"chosen ({', '.join(cats)}); nothing can be measured in minutes (upload times for "
+                           f"these site ids, or choose the categories the matrix covers)")
+        if len(timed) < len(sites):
+            timed_note = (f"travel times for {len(timed)} of the {len(sites)} open sites chosen; the others are "
+                          f"not counted in minutes")
     per = access_by_lsoa(lsoa, sites, travel)
+    if travel is not None and per["time_min"].isna().all():
+        raise GeoError(f"{travel.file}: no LSOA in the area has a travel time to the chosen sites")
     notes = [f"{DISTANCE_LABEL} from population-weighted LSOA points (postcode means) to the nearest open site",
              f"{len(sites)} open site(s) on {asof}", f"population: {POP_LABEL}", CORE20_LABEL,
              "wards: best-fit May-2024 ward per LSOA (approximate)"]
+    if timed_note:
+        notes.append(timed_note)
     if reg.records[reg.records["category"].isin(cats)]["illustrative"].any():
         notes.append("includes ILLUSTRATIVE example data (HARI bus schedule is not real)")
     return AccessResult(per, sites, cats, asof, "time_min" if travel is not None else "distance_km", notes)

@@ -19,7 +19,8 @@ from jinja2 import Template
 
 from geo import access as ac
 from geo.csvsafe import safe_csv_bytes
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
+from geo.csvsafe import neutralise_frame
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, md, widget_default
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
@@ -136,12 +137,12 @@ class AccessLayer(Layer):
             tt = ac.read_travel_times(data, f.name, lsoa_codes=set(ctx.store.lsoa["lsoa11cd"]),
                                       site_ids=set(current_register().records["id"]))
         except GeoError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
             return None
         tt.digest = hashlib.sha256(data).hexdigest()[:16]
-        st.caption(f"{f.name}: {len(tt.table):,} LSOA-site times loaded, {len(tt.rejected):,} rows rejected")
+        st.caption(f"{md(tt.file)}: {len(tt.table):,} LSOA-site times loaded, {len(tt.rejected):,} rows rejected")
         if len(tt.rejected):
-            st.dataframe(tt.rejected.head(500), hide_index=True, width="stretch", key="access_tt_rejected")
+            st.dataframe(neutralise_frame(tt.rejected.head(500)), hide_index=True, width="stretch", key="access_tt_rejected")
         return tt
 
     def _result(self, ctx: MapContext):
@@ -213,7 +214,10 @@ class AccessLayer(Layer):
                        "(straight-line) of the nearest open site.")
         elif col == "time_min" and s.get("threshold_min") is not None:
             beyond = here[ac.POP_COL].astype(float).where(here["time_min"] > float(s["threshold_min"]), 0.0).sum()
+            untimed = here[ac.POP_COL].astype(float).where(here["time_min"].isna(), 0.0).sum()
             thr_txt = f" {int(round(beyond)):,} people{where} live beyond {float(s['threshold_min']):g} minutes."
+            if untimed > 0:
+                thr_txt += f" {int(round(untimed)):,} people live in LSOAs with no time in the matrix (not counted)."
         return [LegendEntry(
             title=f"Access: {what} to nearest open site ({names})",
             items=items,
@@ -230,7 +234,7 @@ class AccessLayer(Layer):
         try:
             r = self._result(ctx)
         except Exception as e:
-            st.warning(f"Access gaps: {e}")
+            st.warning(f"Access gaps: {md(e)}")
             return
         if r is None:
             st.info("Access gaps: choose at least one service category.")

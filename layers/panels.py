@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.csvsafe import safe_csv_bytes
-from layers.base import LegendEntry, LegendItem, MapContext, esc, hot
+from layers.base import _MD_LINE_BREAKS as _BREAKS
+from layers.base import LegendEntry, LegendItem, MapContext, esc, esc_line, hot, md
 from layers.data import area_table, ward_table
 
 ATTRIBUTION = (
@@ -55,18 +56,19 @@ def _swatch(it: LegendItem) -> str:
 def legend_html(entries: list[LegendEntry]) -> str:
     out = ['<div class="lsc-legend">']
     for e in entries:
-        out.append(f'<div class="lsc-legend-entry"><div class="lsc-legend-title">{esc(e.title)}</div>')
+        out.append(f'<div class="lsc-legend-entry"><div class="lsc-legend-title">{esc_line(e.title)}</div>')
         for it in e.items:
-            out.append(f'<div class="lsc-legend-item">{_swatch(it)}<span>{esc(it.label)}</span></div>')
+            out.append(f'<div class="lsc-legend-item">{_swatch(it)}<span>{esc_line(it.label)}</span></div>')
         if e.vintage:
-            out.append(f'<div class="lsc-legend-meta"><b>Vintage:</b> {esc(e.vintage)}</div>')
+            out.append(f'<div class="lsc-legend-meta"><b>Vintage:</b> {esc_line(e.vintage)}</div>')
         if e.source:
-            out.append(f'<div class="lsc-legend-meta"><b>Source:</b> {esc(e.source)}</div>')
+            out.append(f'<div class="lsc-legend-meta"><b>Source:</b> {esc_line(e.source)}</div>')
         if e.note:
-            out.append(f'<div class="lsc-legend-meta">{esc(e.note)}</div>')
+            out.append(f'<div class="lsc-legend-meta">{esc_line(e.note)}</div>')
         out.append("</div>")
     out.append("</div>")
-    return "".join(out)
+    # one line: a blank line would end the HTML block and let the rest be read as markdown
+    return _BREAKS.sub(" ", "".join(out))
 
 
 CSS = """
@@ -157,7 +159,7 @@ def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
         try:
             return services.outreach_columns(ctx, list(membership))
         except Exception as e:          # the table still shows without the extra columns
-            st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
+            st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {md(e)}).")
             return None
     return key, columns
 
@@ -195,7 +197,7 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
     w = ctx.store.wards24
     row = w[w["wd24cd"] == code]
     if row.empty:
-        st.warning(f"Ward {esc(code)} is not in the May 2024 LSC wards.")
+        st.warning(f"Ward {md(code)} is not in the May 2024 LSC wards.")
         return
     r = row.iloc[0]
     st.markdown(f"### {esc(r['wd24nm'])}")

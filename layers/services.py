@@ -31,15 +31,18 @@ import streamlit as st
 from geo import saved_services as ss
 from geo import services as sv
 from geo import userdb
-from geo.csvsafe import safe_csv_bytes
+from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, new_run, per_run, widget_default
+from layers.base import (Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, md, new_run, per_run,
+                         widget_default)
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 IN_BOX = "services_upload_in_box"   # session_state: digest of the file now in the upload box
 SAVED = "services_upload_saved"     # session_state: {digest: (name, message)} uploads in the store
 FLASH = "services_flash"            # session_state: (kind, message) shown once after a rerun
 BOX_N = "services_upload_n"         # session_state: bumped to empty the upload box
+REPORT = "services_upload_report"   # session_state: digest of the upload whose report is shown
+REPORT_COLUMNS = {"row": "Row", "field": "Field", "reason": "Reason", "id": "id", "name": "Name"}
 
 
 @per_run
@@ -142,8 +145,7 @@ def _who() -> str:
 
 def _md_text(text: str) -> str:
     """User-supplied text (file names) shown literally in a markdown message."""
-    import re
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", str(text))
+    return md(text)
 
 
 def _already_saved(res: sv.ImportResult) -> str | None:
@@ -384,21 +386,13 @@ class ServicesLayer(Layer):
                 return True          # rerun: the counts drawn above then include these rows
         res = ups[digest]
         if not res.ok:
-            st.error(res.fatal)
+            st.error(md(res.fatal))
             return False
-        (st.success if res.rejected.empty else st.warning)(res.summary())
-        for title, tab, key in (("Rejected rows", res.rejected, "rejected"),
-                                ("Warnings (rows loaded)", res.warnings, "warnings")):
-            if not len(tab):
-                continue
-            st.markdown(f"**{title}** ({len(tab)})")
-            # st.table: plain escaped text in the page (a small report reads better than a grid)
-            st.table(tab.head(50).astype(str).set_index("row"))
-            if len(tab) > 50:
-                st.caption(f"… {len(tab) - 50} more in the download")
-            st.download_button(f"Download {title.split()[0].lower()} report (CSV)", safe_csv_bytes(tab),
-                               file_name=f"{Path(res.file).stem}_{key}.csv", mime="text/csv",
-                               key=f"services_{key}_csv")
+        (st.success if res.rejected.empty else st.warning)(md(res.summary()))
+        st.session_state[REPORT] = digest
+        if len(res.rejected) or len(res.warnings):
+            st.caption(f"{len(res.rejected)} rejected row(s), {len(res.warnings)} warning(s): listed with row, "
+                       f"field and reason under the map (“Upload report”).")
         if len(res.records):
             if st.button("Save accepted rows to my user-data store", key="services_save"):
                 try:
@@ -496,7 +490,9 @@ class ServicesLayer(Layer):
         return []
 
     def panel(self, ctx: MapContext) -> None:
-        """Outreach recency for the priority wards (ICB list, exemplar, candidates)."""
+        """The last upload's report (rows not loaded), then outreach recency for the
+        priority wards (ICB list, exemplar, candidates)."""
+        upload_report()
         if not self.is_on(ctx):
             return
         try:
@@ -516,6 +512,38 @@ class ServicesLayer(Layer):
                    "blank = no stop in the schedule." + (" The shipped schedule is an ILLUSTRATIVE example, "
                                                          "not real outreach." if illus else ""))
         st.dataframe(_outreach_arrow(*args), hide_index=True, width="stretch", height=260, key="services_outreach")
+
+
+def report_frame(tab: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Row, field, reason (or warning), id, name of an upload's problems, every cell
+    neutralised (the table's own CSV download must not carry formulas either)."""
+    cols = {**REPORT_COLUMNS, "warning": "Warning"}
+    keep = [c for c in ("row", "field", what, "id", "name") if c in tab.columns]
+    out = tab[keep].rename(columns={c: cols.get(c, c) for c in keep})
+    return neutralise_frame(out.astype({c: str for c in out.columns if c != "Row"}))
+
+
+def upload_report() -> None:
+    """Main-column expander with every rejected row / warning of the last upload: row,
+    field and reason in a table wide enough to read, and the same as a CSV."""
+    res = st.session_state.get(UPLOADS, {}).get(st.session_state.get(REPORT))
+    if res is None or not res.ok or not (len(res.rejected) or len(res.warnings)):
+        return
+    title = (f"Upload report: {md(res.file)}: {len(res.records)} row(s) loaded, {len(res.rejected)} rejected"
+             + (f", {len(res.warnings)} warning(s)" if len(res.warnings) else ""))
+    with st.expander(title, expanded=bool(len(res.rejected))):
+        for label, tab, what in (("Rejected rows (not loaded)", res.rejected, "reason"),
+                                 ("Warnings (rows loaded)", res.warnings, "warning")):
+            if not len(tab):
+                continue
+            st.markdown(f"**{label}** ({len(tab)})")
+            st.dataframe(report_frame(tab, what), hide_index=True, width="stretch",
+                         height=min(38 + 35 * len(tab), 420), key=f"services_report_{what}",
+                         column_config={"Reason": st.column_config.TextColumn(width="large"),
+                                        "Warning": st.column_config.TextColumn(width="large")})
+            st.download_button(f"Download {label.split()[0].lower()} (CSV)", safe_csv_bytes(tab),
+                               file_name=f"{Path(res.file).stem}_{'rejected' if what == 'reason' else 'warnings'}.csv",
+                               mime="text/csv", key=f"services_report_{what}_csv")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -15,7 +15,7 @@ import yaml
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
 from layers import REGISTRY
-from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc, hot
+from layers.base import DEFAULTED_KEYS, Layer, MapContext, hot, md
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
@@ -213,11 +213,11 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
         warn = [t for lvl, t in ctx.messages if lvl == "warning"]
         errs = [t for lvl, t in ctx.messages if lvl == "error"]
         for t in errs:
-            st.error(t)
+            st.error(md(t))
         if warn:
             with st.expander(f"{len(warn)} problem(s) in the configuration: the rest still shows",
                              expanded=True):
-                st.markdown("\n".join(f"- {esc(t)}" for t in warn))
+                st.markdown("\n".join(f"- {md(t)}" for t in warn))
         with timed("st_folium"):
             # = st_folium(base_map(...), ...) with the constant base map's part cached
             return map_component(ctx.config, ctx.static.get("geo"), fgs, key="map", height=height,
