@@ -524,3 +524,64 @@ def header_lines(res: AccessResult, *, area: str, by: str, threshold_km=None, th
               ("Population basis", res.population_basis), ("Core20", CORE20_LABEL)]
     lines += [("Note", n) for n in res.notes if "ILLUSTRATIVE" in n]
     return lines
+
+
+# --- one ward: services and outreach history ----------------------------------------
+
+def _ward_geom_27700(wards, code: str, code_col: str = "wd24cd"):
+    import geopandas as gpd
+    w = wards[wards[code_col] == code]
+    if w.empty:
+        raise UsageError(f"ward '{code}' is not a May 2024 LSC ward")
+    return gpd.GeoSeries(w.geometry.to_numpy(), crs=wards.crs).to_crs(27700).iloc[0]
+
+
+def _dist_km(geom, records: pd.DataFrame) -> np.ndarray:
+    import shapely
+    if not len(records):
+        return np.array([], dtype=float)
+    pts = shapely.points(records["easting"].to_numpy(float), records["northing"].to_numpy(float))
+    return shapely.distance(geom, pts) / 1000.0
+
+
+def ward_services(wards, code: str, records: pd.DataFrame, as_of=None, near_km: float = 1.0,
+                  config: dict | None = None) -> pd.DataFrame:
+    """Per fixed-site category: how many sites open on `as_of` lie in the ward or within
+    `near_km` of its boundary, and the nearest one with its straight-line distance from
+    the ward boundary (0 = inside the ward)."""
+    from geo.services import categories, open_sites
+    geom = _ward_geom_27700(wards, code)
+    cats = categories(config)
+    rows = []
+    for cat, c in cats.items():
+        if c.get("kind") == "event":
+            continue
+        s = open_sites(records, [cat], as_of)
+        if not len(s):
+            rows.append({"category": cat, "label": c.get("label", cat), "in_or_near": 0, "nearest": "",
+                         "nearest_km": None, "illustrative": bool(c.get("illustrative"))})
+            continue
+        d = _dist_km(geom, s)
+        j = int(np.argmin(d))
+        rows.append({"category": cat, "label": c.get("label", cat), "in_or_near": int((d <= near_km).sum()),
+                     "nearest": str(s["name"].iloc[j]), "nearest_km": round(float(d[j]), 2),
+                     "illustrative": bool(c.get("illustrative"))})
+    return pd.DataFrame(rows, columns=["category", "label", "in_or_near", "nearest", "nearest_km", "illustrative"])
+
+
+def ward_stops(wards, code: str, stops: pd.DataFrame, as_of=None, near_km: float = 1.0) -> pd.DataFrame:
+    """The ward's outreach history and plan: every dated stop in the ward or within
+    `near_km` of it, newest first, with its state on `as_of` (visited / today /
+    upcoming / cancelled) and distance from the ward boundary (0 = inside)."""
+    cols = ["event_date", "name", "state", "distance_km", "place", "offer", "illustrative"]
+    st = stops[stops["event_date"].fillna("").astype(str) != ""] if len(stops) else stops
+    if not len(st):
+        return pd.DataFrame(columns=cols)
+    geom = _ward_geom_27700(wards, code)
+    d = _dist_km(geom, st)
+    near = st[d <= near_km].assign(distance_km=np.round(d[d <= near_km], 2))
+    near = near.assign(state=event_state(near, as_of))
+    for c in ("place", "offer", "illustrative"):
+        if c not in near:
+            near[c] = "" if c != "illustrative" else False
+    return near[cols].sort_values("event_date", ascending=False).reset_index(drop=True)

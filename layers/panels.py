@@ -98,7 +98,7 @@ SHOW_COLS = {
     "name": "Ward", "lad19nm": "District", "place5": "Place (five)", "place4": "Place (four)",
     "population": "Population", "imd_score": "IMD score (pop-weighted)", "pct_core20": "% Core20",
     "core20_population": "Core20 people", "pct_decile1": "% in decile 1",
-    "imd_rank_in_lsc": "Rank in LSC", "n_lsoas": "LSOAs", "code": "Ward code",
+    "imd_rank_in_lsc": "Rank in LSC", "n_lsoas": "LSOAs", "code": "Ward code", "note": "Note",
 }
 
 
@@ -145,17 +145,18 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
     return view, pa.Table.from_pandas(view, preserve_index=False), basis
 
 
-def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
+def _outreach_for(ctx: MapContext, codes):
     """(cache key, callable giving the columns) of days since the last HARI bus stop for
-    the priority wards, when the services layer is on; ("", None) otherwise."""
-    if not membership or not ctx.state.get("services", {}).get("on"):
+    every ward of the area, when the services layer is on; ("", None) otherwise."""
+    if not codes or not ctx.state.get("services", {}).get("on"):
         return "", None
     from layers import services
     key = f"{services.register_key()}:{services.today()}"
 
     def columns():
         try:
-            return services.outreach_columns(ctx, list(membership))
+            t = services.outreach_columns(ctx, list(codes))
+            return t[[c for c in t.columns if c != "HARI stops near"]]
         except Exception as e:          # the table still shows without the extra columns
             st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
             return None
@@ -165,7 +166,7 @@ def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
 def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
-    okey, outreach = _outreach_for(ctx, membership)
+    okey, outreach = _outreach_for(ctx, wards_in_area(ctx, vintage)["code"].tolist())
     view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"],
                                     items, okey, outreach)
     okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
@@ -184,10 +185,17 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     st.caption(f"Ward figures: {basis}. "
                "LSOAs are assigned to May 2024 wards by postcode best fit (approximate). "
                "Rank in LSC: 1 = most deprived by population-weighted IMD score."
-               + (" Days since HARI bus: since the last stop in the ward or within 1 km of it (priority "
-                  "wards only; blank = none in the schedule)"
-                  + ("; the shipped schedule is ILLUSTRATIVE, not real outreach." if "ILLUSTRATIVE" in okey_cols
-                     else ".") if okey_cols else ""))
+               + (" Note: why a ward has no figures (no LSOA is best-fitted to it)." if "Note" in view.columns
+                  and view["Note"].astype(bool).any() else "")
+               + (" Days since HARI bus: since the last stop held in the ward or within 1 km of it. "
+                  + _services_note()
+                  + (" The shipped schedule is ILLUSTRATIVE, not real outreach." if "ILLUSTRATIVE" in okey_cols
+                     else "") if okey_cols else ""))
+
+
+def _services_note() -> str:
+    from layers.services import NO_STOP_NOTE
+    return NO_STOP_NOTE
 
 
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
@@ -253,8 +261,9 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                  key="ward_profile_table")
     if vintage == 2025:
         st.caption("England comparator: IoD2025 LSOA data are staged for LSC only.")
-    from layers.indicators import profile_section   # the ward's indicators, with CIs and comparators
-    profile_section(ctx, code)
+    _profile_services(ctx, code)
+    _profile_outreach(ctx, code)
+    _profile_indicators(ctx, code)
     with st.expander(f"The ward's LSOAs ({len(mine)})"):
         code_col = "lsoa11cd" if vintage == 2019 else "lsoa21cd"
         name_col = "lsoa11nm" if vintage == 2019 else "lsoa21nm"
@@ -263,3 +272,75 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                                       "imd_score": "IMD score", pop: "Population"})
                      .sort_values("IMD score", ascending=False),
                      hide_index=True, width="stretch", key="ward_profile_lsoas")
+
+
+def _profile_services(ctx: MapContext, code: str) -> None:
+    """Open sites of each category in or within 1 km of the ward, and the nearest one."""
+    from geo.access import ward_services
+    from layers.services import current_register, today
+    try:
+        reg = current_register()
+        t = ward_services(ctx.store.wards24, code, reg.records, today(), config=reg.config)
+    except Exception as e:               # the rest of the profile still shows
+        st.caption(f"Services unavailable ({type(e).__name__}: {esc(e)}).")
+        return
+    st.markdown(f"**Services in or near this ward** (open on {esc(today())})")
+    view = pd.DataFrame({"Service": t["label"], "In or within 1 km": t["in_or_near"],
+                         "Nearest open site": t["nearest"].where(t["nearest"] != "", "none open"),
+                         "km from ward (straight-line)": t["nearest_km"]})
+    st.dataframe(view, hide_index=True, width="stretch", key="ward_profile_services",
+                 column_config={"Service": st.column_config.TextColumn(width="medium", pinned=True),
+                                "Nearest open site": st.column_config.TextColumn(width="large"),
+                                "km from ward (straight-line)": st.column_config.NumberColumn(format="%.2f")})
+    st.caption("Distance from the ward boundary to the site (0 = inside the ward), straight-line, not road "
+               "distance. Sites and their status: the services register (as the Services layer).")
+
+
+def _profile_outreach(ctx: MapContext, code: str) -> None:
+    """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
+    from geo.access import ward_stops
+    from layers.services import current_register, today
+    try:
+        t = ward_stops(ctx.store.wards24, code, current_register().category("hari_bus"), today())
+    except Exception as e:
+        st.caption(f"Outreach history unavailable ({type(e).__name__}: {esc(e)}).")
+        return
+    illus = bool(len(t) and t["illustrative"].astype(bool).any())
+    st.markdown("**Outreach history: HARI bus stops in or within 1 km of the ward**"
+                + (" · ILLUSTRATIVE schedule" if illus else ""))
+    if not len(t):
+        st.caption("No HARI bus stop in or within 1 km of this ward in the schedule.")
+        return
+    words = {"visited": "visited", "today": "today", "upcoming": "planned (upcoming)", "cancelled": "cancelled"}
+    view = pd.DataFrame({"Date": t["event_date"], "Stop": t["name"], "Status": t["state"].map(words),
+                         "km from ward": t["distance_km"]})
+    st.dataframe(view, hide_index=True, width="stretch", key="ward_profile_outreach",
+                 column_config={"Stop": st.column_config.TextColumn(width="large"),
+                                "km from ward": st.column_config.NumberColumn(format="%.2f")})
+    n_vis = int((t["state"] == "visited").sum())
+    n_up = int(t["state"].isin(["upcoming", "today"]).sum())
+    st.caption(f"{n_vis} visited, {n_up} planned, on {esc(today())}."
+               + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
+
+
+def _profile_indicators(ctx: MapContext, code: str) -> None:
+    """The ward's indicators with CIs and comparators; the indicator name is pinned and
+    wide so it is never cut off in the narrow profile column (values scroll beside it)."""
+    from geo.errors import GeoError
+    from layers.indicators import ward_indicator_table
+    try:
+        t = ward_indicator_table(ctx, code)
+    except GeoError as e:
+        st.caption(f"Indicators unavailable: {esc(e)}")
+        return
+    st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
+                "otherwise the district's value, labelled)")
+    if t.empty:
+        st.caption("No indicator values for this ward.")
+        return
+    cfg = {c: st.column_config.NumberColumn(format="%.1f")
+           for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")}
+    first = t.columns[0]
+    cfg[first] = st.column_config.TextColumn(first, width="large", pinned=True)
+    st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators", column_config=cfg,
+                 row_height=56)
