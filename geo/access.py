@@ -492,6 +492,9 @@ DISPLAY_COLUMNS = {            # summarise() column -> heading; shares stand bes
 }
 
 
+COUNT_HEADINGS = ("Population", "Core20 people", "People beyond", "Core20 people beyond")
+
+
 def display_table(summary: pd.DataFrame, by: str = "ward") -> pd.DataFrame:
     """summarise() output for people: readable headings, % beside each count, the
     largest gaps first (then by name), not code order."""

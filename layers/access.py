@@ -317,7 +317,8 @@ class AccessLayer(Layer):
                    f"live beyond {thr} of the nearest site. " + esc(basis_note(ctx, res)) + " "
                    + " · ".join(esc(n) for n in notes if not n.startswith("population:")))
         view = ac.display_table(t, by)
-        pcts = {c: st.column_config.NumberColumn(format="%.1f") for c in view.columns if c.startswith("%")}
+        pcts = {c: st.column_config.NumberColumn(format="%.1f" if c.startswith("%") else "localized")
+                for c in view.columns if c.startswith("%") or c in ac.COUNT_HEADINGS}
         st.dataframe(view, hide_index=True, width="stretch", height=320, key="access_table",
                      column_config=pcts)
         st.download_button("Download access table (CSV)", lambda: access_csv(ctx, res, view, s, by),

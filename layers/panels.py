@@ -139,6 +139,10 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
         extra = extra.set_index("code")
         for col in extra.columns:
             view[col] = t["code"].map(extra[col])
+    if "Note" in view.columns:          # why a ward has no figures: last, and only where one has
+        note = view.pop("Note")
+        if note.astype(bool).any():
+            view["Note"] = note
     view = view.sort_values("IMD score (pop-weighted)", ascending=False, na_position="last")
     basis = t["population_basis"].iloc[0] if len(t) else ""
     view = view.reset_index(drop=True)
@@ -275,7 +279,8 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
 
 
 def _profile_services(ctx: MapContext, code: str) -> None:
-    """Open sites of each category in or within 1 km of the ward, and the nearest one."""
+    """Open sites of each category in or within 1 km of the ward, and the nearest one (a
+    list: it reads in the narrow profile column, where a wide table is cut off)."""
     from geo.access import ward_services
     from layers.services import current_register, today
     try:
@@ -285,18 +290,17 @@ def _profile_services(ctx: MapContext, code: str) -> None:
         st.caption(f"Services unavailable ({type(e).__name__}: {esc(e)}).")
         return
     st.markdown(f"**Services in or near this ward** (open on {esc(today())})")
-    view = pd.DataFrame({"Service": t["label"], "In or within 1 km": t["in_or_near"],
-                         "Nearest open site": t["nearest"].where(t["nearest"] != "", "none open"),
-                         "km from ward (straight-line)": t["nearest_km"]})
-    st.dataframe(view, hide_index=True, width="stretch", key="ward_profile_services",
-                 column_config={"Service": st.column_config.TextColumn(width="medium", pinned=True),
-                                "Nearest open site": st.column_config.TextColumn(width="large"),
-                                "km from ward (straight-line)": st.column_config.NumberColumn(format="%.2f")})
-    st.caption("Distance from the ward boundary to the site (0 = inside the ward), straight-line, not road "
-               "distance. Sites and their status: the services register (as the Services layer).")
+    lines = []
+    for r in t.itertuples():
+        near = (f"nearest: {esc(r.nearest)}, {r.nearest_km:.2f} km" + (" (in the ward)" if r.nearest_km == 0 else "")
+                if r.nearest else "none open")
+        lines.append(f"- **{esc(r.label)}**: {r.in_or_near} in or within 1 km; {near}")
+    st.markdown("\n".join(lines))
+    st.caption("Straight-line distance from the ward boundary (not road distance). Sites and their status: "
+               "the services register, as the Services layer shows it.")
 
 
-def _profile_outreach(ctx: MapContext, code: str) -> None:
+def _profile_outreach(ctx: MapContext, code: str, limit: int = 12) -> None:
     """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
     from geo.access import ward_stops
     from layers.services import current_register, today
@@ -306,21 +310,24 @@ def _profile_outreach(ctx: MapContext, code: str) -> None:
         st.caption(f"Outreach history unavailable ({type(e).__name__}: {esc(e)}).")
         return
     illus = bool(len(t) and t["illustrative"].astype(bool).any())
-    st.markdown("**Outreach history: HARI bus stops in or within 1 km of the ward**"
+    st.markdown("**Outreach history: HARI bus stops in or within 1 km**"
                 + (" · ILLUSTRATIVE schedule" if illus else ""))
     if not len(t):
         st.caption("No HARI bus stop in or within 1 km of this ward in the schedule.")
         return
-    words = {"visited": "visited", "today": "today", "upcoming": "planned (upcoming)", "cancelled": "cancelled"}
-    view = pd.DataFrame({"Date": t["event_date"], "Stop": t["name"], "Status": t["state"].map(words),
-                         "km from ward": t["distance_km"]})
-    st.dataframe(view, hide_index=True, width="stretch", key="ward_profile_outreach",
-                 column_config={"Stop": st.column_config.TextColumn(width="large"),
-                                "km from ward": st.column_config.NumberColumn(format="%.2f")})
+    lines = [f"- {esc(r.event_date)} · **{esc(STOP_WORDS.get(r.state, r.state))}** · {esc(r.name)}"
+             + (" (in the ward)" if r.distance_km == 0 else f" ({r.distance_km:.2f} km away)")
+             for r in t.head(limit).itertuples()]
+    if len(t) > limit:
+        lines.append(f"- … and {len(t) - limit} earlier stop(s)")
+    st.markdown("\n".join(lines))
     n_vis = int((t["state"] == "visited").sum())
     n_up = int(t["state"].isin(["upcoming", "today"]).sum())
     st.caption(f"{n_vis} visited, {n_up} planned, on {esc(today())}."
                + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
+
+
+STOP_WORDS = {"visited": "visited", "today": "today", "upcoming": "planned", "cancelled": "cancelled"}
 
 
 def _profile_indicators(ctx: MapContext, code: str) -> None:
@@ -341,6 +348,6 @@ def _profile_indicators(ctx: MapContext, code: str) -> None:
     cfg = {c: st.column_config.NumberColumn(format="%.1f")
            for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")}
     first = t.columns[0]
-    cfg[first] = st.column_config.TextColumn(first, width="large", pinned=True)
+    cfg[first] = st.column_config.TextColumn(first, width="medium", pinned=True)
     st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators", column_config=cfg,
                  row_height=56)

@@ -138,11 +138,20 @@ def test_ward_profile_has_services_outreach_and_a_readable_indicator_column(stor
     at = _app()
     at.selectbox(key="ward_search").set_value(BLOOMFIELD).run()
     assert not at.exception
-    svc = _table(at, "Nearest open site")
-    assert "GP practices" in set(svc["Service"]) and svc["In or within 1 km"].sum() > 0
-    out = _table(at, "Stop")
-    assert len(out) >= 1 and set(out["Status"]) <= {"visited", "today", "planned (upcoming)", "cancelled"}
-    assert (out["Stop"].str.contains("ILLUSTRATIVE")).all()
+    md = [m.value for m in at.markdown]
+    svc = next(m for m in md if m.startswith("- **GP practices**"))
+    from geo import access as ac
+    from geo import services as sv
+    reg = sv.load_register()
+    from layers.services import today
+    want = ac.ward_services(store.wards24, BLOOMFIELD, reg.records, today()).set_index("category")
+    assert f"{want.loc['gp', 'in_or_near']} in or within 1 km" in svc
+    assert "ACT" in svc and "Screening sites" in svc
+    stops = ac.ward_stops(store.wards24, BLOOMFIELD, reg.category("hari_bus"), today())
+    assert len(stops) >= 1
+    hist = next(m for m in md if m.startswith(f"- {stops['event_date'].iloc[0]} · **"))
+    assert "ILLUSTRATIVE HARI bus stop" in hist and "(in the ward)" in hist
+    assert any("Outreach history" in m and "ILLUSTRATIVE" in m for m in md)
     ind = [d for d in at.dataframe if "Indicator" in d.value.columns][0]
     cfg = json.loads(ind.proto.columns)
-    assert cfg["Indicator"]["width"] == "large" and cfg["Indicator"]["pinned"] is True
+    assert cfg["Indicator"]["pinned"] is True and cfg["Indicator"]["width"] == "medium"
