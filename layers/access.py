@@ -315,7 +315,7 @@ class AccessLayer(Layer):
                    f"{int(tot['core20_population_beyond']):,} of {int(tot['core20_population']):,} Core20, "
                    f"{pct(tot['core20_population_beyond'], tot['core20_population'])}) "
                    f"live beyond {thr} of the nearest site. " + esc(basis_note(ctx, res)) + " "
-                   + " · ".join(esc(n) for n in notes if not n.startswith("population:")))
+                   + " · ".join(esc(n) for n in notes if not n.startswith("population:") and n != ac.CORE20_LABEL))
         view = ac.display_table(t, by)
         pcts = {c: st.column_config.NumberColumn(format="%.1f" if c.startswith("%") else "localized")
                 for c in view.columns if c.startswith("%") or c in ac.COUNT_HEADINGS}

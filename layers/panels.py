@@ -348,6 +348,8 @@ def _profile_indicators(ctx: MapContext, code: str) -> None:
     cfg = {c: st.column_config.NumberColumn(format="%.1f")
            for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")}
     first = t.columns[0]
-    cfg[first] = st.column_config.TextColumn(first, width="medium", pinned=True)
+    lead = [first] + [c for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England") if c in t.columns]
+    t = t[lead + [c for c in t.columns if c not in lead]]           # the values next to the name
+    cfg[first] = st.column_config.TextColumn(first, width="large", pinned=True)
     st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators", column_config=cfg,
                  row_height=56)

@@ -154,4 +154,5 @@ def test_ward_profile_has_services_outreach_and_a_readable_indicator_column(stor
     assert any("Outreach history" in m and "ILLUSTRATIVE" in m for m in md)
     ind = [d for d in at.dataframe if "Indicator" in d.value.columns][0]
     cfg = json.loads(ind.proto.columns)
-    assert cfg["Indicator"]["pinned"] is True and cfg["Indicator"]["width"] == "medium"
+    assert cfg["Indicator"]["pinned"] is True and cfg["Indicator"]["width"] == "large"
+    assert list(ind.value.columns[:2]) == ["Indicator", "Value"]
