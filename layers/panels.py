@@ -331,8 +331,8 @@ STOP_WORDS = {"visited": "visited", "today": "today", "upcoming": "planned", "ca
 
 
 def _profile_indicators(ctx: MapContext, code: str) -> None:
-    """The ward's indicators with CIs and comparators; the indicator name is pinned and
-    wide so it is never cut off in the narrow profile column (values scroll beside it)."""
+    """The ward's indicators with CIs and comparators, as a static table whose cells wrap:
+    in the narrow profile column a grid cuts the indicator names or the values off."""
     from geo.errors import GeoError
     from layers.indicators import ward_indicator_table
     try:
@@ -345,11 +345,26 @@ def _profile_indicators(ctx: MapContext, code: str) -> None:
     if t.empty:
         st.caption("No indicator values for this ward.")
         return
-    cfg = {c: st.column_config.NumberColumn(format="%.1f")
-           for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")}
-    first = t.columns[0]
-    lead = [first] + [c for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England") if c in t.columns]
-    t = t[lead + [c for c in t.columns if c not in lead]]           # the values next to the name
-    cfg[first] = st.column_config.TextColumn(first, width="large", pinned=True)
-    st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators", column_config=cfg,
-                 row_height=56)
+    st.table(indicator_view(t))
+
+
+def indicator_view(t: pd.DataFrame) -> pd.DataFrame:
+    """Indicator table for reading: name with unit, value with its 95% CI, comparators,
+    and where the value comes from (level, period, note), all as text ("–" = none)."""
+    def num(v):
+        return "–" if v is None or pd.isna(v) else f"{float(v):,.1f}"
+
+    def get(r, c):
+        return r.get(c) if c in r and not (isinstance(r.get(c), float) and pd.isna(r.get(c))) else ""
+    rows = []
+    for r in t.to_dict("records"):
+        ci = (f" ({num(r.get('Lower 95% CI'))}–{num(r.get('Upper 95% CI'))})"
+              if not pd.isna(r.get("Lower 95% CI", float("nan"))) else "")
+        comp = "; ".join(x for x in (get(r, "Compared with LSC"), get(r, "Compared with England")) if x)
+        unit = get(r, "Unit")
+        rows.append({"Indicator": f"{r.get('Indicator')}" + (f" ({unit})" if unit else ""),
+                     "Value (95% CI)": num(r.get("Value")) + ci, "LSC": num(r.get("LSC")),
+                     "England": num(r.get("England")),
+                     "From": " · ".join(str(x) for x in (get(r, "Level"), get(r, "Period"), get(r, "Note"), comp)
+                                        if x)})
+    return pd.DataFrame(rows)
