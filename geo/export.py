@@ -553,10 +553,32 @@ def ward_profile(store: Store, code: str, vintage: int = 2019, membership: dict 
     lsoas = (mine[[ccol, ncol, "imd_decile", "imd_score", pop]]
              .rename(columns={ccol: "code", ncol: "name", pop: "population"})
              .sort_values("imd_score", ascending=False))
+    services, outreach = _profile_services(store, code)
     return {
+        "services": services, "outreach": outreach,
         "code": code, "name": r["wd24nm"], "district": r["lad19nm"], "place5": r["place5"],
         "place4": r["place4"], "vintage": vintage, "priority": list((membership or {}).get(code, [])),
         "deciles": deciles, "comparison": comp, "lsoas": lsoas.to_dict("records"),
         "population_basis": "IoD2019 denominator: ONS mid-2015" if vintage == 2019 else "Census 2021",
         "attribution": store.attribution, "built_at": store.manifest.get("built_at", ""),
     }
+
+
+def _profile_services(store: Store, code: str, as_of=None) -> tuple[list[dict], list[dict]]:
+    """The ward's services in or near it and its HARI bus stops (as the app's profile);
+    empty lists, not a failure, when the register cannot be read."""
+    from geo.access import ward_services, ward_stops
+    from geo.services import load_register
+    try:
+        reg = load_register()
+        svc = ward_services(store.wards24, code, reg.records, as_of, config=reg.config)
+        stops = ward_stops(store.wards24, code, reg.category("hari_bus"), as_of)
+    except (GeoError, OSError, ValueError):
+        return [], []
+    return json_records(svc), json_records(stops)
+
+
+def json_records(df: pd.DataFrame) -> list[dict]:
+    """Records with NaN as None and numpy scalars as Python values."""
+    import json
+    return json.loads(df.to_json(orient="records"))

@@ -89,3 +89,11 @@ def test_view_without_access_layer_has_no_access_columns(store):
     rows, header = X.table_for_view(store, VS.ViewState(layers=("wards",)))
     assert not [c for c in rows.columns if c.startswith("access_")]
     assert not [k for k, _ in header if k.startswith("Access")]
+
+
+def test_ward_profile_export_data_has_services_and_outreach(store):
+    p = X.ward_profile(store, "E05015188")          # Bloomfield, Blackpool: hosts a stop
+    svc = {x["category"]: x for x in p["services"]}
+    assert svc["gp"]["in_or_near"] > 0 and svc["gp"]["nearest"]
+    assert p["outreach"] and {x["state"] for x in p["outreach"]} <= {"visited", "today", "upcoming", "cancelled"}
+    assert all("ILLUSTRATIVE" in x["name"] for x in p["outreach"])
