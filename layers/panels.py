@@ -234,6 +234,9 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
         rows.append(f'<div class="lsc-bar-row"><span class="d">{d}</span>'
                     f'<span class="b" style="width:{width}px;background:{esc(pal[d - 1])}"></span>'
                     f'<span class="n">{n} LSOA{"s" if n != 1 else ""} · {p:,.0f} people</span></div>')
+    if mine.empty and vintage == 2019:
+        from geo.wardfit import NO_LSOA_NOTE
+        st.info(f"This ward has {NO_LSOA_NOTE}.")
     st.markdown(f"**Its {len(mine)} LSOAs by IMD national decile** (IoD{vintage}; 1 = most deprived)")
     st.markdown('<div class="lsc-bars">' + "".join(rows) + "</div>", unsafe_allow_html=True)
 

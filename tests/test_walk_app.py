@@ -165,3 +165,13 @@ def test_ward_profile_has_services_outreach_and_a_readable_indicator_column(stor
     le = raw[raw["Value"].notna()].iloc[0]
     row = ind.iloc[int(raw.index.get_loc(le.name))]
     assert row["Value (95% CI)"].startswith(f"{le['Value']:,.1f}")
+
+
+def test_ward_without_an_lsoa_says_why_in_its_profile(store):
+    from geo.report import build_table
+    from geo.wardfit import NO_LSOA_NOTE
+    empty = build_table(store, "ward").query("n_lsoas == 0")["code"].iloc[0]
+    at = _app()
+    at.selectbox(key="ward_search").set_value(empty).run()
+    assert not at.exception
+    assert any(NO_LSOA_NOTE in i.value for i in at.info)
