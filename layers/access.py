@@ -47,22 +47,20 @@ def _classes(values: pd.Series, bins) -> list[int]:
 @st.cache_data(show_spinner="Measuring distances…", max_entries=16)
 def _per_lsoa(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str,
               subcats: tuple | None = None, events: tuple | None = None, population: str = ac.DEFAULT_POPULATION):
-    return _compute(_store, cats, as_of, _travel, subcats, events, population)[:3]
+    res = _result_cached(_store, fp, cats, as_of, reg_fp, _travel, travel_fp, subcats, events, population)
+    return res.per_lsoa, len(res.sites), res.notes
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner="Measuring distances…", max_entries=16)
 def _result_cached(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str,
-                   subcats: tuple | None, events: tuple | None, population: str):
-    return _compute(_store, cats, as_of, _travel, subcats, events, population)[3]
-
-
-def _compute(store, cats, as_of, travel, subcats, events, population):
+                   subcats: tuple | None = None, events: tuple | None = None,
+                   population: str = ac.DEFAULT_POPULATION):
+    """The geo.access.AccessResult (shared, read-only); `_per_lsoa` hands out copies."""
     from layers.services import current_register
     ev = events or (None, None)
-    res = ac.compute_access(list(cats), store=store, register=current_register(), as_of=as_of, travel=travel,
-                            subcategories=list(subcats) if subcats else None, events_from=ev[0], events_to=ev[1],
-                            population=population)
-    return res.per_lsoa, len(res.sites), res.notes, res
+    return ac.compute_access(list(cats), store=_store, register=current_register(), as_of=as_of, travel=_travel,
+                             subcategories=list(subcats) if subcats else None, events_from=ev[0],
+                             events_to=ev[1], population=population)
 
 
 class _AccessScript(MacroElement):
