@@ -120,7 +120,7 @@ def run(args) -> int:
     _report(dem.problems, "row skipped")
     reg = None
     if args.candidates in ("gp", "hospitals") or args.existing != "none":
-        from geo.services import load_register
+        from geo.saved_services import load_register
         reg = load_register()
     if args.candidates in ("gp", "hospitals"):
         cand = pi.register_candidates(store, area, args.candidates, register=reg, as_of=args.as_of)

@@ -330,7 +330,8 @@ VENUE_COLS = ["id", "name", "easting", "northing", "lat", "lon", "postcode"]
 
 def register_candidates(store, area: Area, kind: str, register=None, as_of=None) -> Candidates:
     """Open GP practices or NHS hospital sites of the service register in the area."""
-    from geo.services import load_register, open_sites
+    from geo.saved_services import load_register   # shipped + saved files (user-data store)
+    from geo.services import open_sites
     cat = {"gp": "gp", "hospitals": "hospital"}[kind]
     reg = register if register is not None else load_register()
     s = open_sites(reg.records, [cat], as_of)
@@ -400,7 +401,8 @@ def existing_sites(categories, register=None, as_of=None, recent_days: int = 90)
     """Open sites of the chosen categories on `as_of` (today), plus HARI bus stops
     visited in the last `recent_days` days: they already cover their surroundings."""
     import datetime as dt
-    from geo.services import category_names, load_register, open_sites
+    from geo.saved_services import load_register   # shipped + saved files (user-data store)
+    from geo.services import category_names, open_sites
     cats = [c for c in categories if c and c != "none"]
     valid = category_names(register.config if register is not None else None)
     bad = [c for c in cats if c not in valid]

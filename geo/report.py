@@ -115,9 +115,10 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
     if by == "ward":
         extra = names.drop(columns=["name"])
         t = t.merge(extra, left_on="code", right_index=True, how="left")
-        if flt is None and ward_vintage == 2024:
-            # wards with no best-fit LSOA still appear (population 0), so the table covers every ward
-            w = store.wards24
+        if ward_vintage == 2024:
+            # wards with no best-fit LSOA still appear (population 0, with a note), so the table
+            # covers every ward of the area
+            w = store.wards24 if flt is None else store.wards24[store.wards24[flt[0]] == flt[1]]
             empty = w[~w["wd24cd"].isin(t["code"])]
             if len(empty):
                 add = pd.DataFrame({"code": empty["wd24cd"].values, "name": empty["wd24nm"].values,
@@ -125,6 +126,8 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
                                     "lad19nm": empty["lad19nm"].values, "place5": empty["place5"].values,
                                     "place4": empty["place4"].values})
                 t = pd.concat([t, add], ignore_index=True)
+            from geo.wardfit import NO_LSOA_NOTE
+            t["note"] = t["code"].isin(empty["wd24cd"]).map({True: NO_LSOA_NOTE, False: ""})
         t["imd_rank_in_lsc"] = rank_within(t["imd_score"])
     t["population_basis"] = pop_label
     t["vintage"] = f"IoD{vintage}"

@@ -202,6 +202,8 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
     dates = " → ".join(x for x in [str(r.get("opened") or ""), str(r.get("closed") or "")] if x)
     status = f"{status_on} on {today()}" + (f" (record: {r.get('status')}; {dates})" if dates or
                                             r.get("status") != status_on else "")
+    if status_on in EVENT_TEXT:          # a dated stop: visited / today / upcoming / cancelled, not "open"
+        status = EVENT_TEXT[status_on].format(date=r.get("event_date") or "", day=today())
     when = ""
     if r.get("event_date"):
         when = f"{r['event_date']} {r.get('start_time') or ''}–{r.get('end_time') or ''}".strip(" –")
@@ -224,6 +226,27 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
             f'<table class="lsc-svc-table" style="border-spacing:4px 1px">{rows}</table>{links}</div>')
 
 
+EVENT_TEXT = {"visited": "visited on {date} (past stop; today is {day})",
+              "today": "today ({date})",
+              "upcoming": "planned for {date} (upcoming stop; not open on {day})",
+              "cancelled": "cancelled (stop dated {date})"}
+
+
+def status_on(records: pd.DataFrame, day: str) -> pd.Series:
+    """Per record on `day`: open / closed / planned for sites; visited / today / upcoming /
+    cancelled for dated stops (HARI bus), which are never simply "open"."""
+    from geo.access import event_state
+    if not len(records):
+        return pd.Series(dtype=object)
+    st_ = sv.effective_status(records, day)
+    ev = event_state(records, day) if "event_date" in records else pd.Series("", index=records.index)
+    return st_.where(ev == "", ev)
+
+
+def _shown_solid(status: pd.Series) -> pd.Series:
+    return status.isin(["open", "today"])
+
+
 def marker_styles(config: dict) -> dict:
     """Per category: shape, colour, radius, icon size and the two inline SVGs (open,
     hollow = closed/planned) for non-circle shapes."""
@@ -241,7 +264,7 @@ def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
     """What the browser needs to draw `records`: {"styles": {cat: ...}, "pts": {cat:
     [[lat, lon, popup_html, tooltip_html, hollow], ...]}}; every text escaped."""
     cats = config["categories"]
-    status = sv.effective_status(records, day) if len(records) else pd.Series(dtype=object)
+    status = status_on(records, day)
     pts: dict[str, list] = {}
     for rec, st_on in zip(records.to_dict("records"), status.tolist()):
         c = cats.get(rec.get("category"))
@@ -251,7 +274,7 @@ def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
             round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
             popup_html(rec, st_on, c),
             esc(rec.get("name")) + (" (ILLUSTRATIVE)" if rec.get("illustrative") else ""),
-            0 if st_on == "open" else 1])
+            0 if st_on in ("open", "today") else 1])
     return {"v": 1, "day": day, "styles": marker_styles(config), "pts": pts}
 
 
@@ -259,7 +282,7 @@ def _summary(records: pd.DataFrame, day: str) -> dict:
     """Counts per category: all rows, open on `day`, closed/planned."""
     if not len(records):
         return {"total": {}, "open": {}, "other": {}}
-    is_open = sv.effective_status(records, day).eq("open")
+    is_open = _shown_solid(status_on(records, day))
     cat = records["category"]
     return {"total": cat.value_counts().to_dict(), "open": cat[is_open].value_counts().to_dict(),
             "other": cat[~is_open].value_counts().to_dict()}
@@ -318,7 +341,8 @@ class ServicesLayer(Layer):
             if st.checkbox(lab, key=f"services_cat_{k}", disabled=not s["on"],
                            **widget_default(f"services_cat_{k}", value=bool(c.get("default_on", True)))):
                 s["cats"].append(k)
-        s["closed"] = st.checkbox("Also show closed / planned (hollow)", value=False, key="services_closed",
+        s["closed"] = st.checkbox("Also show closed / planned sites and past / upcoming stops (hollow)",
+                                  value=False, key="services_closed",
                                   disabled=not s["on"])
         with st.expander("Upload services (CSV, XLSX, GeoJSON)", expanded=False):
             self._upload(ctx, reg)
@@ -470,7 +494,8 @@ class ServicesLayer(Layer):
             c = cats[k]
             n_open, hidden = summary["open"].get(k, 0), summary["other"].get(k, 0)
             shown = n_open + (hidden if closed else 0)
-            extra = "" if closed or not hidden else f", {hidden} closed/planned hidden"
+            what = "past/upcoming stops" if c.get("kind") == "event" else "closed/planned"
+            extra = "" if closed or not hidden else f", {hidden} {what} hidden"
             items.append(LegendItem(f"{c['label']}: {shown} shown{extra}", fill=c["colour"], stroke="#1a1a1a",
                                     shape=c.get("shape", "circle")))
             dates.append(f"{c['label']}: {c.get('data_date', '')}")
@@ -483,15 +508,17 @@ class ServicesLayer(Layer):
             source="NHS ODS epraccur; NHS website hospital list; curated rows with a cited source each "
                    "(data/services/); uploads as labelled",
             note=("HARI bus stops are ILLUSTRATIVE: no public schedule exists. " if illus else "")
-                 + "Hollow = closed or planned.",
+                 + "Hollow = not open today: closed or planned sites; HARI bus stops on other days "
+                   "(past stops = visited, later ones = planned).",
         )]
 
     def notes(self, ctx: MapContext) -> list[str]:
         return []
 
     def panel(self, ctx: MapContext) -> None:
-        """The last upload's report (rows not loaded), then outreach recency for the
-        priority wards (ICB list, exemplar, candidates)."""
+        """The last upload's report (rows not loaded), then outreach recency in the area:
+        its priority wards and every ward with a HARI bus stop in or near it (visited or
+        planned)."""
         upload_report()
         if not self.is_on(ctx):
             return
@@ -500,17 +527,20 @@ class ServicesLayer(Layer):
             member = PRIORITY.membership(ctx)
         except Exception:
             member = {}
-        if not member:
-            return
-        items = tuple(sorted((c, tuple(k)) for c, k in member.items()))
-        args = (ctx.store, ctx.fingerprint, register_key(), today(), items, ctx)
+        a = ctx.area or {}
+        args = (ctx.store, ctx.fingerprint, register_key(), today(),
+                tuple(sorted((c, tuple(k)) for c, k in member.items())), a.get("kind"), a.get("code"), ctx)
         t = _outreach_table(*args)
+        if t is None or not len(t):
+            return
         days = [c for c in t.columns if c.startswith("Days since")][0]
         illus = "ILLUSTRATIVE" in days
-        st.markdown("#### Outreach recency: priority wards" + (" · ILLUSTRATIVE bus schedule" if illus else ""))
-        st.caption(f"Days since the last HARI bus stop in the ward or within 1 km of it, on {today()}; "
-                   "blank = no stop in the schedule." + (" The shipped schedule is an ILLUSTRATIVE example, "
-                                                         "not real outreach." if illus else ""))
+        where = esc(a.get("name") or "LSC")
+        st.markdown(f"#### Outreach recency in {where}: priority wards and wards with a HARI bus stop"
+                    + (" · ILLUSTRATIVE bus schedule" if illus else ""))
+        st.caption(f"Days since the last HARI bus stop held in the ward or within 1 km of it, on {today()} "
+                   f"(past stops are visits; later ones are planned). {NO_STOP_NOTE}"
+                   + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
         st.dataframe(_outreach_arrow(*args), hide_index=True, width="stretch", height=260, key="services_outreach")
 
 
@@ -546,6 +576,11 @@ def upload_report() -> None:
                                mime="text/csv", key=f"services_report_{what}_csv")
 
 
+NO_STOP = "none in the schedule"
+NO_STOP_NOTE = (f"'{NO_STOP}' = no stop in or within 1 km of the ward, so Days since is empty "
+                "(Streamlit shows an empty number as 'None').")
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_km: float) -> pd.DataFrame:
     from geo.access import outreach_recency
@@ -554,39 +589,55 @@ def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_
     w = w[w["wd24cd"].isin(list(codes))]
     t = outreach_recency(w, stops, day, near_km=near_km)
     label = "Days since HARI bus" + (" (ILLUSTRATIVE)" if t["illustrative"].any() else "")
-    return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"],
-                         "Last HARI stop": t["last_stop_date"]})
+    def text(v, blank):
+        return blank if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v)
+    return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"].astype("Int64"),
+                         "Last HARI stop": [text(x, NO_STOP) for x in t["last_stop_date"]],
+                         "Next HARI stop (planned)": [text(x, "") for x in t["next_stop_date"]],
+                         "HARI stops near": t["n_stops_near"].astype("int64")})
+
+
+def _area_codes(store, kind, code) -> list[str]:
+    w = store.wards24
+    if kind == "district":
+        w = w[w["lad19cd"] == code]
+    elif kind in ("place5", "place4"):
+        w = w[w[kind] == code]
+    return w["wd24cd"].tolist()
 
 
 @hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx) -> pd.DataFrame:
-    """The priority wards' outreach table as shown (shared, read-only)."""
+def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, kind, code,
+                    _ctx) -> pd.DataFrame:
+    """The area's outreach table as shown (shared, read-only): its priority wards and the
+    wards with a stop near, the longest since a visit first."""
     labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
     member = dict(member_items)
     w = _store.wards24.set_index("wd24cd")
-    codes = [c for c in member if c in w.index]
-    t = outreach_columns(_ctx, codes)
+    t = outreach_columns(_ctx, _area_codes(_store, kind, code))
+    t = t[t["code"].isin(member) | (t["HARI stops near"] > 0)]
     t.insert(1, "Ward", [w.at[c, "wd24nm"] for c in t["code"]])
     t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
-    t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
+    t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member.get(c, ())) for c in t["code"]])
     days = [c for c in t.columns if c.startswith("Days since")][0]
-    return t.sort_values(days, ascending=False, na_position="first").reset_index(drop=True)
+    return t.sort_values([days, "Ward"], ascending=[False, True], na_position="first").reset_index(drop=True)
 
 
 @hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _outreach_arrow(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx):
+def _outreach_arrow(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, kind, code, _ctx):
     """The same table converted to Arrow once (st.dataframe would convert it every rerun)."""
     import pyarrow as pa
-    return pa.Table.from_pandas(_outreach_table(_store, store_fp, reg_key, day, member_items, _ctx),
+    return pa.Table.from_pandas(_outreach_table(_store, store_fp, reg_key, day, member_items, kind, code, _ctx),
                                 preserve_index=False)
 
 
 def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:
     """Ward table columns: days since the last HARI bus stop in or within `near_km` of
-    each ward (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded).
-    Cached on the store, the register (files + uploads), the day and the codes."""
+    each ward, the last and next (planned) stop dates and the number of stops near
+    (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded). Cached on the
+    store, the register (files + uploads), the day and the codes."""
     return _outreach(ctx.store, ctx.fingerprint, register_key(), today(), tuple(sorted(set(codes))),
                      float(near_km)).copy()
 
