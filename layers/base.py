@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default"]
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL"]
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -173,6 +173,15 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+# No data is hatched grey everywhere (map fills, exports, legend swatches): never white,
+# which reads as "good" / least deprived. The map runtime turns this fill into a canvas
+# pattern (static/js/lsc_map.js, LSC.hatch).
+NODATA_FILL = "hatch"
+NODATA_SWATCH = "#e6e6e6"            # the hatch's background (legend swatch fill)
+NODATA_LINE = "#6e6e6e"              # the hatch's lines
+CORE20_CASING = "#1a1a1a"
+
+
 @dataclass
 class LegendItem:
     """One swatch in a legend: a fill colour and/or an outline, with its label."""
@@ -182,6 +191,8 @@ class LegendItem:
     stroke_width: float = 1.0
     dash: str | None = None          # e.g. "4 3" for a dashed outline
     shape: str = "square"            # "square" | "circle" | "line" | "diamond" | "triangle" | "star"
+    hatch: bool = False              # no data: drawn hatched grey, as on the map (NODATA_FILL)
+    casing: str | None = None        # a wider outline under `stroke` (the Core20 outline's casing)
 
 
 @dataclass
@@ -192,6 +203,10 @@ class LegendEntry:
     vintage: str = ""                # e.g. "IoD2019 on LSOA 2011 boundaries"
     source: str = ""                 # e.g. "MHCLG English Indices of Deprivation 2019"
     note: str = ""                   # any caveat to keep visible
+    # a 3 x 3 bivariate key instead of rows: {"colors": [[...] * 3] (rows top to bottom),
+    # "counts": same shape, "rows": 3 labels (top to bottom), "cols": 3 labels (left to
+    # right), "y_title": ..., "x_title": ...}; `items` then hold only extra rows (no data)
+    grid: dict | None = None
 
 
 @dataclass

@@ -148,7 +148,9 @@ def test_switch_to_natural_breaks_repaints_with_mapclassify_breaks(session, stor
     assert "Natural breaks (Fisher-Jenks)" in body
 
 
-IND_FILL_JS = """() => { const out = []; LSC.ind.current.eachLayer(l => { out[l._indI] = l.options.fillColor; });
+# a fill that is not a colour string is the no-data hatch (a CanvasPattern: LSC.hatch)
+IND_FILL_JS = """() => { const out = []; LSC.ind.current.eachLayer(l => { const f = l.options.fillColor;
+  out[l._indI] = typeof f === "string" ? f : (f === LSC.hatch() ? "hatch" : "?"); });
   return out; }"""
 
 
@@ -181,7 +183,7 @@ def test_instant_indicator_switch_matches_the_rerun(session, store, census):
     exp = np.full(len(codes), -1)
     exp[ok] = mc.FisherJenks(y[ok], k=5).yb
     assert part["cls"] == exp.tolist()
-    assert instant == [part["colors"][c] if c >= 0 else C.MISSING_STYLE["fillColor"] for c in part["cls"]]
+    assert instant == [part["colors"][c] if c >= 0 else "hatch" for c in part["cls"]]
     prev, _ = ind_state(page)
     pick(page, "Indicator", census.meta[census.indicators()[0]]["label"])
     wait_idle(page)
