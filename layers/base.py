@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL"]
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text"]
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -166,6 +166,32 @@ def widget_default(key: str, **default) -> dict:
     import streamlit as st
     DEFAULTED_KEYS.add(key)
     return {} if key in st.session_state else default
+
+
+@functools.lru_cache(maxsize=1)
+def _server_path_re() -> re.Pattern:
+    import os
+    import tempfile
+    from pathlib import Path
+    roots = {str(Path(__file__).resolve().parent.parent), tempfile.gettempdir(), "/tmp", "/var/tmp"}
+    try:
+        from geo.paths import source_dir, store_dir
+        roots |= {str(source_dir()), str(store_dir())}
+        roots |= {str(Path(p).resolve()) for p in (source_dir(), store_dir())}
+    except Exception:
+        pass
+    roots |= {os.path.realpath(r) for r in list(roots)}
+    alts = "|".join(re.escape(r.rstrip("/")) for r in sorted(roots, key=len, reverse=True) if len(r) > 1)
+    return re.compile(r"(?:" + alts + r")(?:/[^\s:'\",;)\]]*)?")
+
+
+def public_text(text: Any) -> str:
+    """`text` with every server path (the repo, the data folder, the store, temp folders)
+    cut to its file name: no server path ever reaches a page (a report's "file", an
+    error naming the temp copy of an upload)."""
+    import posixpath
+    return _server_path_re().sub(lambda m: posixpath.basename(m.group(0).rstrip("/")) or "(server folder)",
+                                 "" if text is None else str(text))
 
 
 def esc(value: Any) -> str:

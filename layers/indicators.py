@@ -29,7 +29,7 @@ from geo import classify as C
 from geo import indicators as I
 from geo.errors import GeoError
 from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
-                         hot, widget_default)
+                         hot, public_text, widget_default)
 from layers.map import part_group
 from layers.static_files import url_path
 
@@ -68,7 +68,11 @@ def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vin
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / (Path(filename).stem[:60] + suffix)
         p.write_bytes(data)
-        res = I.import_file(p, I.reference(_store), ward_vintage=ward_vintage)
+        try:
+            res = I.import_file(p, I.reference(_store), ward_vintage=ward_vintage)
+        except GeoError as e:       # its message names the temp copy: never show a server path
+            e.args = (public_text(str(e)).replace(p.name, filename),) + e.args[1:]
+            raise
     res.report.file = filename
     for pr in res.report.problems:
         pr["file"] = filename
@@ -516,12 +520,13 @@ class IndicatorsLayer(Layer):
         if not exp.open:
             return
         with exp:
-            st.text(rep.text(max_list=12))
+            # the report names files by their server path: show only the file name
+            st.text(public_text(rep.text(max_list=12)))
             if rep.unmatched:
-                st.dataframe(pd.DataFrame(rep.unmatched), hide_index=True, key=f"{KEY}_unmatched",
+                st.dataframe(_public_frame(rep.unmatched), hide_index=True, key=f"{KEY}_unmatched",
                              width="stretch")
             if rep.problems:
-                st.dataframe(pd.DataFrame(rep.problems), hide_index=True, key=f"{KEY}_problems", width="stretch")
+                st.dataframe(_public_frame(rep.problems), hide_index=True, key=f"{KEY}_problems", width="stretch")
 
     def _decile_chart(self, ctx: MapContext, data: I.IndicatorData, ind: str, per: str) -> None:
         try:
@@ -620,7 +625,7 @@ class IndicatorsLayer(Layer):
         pol_txt = {"higher_is_worse": "higher is worse", "higher_is_better": "higher is better"}.get(
             pol, "polarity not configured")
         vintage = f"Period: {s['period']} · drawn on {OBJECTS[data.target][3]}"
-        source = meta.get("source") or data.source
+        source = public_text(meta.get("source") or data.source)
         n_missing = int(c.get("n_missing", 0))
         n_supp = int(c.get("n_suppressed", 0))
         items: list[LegendItem] = []
@@ -683,9 +688,18 @@ class IndicatorsLayer(Layer):
                 h = u["reason"].split(":")[0].split(" — ")[0].split(" (")[0][:90]
                 heads[h] = heads.get(h, 0) + 1
             top = "; ".join(f"{n} × {h}" for h, n in sorted(heads.items(), key=lambda kv: -kv[1])[:3])
-            out.append(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
-                       f"{len(rep.unmatched)} file rows not drawn ({top}); the indicator's code-vintage report lists them.")
+            out.append(public_text(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
+                       f"{len(rep.unmatched)} file rows not drawn ({top}); the indicator's code-vintage report lists them."))
         return out
+
+
+def _public_frame(rows: list[dict]) -> pd.DataFrame:
+    """A report table with server paths cut to file names (layers.base.public_text)."""
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(lambda v: public_text(v) if isinstance(v, str) else v)
+    return df
 
 
 @hot
