@@ -17,6 +17,17 @@ SOURCES = {
 }
 
 
+HELP = {
+    "on": "Colours every LSOA (small area of about 1,500 people) by its deprivation decile.",
+    "vintage": "IoD2019 ranks 2011 LSOAs; IoD2025 (the current edition, Oct 2025) ranks 2021 LSOAs. "
+               "Ranks of the two editions are not directly comparable. See 'About the data'.",
+    "measure": "The overall Index of Multiple Deprivation, or one of its domains (income, employment...).",
+    "local": "National: deciles of all LSOAs in England (1 = most deprived 10%). Local: the LSC LSOAs "
+             "ranked among themselves, an extra view only.",
+    "core20": "Core20: the most deprived 20% of LSOAs in England (national IMD deciles 1-2), the Core20 "
+              "of NHS England's Core20PLUS5. Always national deciles.",
+}
+
 DECILE_LABELS = {False: "National (England)", True: "Local (within LSC) - extra view"}
 
 
@@ -49,19 +60,20 @@ class DeprivationLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         cfg = self._cfg(ctx)
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, key="deprivation_on", **widget_default("deprivation_on", value=True))
+        s["on"] = st.checkbox(self.label, key="deprivation_on", help=HELP["on"],
+                              **widget_default("deprivation_on", value=True))
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
-                                key="deprivation_vintage", horizontal=False,
+                                key="deprivation_vintage", horizontal=False, help=HELP["vintage"],
                                 **widget_default("deprivation_vintage", index=list(VINTAGES).index(
                                     int(cfg.get("default_vintage", 2019)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
-                                    key="deprivation_measure",
+                                    key="deprivation_measure", help=HELP["measure"],
                                     **widget_default("deprivation_measure",
                                                      index=MEASURES.index(cfg.get("default_measure", "imd"))))
         s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
-                              format_func=DECILE_LABELS.get, horizontal=False)
+                              format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"])
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
-                                  key="deprivation_core20", **widget_default("deprivation_core20", value=True))
+                                  key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True))
 
     def _classes(self, ctx: MapContext) -> dict:
         s = ctx.state.get(self.key, {})

@@ -401,6 +401,7 @@ class IndicatorsLayer(Layer):
         if up is not None:
             options = ["upload"] + options
         ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
+                          help="Built-in open datasets (ONS Census 2021, OHID Fingertips) or your own file.",
                           format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
                           else labels.get(k, k))
         wv_labels = {"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}
@@ -429,21 +430,29 @@ class IndicatorsLayer(Layer):
             s["_error"] = "nothing matched"
             return
         ind = st.selectbox("Indicator", inds, key=f"{self.key}_indicator",
+                           help="Its choropleth takes the place of the deprivation colours; the Core20 "
+                                "outline stays on top.",
                            format_func=lambda k: data.meta.get(k, {}).get("label", k))
         periods = data.periods(ind)
-        per = st.selectbox("Period", periods, index=len(periods) - 1, key=f"{self.key}_period")
+        per = st.selectbox("Period", periods, index=len(periods) - 1, key=f"{self.key}_period",
+                           help="The time period of the values (latest by default).")
         fam_level = I.FAMILY_LEVEL.get(data.family, 9)
         bys = ["native"] + [b for b, lv in I.BY_LEVELS.items() if lv > fam_level and data.family in
                             ("lsoa", "ward", "district")]
-        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get)
+        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get,
+                          help="Aggregate to larger areas (population-weighted where the data allow).")
         if by != "native":
             data = _aggregated(data, f"{fp}:{dkey}:{by}", store, by, wv)     # fp: a rebuilt store re-aggregates
             dkey = f"{dkey}:{by}"
         mode = st.radio("View", ["choropleth", "bivariate"], horizontal=True, key=f"{self.key}_mode",
-                        format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get)
+                        format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get,
+                        help="Bivariate: the indicator's thirds crossed with each area's share of residents in "
+                             "Core20 (national IMD deciles 1-2), as a 3 x 3 key.")
         if mode == "choropleth":
             method = st.selectbox("Classes", list(C.METHODS), format_func=C.METHODS.get,
-                                  key=f"{self.key}_method")
+                                  key=f"{self.key}_method",
+                                  help="How values are grouped into colours: equal counts (quantiles), natural "
+                                       "breaks, equal intervals or your own thresholds.")
             k, thresholds = 5, ()
             if method == "fixed":
                 txt = st.text_input("Thresholds (comma-separated)", key=f"{self.key}_thresholds",
@@ -460,6 +469,8 @@ class IndicatorsLayer(Layer):
                               **widget_default(f"{self.key}_k", value=K_DEFAULT))
             avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
             scheme = st.radio("Palette", ["sequential", "diverging"], horizontal=True, key=f"{self.key}_scheme",
+                              help="Diverging: colours run either side of a comparator value (England, region, "
+                                   "ICB).",
                               format_func={"sequential": "Sequential",
                                            "diverging": "Diverging around a comparator"}.get)
             comp = None

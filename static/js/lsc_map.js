@@ -353,6 +353,8 @@
     var radios = sb.querySelectorAll("[data-testid='stRadio']");
     for (var k = 0; k < radios.length; k++) {
       var lab = radios[k].querySelector("[data-testid='stWidgetLabel']");
+      // the label's own text (a help tooltip icon may sit beside it)
+      lab = lab && (lab.querySelector("[data-testid='stMarkdownContainer']") || lab);
       if (lab && lab.innerText.trim() === label) {
         var on = radios[k].querySelector("input[type='radio']:checked");
         var l = on && on.closest("label");
