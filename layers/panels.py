@@ -108,16 +108,17 @@ def _grid_html(g: dict) -> str:
 
 GRID_CSS = """
 .lsc-bigrid { margin: .2rem 0 .35rem 0; }
-.lsc-bigrid table { border-collapse: separate; border-spacing: 2px; }
-.lsc-bigrid td.cell { width: 3.1em; height: 2.3em; text-align: center; vertical-align: middle; padding: 0;
-  border: 1px solid #fff; }
+.lsc-bigrid table { border-collapse: separate; border-spacing: 2px; border: none !important; margin: 0; }
+.lsc-bigrid th, .lsc-bigrid td, .lsc-bigrid tr { border: none !important; background: none; }
+.lsc-bigrid td.cell { width: 3.1em; height: 2.3em; text-align: center; vertical-align: middle; padding: 0 !important; }
 .lsc-bigrid td.cell span { background: rgba(255,255,255,.78); border-radius: 3px; padding: 0 .25em;
   font-size: .8em; font-variant-numeric: tabular-nums; color: #111; }
-.lsc-bigrid th.rl { text-align: right; font-weight: 400; font-size: .8em; padding-right: .35em; white-space: nowrap; }
+.lsc-bigrid th.rl { text-align: right; font-weight: 400; font-size: .8em; padding: 0 .35em 0 0 !important;
+  white-space: nowrap; }
 .lsc-bigrid th.cl { font-weight: 400; font-size: .75em; text-align: center; line-height: 1.15; width: 3.1em;
-  vertical-align: top; }
+  vertical-align: top; padding: .2em 0 0 0 !important; }
 .lsc-bigrid-y, .lsc-bigrid-x { font-size: .8em; font-weight: 600; }
-.lsc-bigrid-x { padding-left: 6.5em; }
+.lsc-bigrid-x { padding-left: 7em; }
 """
 
 

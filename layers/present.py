@@ -17,6 +17,7 @@ from layers.base import esc
 
 TITLE_BAR_PX = 64
 LEGEND_PX = 20
+ATTR_PX = 50            # the attribution strip kept on screen under the map
 
 PAGE_CSS = f"""
 <style>
@@ -26,7 +27,10 @@ header[data-testid="stHeader"], div[data-testid="stToolbar"], div[data-testid="s
 div[data-testid="stStatusWidget"] {{ display: none !important; }}
 div[data-testid="stMainBlockContainer"] {{ padding: 0 .6rem 0 .6rem !important; max-width: 100% !important; }}
 div[data-testid="stAppViewContainer"] > section, .stMain {{ margin-left: 0 !important; }}
-iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX + 24}px) !important; }}
+iframe[title="streamlit_folium.st_folium"] {{ height: calc(100vh - {TITLE_BAR_PX + 24 + ATTR_PX}px) !important; }}
+.lsc-present-attr {{ position: fixed; left: 0; bottom: 0; width: 69%; height: {ATTR_PX}px; box-sizing: border-box;
+  padding: 3px .8rem; font-size: 11px; line-height: 1.3; color: #222; background: #fff; z-index: 999990;
+  border-top: 1px solid #bbb; overflow: hidden; }}
 .lsc-legend {{ font-size: {LEGEND_PX}px !important; line-height: 1.3; }}
 .lsc-legend-title {{ font-size: {LEGEND_PX + 2}px !important; }}
 .lsc-legend-meta {{ font-size: {LEGEND_PX - 2}px !important; color: #111 !important; }}
@@ -72,10 +76,14 @@ def page_css(present: bool) -> str:
     return PAGE_CSS if present else ""
 
 
-def title_bar_html(name: str, vintage: str, date: _dt.date | None = None) -> str:
+def title_bar_html(name: str, vintage: str, date: _dt.date | None = None, attribution: str = "") -> str:
+    """The title bar, and (when given) the attribution as a strip fixed under the map: the
+    page's own attribution caption falls below the fold when the map fills the screen."""
     d = (date or _dt.date.today()).strftime("%d %B %Y").lstrip("0")
+    attr = (f'<div class="lsc-present-attr" data-testid="lsc-present-attr">{esc(attribution)}</div>'
+            if attribution else "")
     return (f'<div class="lsc-present-bar" data-testid="lsc-present-bar"><span class="t">{esc(name)}</span>'
-            f'<span class="m">Data: {esc(vintage)}</span><span class="m d">{esc(d)}</span></div>')
+            f'<span class="m">Data: {esc(vintage)}</span><span class="m d">{esc(d)}</span></div>{attr}')
 
 
 # ------------------------------------------------------------------ what the view shows

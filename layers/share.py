@@ -245,7 +245,8 @@ def title_bar(ctx: MapContext, layers: list[Layer]) -> None:
     vint = present.data_text(ctx, shown)
     c1, c2 = st.columns([12, 1], vertical_alignment="center")
     with c1:
-        st.markdown(present.title_bar_html(name, vint), unsafe_allow_html=True)
+        from layers.panels import ATTRIBUTION
+        st.markdown(present.title_bar_html(name, vint, attribution=ATTRIBUTION), unsafe_allow_html=True)
     with c2:
         st.button("Exit", key="share_exit_present", on_click=_exit_present,
                   help="Leave presentation mode")
