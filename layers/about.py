@@ -16,8 +16,9 @@ import streamlit as st
 from layers.base import public_text
 
 CORE20_TEXT = (
-    "**Core20** is the most deprived 20% of the population of England: the people living in "
-    "LSOAs in national IMD deciles 1 and 2 (decile 1 = the most deprived 10% of LSOAs in England). "
+    "**Core20** is the most deprived 20% of LSOAs in England (small areas of about 1,500 people), i.e. "
+    "the LSOAs in national IMD deciles 1 and 2 (decile 1 = the most deprived 10%), and the people who "
+    "live in them. "
     "It is the *Core20* of NHS England's **Core20PLUS5** approach to reducing healthcare "
     "inequalities: the Core20 population, PLUS groups the ICB chooses locally (e.g. ethnic minority "
     "communities, people with a learning disability, inclusion health groups), and 5 clinical areas "
@@ -44,8 +45,8 @@ def _vintage_md(store) -> str:
         f"{n25:,} of them are in the LSC districts. It is drawn on the 2011 polygons where the 2021 LSOA "
         "code is unchanged; LSOAs split or merged in 2021 have no polygon here, and 2011 areas without "
         "an IoD2025 value are hatched grey (no data).\n\n"
-        "Ranks and deciles of the two editions are not directly comparable (different boundaries, "
-        "indicators and years). **Wards** are May 2024 electoral wards; LSOAs do not nest in wards, so "
+        "Compare the two editions with care: boundaries, indicators and years differ, and ranks are "
+        "relative (an area can move decile without changing itself). **Wards** are May 2024 electoral wards; LSOAs do not nest in wards, so "
         "ward figures use the ONS postcode best fit and are approximate."
     )
 
