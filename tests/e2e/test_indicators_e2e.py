@@ -214,7 +214,13 @@ def test_bivariate_view_paints(session, store, census):
     px = fr.evaluate(PIXELS_JS)
     assert px is not None and px["colours"] >= 5
     body = _legend_text(page)
-    assert "50%+ Core20 · worst third" in body and "Bivariate" in body
+    assert "50%+ Core20" in body and "worst third" in body and "Bivariate" in body
+    # the key is the 3 x 3 grid: its cells carry the map's colours, top row = 50%+ Core20
+    cells = page.locator(".lsc-bigrid td.cell")
+    assert cells.count() == 9
+    bg = [cells.nth(i).evaluate("e => e.style.background || e.style.backgroundColor") for i in range(9)]
+    assert bg[2] and bg[2] == page.evaluate("(c) => { const d = document.createElement('div'); d.style.background = c;"
+                                            " return d.style.background; }", C.BIVARIATE[2][2])
     page.screenshot(path=str(ART / "indicators_bivariate.png"))
     click_text(page, "Choropleth")
     wait_idle(page)
