@@ -1,8 +1,7 @@
 """'About the data': Core20, the two IoD vintages and where every file comes from.
 
-A dialog opened from a button under the map (app.py draws the button only once the
-full page is up, so the map's first paint carries nothing of this). Nothing is computed
-until the dialog opens. The provenance is read from config/sources.yaml (files, vintages,
+A lazy expander under the map (app.py draws it only once the full page is up, so the
+map's first paint carries nothing of this); nothing is computed until it is opened. The provenance is read from config/sources.yaml (files, vintages,
 official pages) and from the data folder's SOURCES.md (publisher, licence, what each file
 is); file names are shown, never their server paths (layers.base.public_text).
 """
@@ -130,13 +129,12 @@ def about_body(store) -> None:
     st.caption(ATTRIBUTION)
 
 
-@st.dialog("About the data", width="large")
-def _dialog(store) -> None:
-    about_body(store)
-
-
-def about_button(store) -> None:
-    """The button that opens the dialog (draw it once the full page is up)."""
-    if st.button("About the data", key="about_data", icon=":material/info:",
-                 help="What Core20 means, the IoD2019 / IoD2025 vintages and where every data file comes from"):
-        _dialog(store)
+def about_section(store) -> None:
+    """'About the data' as a lazy expander under the map: its content runs only while it is
+    open (no widget type the page does not already load, so the full page after the
+    first paint is not slowed; a dialog's button and icon font were)."""
+    exp = st.expander("About the data: Core20, vintages, sources", expanded=False, key=ABOUT_KEY,
+                      on_change="rerun")
+    if exp.open:
+        with exp:
+            about_body(store)

@@ -1,4 +1,4 @@
-"""'About the data' (issue #15, item 16): a dialog explaining Core20 (NHS England's
+"""'About the data' (issue #15, item 16): a lazy section explaining Core20 (NHS England's
 Core20PLUS5), the vintages (IoD2019 on 2011 LSOAs, IoD2025 on 2021 LSOAs) and where each
 file comes from (config/sources.yaml + the data folder's SOURCES.md), with the
 attribution; nothing of it on the map-first run; short help on the controls."""
@@ -24,12 +24,12 @@ def _all_text(node) -> str:
 def test_about_dialog_explains_core20_vintages_and_sources(store):
     at = AppTest.from_file(APP, default_timeout=180).run()
     assert not at.exception
-    btn = [b for b in at.button if b.key == "about_data"]
-    assert btn, "no 'About the data' button"
-    assert "Core20PLUS5" not in _all_text(at.main)           # the dialog's text is not on the page until asked
-    btn[0].click().run()
+    assert [e for e in at.main.expander if e.label.startswith("About the data")], "no 'About the data' section"
+    assert "Core20PLUS5" not in _all_text(at.main)           # its text is not on the page until asked (lazy)
+    at.session_state["about_open"] = True                    # = opening the expander
+    at.run()
     assert not at.exception, at.exception
-    text = _all_text(at._tree)         # a dialog is its own block, outside main and sidebar
+    text = _all_text(at.main)
     assert "Core20PLUS5" in text and "most deprived 20%" in text
     assert "national IMD deciles 1 and 2" in text
     assert "IoD2019" in text and "2011 LSOAs" in text and "IoD2025" in text and "2021 LSOAs" in text
@@ -46,14 +46,14 @@ def test_about_dialog_explains_core20_vintages_and_sources(store):
     assert str(source_dir()) not in text and str(ROOT) not in text
 
 
-def test_map_first_run_draws_no_about_button(store):
+def test_map_first_run_draws_no_about_section(store):
     os.environ["LSC_PROGRESSIVE"] = "1"
     try:
         at = AppTest.from_file(APP, default_timeout=180).run()
     finally:
         os.environ["LSC_PROGRESSIVE"] = "0"
     assert not at.exception
-    assert not [b for b in at.button if b.key == "about_data"]
+    assert not [e for e in at.main.expander if e.label.startswith("About the data")]
 
 
 def test_controls_have_help(store):
