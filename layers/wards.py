@@ -35,7 +35,9 @@ class WardsLayer(Layer):
         vintage = int(ctx.choice("deprivation", "vintage", 2019))
         return [LegendEntry(
             title="Electoral wards",
-            items=[LegendItem("ward boundary (hover for figures, click for profile)", stroke="#2b2b2b",
+            # a click opens a profile only in the app (not in an exported map)
+            items=[LegendItem("ward boundary (hover for figures" + (", click for profile)" if ctx.interactive
+                                                                   else ")"), stroke="#2b2b2b",
                               stroke_width=1), LegendItem("district boundary", stroke="#555555",
                                                           stroke_width=1.5)],
             vintage=f"Wards May 2024 (BSC); figures IoD{vintage} by LSOA best fit (postcodes)",

@@ -181,7 +181,7 @@ def test_indicator_choropleth_replaces_the_deprivation_fill(store):
     assert dep["core20"] == [i for i, d in enumerate(store.lsoa["imd_decile"].astype(int)) if d <= 2]
     legend = " ".join(m.body for m in at.markdown)
     assert "Core20 LSOAs (IMD national deciles 1-2)" in legend
-    assert "deprivation colours are hidden while the indicator choropleth is shown" in legend
+    assert "deprivation colours are hidden while the Indicators layer is shown" in legend
     assert "10 least deprived" not in legend
     at.checkbox(key="indicators_on").uncheck().run()
     assert _set_payload(_map_args(at)["feature_group"], "deprivation")["fill"] is True
