@@ -379,6 +379,36 @@ class PlannerLayer(Layer):
         draw_panel(self, ctx)
 
 
+def seed_session(link) -> None:
+    """Seed the planner's widget keys from a link's settings (geo.plan_link.PlanLink),
+    before the widgets are drawn (layers/share.py apply_to_session)."""
+    from geo.services import categories
+    ss = st.session_state
+    ss["planner_k"] = int(link.k)
+    ss["planner_reach"] = "km" if link.minutes is None else "minutes"
+    if link.km is not None:
+        ss["planner_km"] = float(link.km)
+    if link.minutes is not None:
+        ss["planner_min"] = int(link.minutes)
+    ss["planner_weight"], ss["planner_cand"] = link.weight, link.cand
+    ss["planner_vintage"], ss["planner_grid"] = int(link.vintage), int(link.grid_m)
+    ss["planner_minkm"], ss["planner_recent"], ss["planner_pw"] = float(link.min_km), int(link.recent_days), \
+        int(link.per_week)
+    ss["planner_existing"] = [c for c in link.existing if c in categories()]
+    ss["planner_exclude"] = list(link.exclude)
+    ss["planner_exclude_ids"] = ", ".join(link.exclude)
+    if link.first:
+        ss["planner_first"] = dt.date.fromisoformat(link.first)
+
+
+def state_from_view(view, store, fp: str = "") -> dict:
+    """The layer's state dict from a geo.viewstate.ViewState (exports and snapshots outside
+    the app): the link's plan settings (geo.plan_link), no uploads, no what-if clicks."""
+    from geo.plan_link import PlanLink, to_layer_state
+    on = view.layer_on(KEY, PlannerLayer.default_on)
+    return to_layer_state(view.plan if view.plan is not None else PlanLink(), on=on)
+
+
 def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
@@ -388,6 +418,6 @@ def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFram
     return buf.getvalue()
 
 
-__all__ = ["LAYER", "PlannerLayer", "map_payload", "xlsx_bytes"]
+__all__ = ["LAYER", "PlannerLayer", "map_payload", "xlsx_bytes", "seed_session", "state_from_view"]
 
 LAYER = PlannerLayer()
