@@ -235,8 +235,10 @@ def saved_plans_sidebar(ctx) -> None:
 def save_controls(ctx, s: dict, res) -> None:
     """Under the exports: plan name, "Save plan", "Save as schedule"."""
     default = f"{ctx.area.get('name', 'ICB')} - {len(res.stops)} stops - {dt.date.today().isoformat()}"
-    if "planner_name" not in st.session_state:
-        st.session_state["planner_name"] = default
+    ss = st.session_state
+    if "planner_name" not in ss or ss["planner_name"] == ss.get("_planner_name_auto"):
+        ss["planner_name"] = default          # follows the plan until the person types a name
+    ss["_planner_name_auto"] = default
     st.text_input("Plan name", key="planner_name", max_chars=120,
                   help="Saving again under the same name adds a version; earlier versions are kept")
     doc = ps.plan_document(inputs_from_state(s), res, ctx.area)
