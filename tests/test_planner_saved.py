@@ -163,6 +163,7 @@ def test_save_as_schedule_reaches_services_and_next_visit(store, user_dir):
     at = _start(planner_first=first, planner_pw=2)
     at.text_input(key="planner_name").set_value("Spring").run()
     stops = _table(at)
+    n_before = int(re.search(r"\((\d+)\)", at.checkbox(key="services_cat_hari_bus").label).group(1))
     at.button(key="planner_save").click().run()
     assert not at.exception, at.exception
     assert any("planned HARI bus stop(s)" in s.value.replace("\\", "") for s in at.success)
@@ -180,8 +181,10 @@ def test_save_as_schedule_reaches_services_and_next_visit(store, user_dir):
     at.checkbox(key="services_cat_hari_bus").check().run()
     at.checkbox(key="services_closed").check().run()
     assert not at.exception, at.exception
+    n_after = int(re.search(r"\((\d+)\)", at.checkbox(key="services_cat_hari_bus").label).group(1))
+    assert n_after == n_before + 3                        # the services layer counts the planned stops
     legend = " ".join(m.value for m in at.markdown)
-    assert re.search(r"HARI bus stops[^:]*: \d+ shown", legend)
+    assert f"HARI bus stops: {n_after} shown" in legend.replace(" — ILLUSTRATIVE", "")
     # next visit: the ward holding stop 1 gets its first planned date as next stop
     from geo.access import outreach_recency
     from layers.data import ward_at
