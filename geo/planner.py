@@ -505,9 +505,10 @@ def schedule_dates(first, n: int, per_week: int = 1) -> list[str]:
 
 def schedule_frame(result: PlanResult, first_date, per_week: int = 1, *, start_time: str = "10:00",
                    end_time: str = "15:00", operator: str = "", offer: str = "",
-                   prefix: str = "PLAN") -> pd.DataFrame:
+                   prefix: str = "PLAN", status: str = "planned") -> pd.DataFrame:
     """The plan's stops as HARI bus events in the upload template's schema (round-trips
-    through geo.services' validator). Stops keep their greedy order."""
+    through geo.services' validator), status "planned" (proposed, not yet agreed).
+    Stops keep their greedy order."""
     dates = schedule_dates(first_date, len(result.stops), per_week)
     reach = f"{result.radius_km:g} km straight-line" if result.radius_km is not None else f"{result.minutes:g} min"
     src = (f"Outreach planner (MCLP, {result.method}, {'optimal' if result.optimal else result.status}); "
@@ -517,6 +518,6 @@ def schedule_frame(result: PlanResult, first_date, per_week: int = 1, *, start_t
         rows.append({"id": f"{prefix}-{i:02d}", "name": f"Planned stop {i} - {s.name}", "category": "hari_bus",
                      "event_date": day, "start_time": start_time, "end_time": end_time, "place": s.name,
                      "postcode": s.postcode or "", "lat": round(s.lat, 6), "lon": round(s.lon, 6),
-                     "operator": operator, "offer": offer, "status": "open",
+                     "operator": operator, "offer": offer, "status": status,
                      "source": src + (" (what-if stop added by hand)" if s.whatif else "")})
     return pd.DataFrame(rows, columns=HARI_COLUMNS)

@@ -29,6 +29,7 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | lat, lon, z | map centre and zoom                           | lat 49-61, lon -8-2, z 7-17 (clamped)  |
 | present | presentation mode                                 | 0, 1                                   |
 | title   | the view's name (title bar, exports)              | <= 80 plain characters                 |
+| plan, planx | outreach planner settings; excluded venues    | see geo/plan_link.py                   |
 
 Anything unknown, malformed, out of range or stale (a ward or place that no longer
 exists) falls back to its default and yields a `Notice` the app shows. Notices never
@@ -44,7 +45,7 @@ from urllib.parse import urlencode
 
 from geo.store import MEASURES
 
-LAYER_KEYS = ("deprivation", "wards", "priority", "indicators", "access", "services")
+LAYER_KEYS = ("deprivation", "wards", "priority", "indicators", "access", "services", "planner")
 DEFAULT_LAYERS = ("deprivation", "wards", "priority")
 VINTAGES = (2019, 2025)
 DECILES = ("national", "local")
@@ -75,7 +76,8 @@ THR_STEP = 0.5
 MAX_CATS = 12
 
 PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
-          "ind", "cls", "k", "brk", "acc", "svc", "thr", "area", "ward", "lat", "lon", "z", "present", "title")
+          "ind", "cls", "k", "brk", "acc", "svc", "thr", "area", "ward", "lat", "lon", "z", "present", "title",
+          "plan", "planx")
 
 # used with fullmatch(): "$" would also accept a trailing newline
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -137,6 +139,7 @@ class ViewState:
     z: float | None = None
     present: bool = False
     title: str = ""
+    plan: object = None             # planner settings: geo.plan_link.PlanLink (params plan, planx)
 
     def layer_on(self, key: str, default: bool) -> bool:
         return default if self.layers is None else key in self.layers
@@ -411,6 +414,9 @@ def _parse_area_and_view(p: _Parse) -> None:
         out.update(view)
     elif given and len(view) == len(given):      # every part given was fine, but some are missing
         note("z", "The map centre needs lat, lon and z together; using the default view.")
+    if "plan" in vals or "planx" in vals:
+        from geo.plan_link import parse
+        out["plan"] = parse(vals.get("plan"), vals.get("planx"), note)
     if "title" in vals:
         t = _clean_title(vals["title"])
         if t != vals["title"].strip():
@@ -462,6 +468,11 @@ def to_query(state: ViewState) -> dict[str, str]:
         q["present"] = "1"
     if state.title:
         q["title"] = state.title
+    if state.plan is not None:
+        from geo.plan_link import format_plan
+        q["plan"], x = format_plan(state.plan)
+        if x:
+            q["planx"] = x
     return q
 
 

@@ -14,10 +14,10 @@ ward profile.
 
 Panel under the map: the stops table, the covered share against k beside the current
 HARI schedule's coverage, and exports (HARI template CSV, which round-trips through the
-services upload validator, and XLSX). "Add to the map as a schedule" puts the plan in
-this session's service uploads. Saved, named plans belong in the user-data database
-(geo/userdb.py, round two): the hook goes in layers/planner_panel.py `_exports`, beside
-"Add to the map as a schedule".
+services upload validator, and XLSX); "Save plan" keeps the plan (inputs + stops) in
+the user-data store and "Save as schedule" saves its stops as planned, dated HARI bus
+stops in the services data (layers/planner_saved.py, geo/plan_store.py). Sidebar
+"Saved plans": Open (inputs and stops back on the map), Delete, Restore.
 
 Computation: geo/planner.py (MCLP, exact MILP with HiGHS) and geo/plan_inputs.py.
 Every user-supplied text reaching HTML goes through `esc`, markdown through `_md`.
@@ -54,8 +54,10 @@ MAX_PICK = 400                      # more candidates than this: exclusions type
 
 
 def _md(text) -> str:
-    """Markdown-escape user text (then HTML-escape: Streamlit markdown renders some HTML)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=%@^])", r"\\\1", esc(text))
+    """User text shown literally in markdown: every ASCII punctuation mark backslash-escaped,
+    so no link, image, emphasis, HTML tag or entity can form (an HTML-escape on top would
+    show '&lt;' to the reader)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=%@^,;?/])", r"\\\1", str(text))
 
 
 def _area(ctx: MapContext) -> pi.Area:
@@ -90,7 +92,7 @@ def _existing(cats: tuple, reg_key: str, day: str, recent_days: int):
 
 @st.cache_resource(show_spinner="Planning the stops (exact MILP)…", max_entries=64)
 def _plan(key: str, _demand_pts, _venues, k: int, radius_km, minutes, _travel, _existing_sites, excluded: tuple,
-          min_km: float, whatif: tuple, weight: str, label: str):
+          min_km: float, whatif: tuple, weight: str, label: str, required: tuple = ()):
     extra = None
     if whatif:
         from geo.geocode import lonlat_to_bng
@@ -100,8 +102,8 @@ def _plan(key: str, _demand_pts, _venues, k: int, radius_km, minutes, _travel, _
                               "easting": np.atleast_1d(e), "northing": np.atleast_1d(n),
                               "lat": [w[0] for w in whatif], "lon": [w[1] for w in whatif]})
     return pl.plan(_demand_pts, _venues, k, radius_km=radius_km, minutes=minutes, travel_table=_travel,
-                   existing=_existing_sites, excluded_ids=list(excluded), min_distance_km=min_km,
-                   weight=weight, weight_label=label, extra_stops=extra, time_limit=10.0)
+                   existing=_existing_sites, excluded_ids=list(excluded), required_ids=list(required),
+                   min_distance_km=min_km, weight=weight, weight_label=label, extra_stops=extra, time_limit=10.0)
 
 
 # ------------------------------------------------------------------ map script
@@ -163,6 +165,8 @@ class PlannerLayer(Layer):
         st.markdown("**Plan outreach**")
         s["on"] = st.checkbox(self.label, key="planner_on", **widget_default("planner_on", value=False))
         self._track_clicks(s)
+        from layers.planner_saved import saved_plans_sidebar
+        saved_plans_sidebar(ctx)
         if not s["on"]:
             return
         st.caption(f"Area: {_md(ctx.area.get('name', 'the whole ICB'))} (from the Area filter above)")
@@ -309,10 +313,18 @@ class PlannerLayer(Layer):
         key = "|".join(map(str, (ctx.fingerprint, _area(ctx), s.get("weight"), s.get("vintage"), s.get("cand"),
                                  s.get("grid_m"), register_key(), today(), dig, tdig, s.get("existing"),
                                  s.get("recent_days"))))
-        excl = tuple(x for x in s.get("exclude") or [] if x in set(cand.venues["id"]))
+        ids = set(cand.venues["id"].astype(str))
+        excl = tuple(x for x in s.get("exclude") or [] if x in ids)
+        from layers.planner_saved import pinned_ids
+        pinned = pinned_ids(s, ctx.area or {})
+        req = tuple(x for x in pinned if x in ids and x not in excl)[:k]
+        if len(req) < len(pinned):
+            gone = [x for x in pinned if x not in req]
+            ctx.messages.append(("warning", f"Saved plan: {len(gone)} saved stop(s) are not candidate venues any "
+                                            f"more ({', '.join(gone[:5])}); the planner chose in their place."))
         args = dict(radius_km=s.get("radius_km"), minutes=s.get("minutes"))
         res = _plan(key, dem.points, cand.venues, k, args["radius_km"], args["minutes"], travel, existing, excl,
-                    float(s.get("min_km", 0)), whatif, dem.weight, dem.label)
+                    float(s.get("min_km", 0)), whatif, dem.weight, dem.label, req)
         s["_result"] = (res, dem, cand, key, travel, existing, ex_notes, excl)
         return s["_result"]
 
@@ -367,6 +379,36 @@ class PlannerLayer(Layer):
         draw_panel(self, ctx)
 
 
+def seed_session(link) -> None:
+    """Seed the planner's widget keys from a link's settings (geo.plan_link.PlanLink),
+    before the widgets are drawn (layers/share.py apply_to_session)."""
+    from geo.services import categories
+    ss = st.session_state
+    ss["planner_k"] = int(link.k)
+    ss["planner_reach"] = "km" if link.minutes is None else "minutes"
+    if link.km is not None:
+        ss["planner_km"] = float(link.km)
+    if link.minutes is not None:
+        ss["planner_min"] = int(link.minutes)
+    ss["planner_weight"], ss["planner_cand"] = link.weight, link.cand
+    ss["planner_vintage"], ss["planner_grid"] = int(link.vintage), int(link.grid_m)
+    ss["planner_minkm"], ss["planner_recent"], ss["planner_pw"] = float(link.min_km), int(link.recent_days), \
+        int(link.per_week)
+    ss["planner_existing"] = [c for c in link.existing if c in categories()]
+    ss["planner_exclude"] = list(link.exclude)
+    ss["planner_exclude_ids"] = ", ".join(link.exclude)
+    if link.first:
+        ss["planner_first"] = dt.date.fromisoformat(link.first)
+
+
+def state_from_view(view, store, fp: str = "") -> dict:
+    """The layer's state dict from a geo.viewstate.ViewState (exports and snapshots outside
+    the app): the link's plan settings (geo.plan_link), no uploads, no what-if clicks."""
+    from geo.plan_link import PlanLink, to_layer_state
+    on = view.layer_on(KEY, PlannerLayer.default_on)
+    return to_layer_state(view.plan if view.plan is not None else PlanLink(), on=on)
+
+
 def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
@@ -376,6 +418,6 @@ def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFram
     return buf.getvalue()
 
 
-__all__ = ["LAYER", "PlannerLayer", "map_payload", "xlsx_bytes"]
+__all__ = ["LAYER", "PlannerLayer", "map_payload", "xlsx_bytes", "seed_session", "state_from_view"]
 
 LAYER = PlannerLayer()

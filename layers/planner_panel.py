@@ -2,8 +2,6 @@
 the map): stops table, covered share against k beside the current HARI schedule, exports."""
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -69,6 +67,10 @@ def draw_panel(layer, ctx) -> None:
                f"{(res.greedy_covered_weight or 0):,.0f}). Covered: {res.covered_weight:,.0f} of {free:,.0f} "
                f"not already covered ({100 * res.share:.1f}%); already covered by existing sites: "
                f"{res.already_covered_weight:,.0f}.")
+    from layers.planner_saved import pin_caption
+    pin = pin_caption()
+    if pin:
+        st.info(_md(pin))
     for n in dem.notes + cand.notes + ex_notes + res.notes:
         st.caption(_md(n))
     probs = [(p.file, p.row, p.problem) for p in dem.problems + cand.problems + cand.warnings]
@@ -138,7 +140,7 @@ def _exports(ctx, s, res: pl.PlanResult, table: pd.DataFrame) -> None:
                           "value": [ctx.area.get("name"), res.weight_label, f"{res.radius_km} km" if res.radius_km
                                     is not None else f"{res.minutes} min", len(res.stops),
                                     round(res.covered_weight), res.optimal, res.gap]})
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     stem = "hari_plan_" + "".join(ch if ch.isalnum() else "_" for ch in str(ctx.area.get("name")))[:40]
     # data as callables: built only when clicked, not on every rerun
     c1.download_button("Plan as HARI schedule (CSV)", lambda: safe_csv_bytes(sched), file_name=f"{stem}.csv",
@@ -146,17 +148,8 @@ def _exports(ctx, s, res: pl.PlanResult, table: pd.DataFrame) -> None:
                        help="The HARI bus template's columns (data/templates/): upload it in Services")
     c2.download_button("Plan (XLSX)", lambda: xlsx_bytes(sched, about, table), file_name=f"{stem}.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="planner_xlsx")
-    if c3.button("Add to the map as a schedule", key="planner_save",
-                 help="Adds the plan's stops as HARI bus stops for this session (Services layer)"):
-        from geo.services import import_bytes
-        from layers.services import UPLOADS
-        data = safe_csv_bytes(sched)
-        out = import_bytes(data, f"{stem}.csv", data_date=f"outreach plan {dt_today()}")
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        st.session_state.setdefault(UPLOADS, {})[digest] = out
-        st.success(f"{len(out.records)} planned stop(s) added to this session's HARI bus stops "
-                   f"({len(out.rejected)} rejected). Tick 'HARI bus stops' in Services to see them.")
-    # Round two: saving a named plan (list, reopen, delete) goes here, through geo/userdb.py.
+    from layers.planner_saved import save_controls
+    save_controls(ctx, s, res)
 
 
 def dt_today() -> str:

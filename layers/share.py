@@ -144,6 +144,9 @@ def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
         from layers.access import THR_KM
         lo, hi, _, step = THR_KM
         ss["access_thr_km"] = float(round(min(max(state.thr, lo), hi) / step) * step)
+    if state.plan is not None:
+        from layers.planner import seed_session
+        seed_session(state.plan)
     fit = None
     if state.area_kind != "icb" and state.area_code:
         opts = area_options(store, fp)    # {"place5:Fylde Coast": (kind, code, label)} (or a list of tuples)
@@ -204,6 +207,9 @@ def state_from_ctx(ctx: MapContext, layers: list[Layer]) -> VS.ViewState:
         kw["acc"] = tuple(sorted(acc.get("cats") or ())) or None
         if acc.get("threshold_km") is not None:
             kw["thr"] = float(acc["threshold_km"])
+    if ctx.state.get("planner", {}).get("on"):
+        from geo.plan_link import from_layer_state
+        kw["plan"] = from_layer_state(ctx.state["planner"])
     # map centre/zoom: the map iframe keeps them in the page URL (see _SCRIPT)
     cur = st.query_params.to_dict()
     view, _ = VS.from_query({k: cur[k] for k in ("lat", "lon", "z") if k in cur})

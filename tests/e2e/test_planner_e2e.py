@@ -1,5 +1,6 @@
 """Browser test of the outreach planner: plan 3 stops in Blackpool and see them on the
-map, numbered, with their coverage circles; nothing leaves localhost."""
+map, numbered, with their coverage circles; save the plan, reload the page, find it in
+Saved plans and reopen it: the same 3 stops are back on the map. Nothing leaves localhost."""
 from __future__ import annotations
 
 from playwright.sync_api import sync_playwright
@@ -23,9 +24,15 @@ def _stops(page, want: int, timeout_ms: int = 90_000) -> list[str]:
     return got
 
 
-def test_plan_three_stops_in_blackpool(store):
+def _tooltips(page) -> list[str]:
+    return map_frame(page).evaluate(
+        "() => Object.values(LSC.map._layers).filter(l => l instanceof L.Marker && l.options.pane === 'lsc-plan')"
+        ".map(l => l.getTooltip().getContent())")
+
+
+def test_plan_three_stops_in_blackpool(store, tmp_path):
     ART.mkdir(exist_ok=True)
-    with Server() as srv, sync_playwright() as pw:
+    with Server(env={"LSC_USER_DATA_DIR": str(tmp_path / "user")}) as srv, sync_playwright() as pw:
         browser = launch_browser(pw)
         ctx = browser.new_context(viewport={"width": 1500, "height": 1100})
         requests: list[str] = []
@@ -53,6 +60,30 @@ def test_plan_three_stops_in_blackpool(store):
                               ".map(l => l.getRadius())")
         assert circles == [1500, 1500, 1500]
         assert page.get_by_text("Covered share against the number of stops").count() == 1
+        planned = sorted(_tooltips(page))
+        assert len(planned) == 3
+
+        # save it under a name, then reload the page (a fresh session, no link state)
+        name = page.get_by_role("textbox", name="Plan name")
+        name.fill("E2E Blackpool three")
+        name.press("Enter")
+        wait_idle(page)
+        page.get_by_role("button", name="Save plan", exact=True).click()
+        wait_idle(page)
+        assert page.get_by_text("Saved 'E2E Blackpool three' as version 1").count() >= 1
+        page.goto(srv.url)
+        wait_idle(page, timeout=120_000)
+        assert _stops(page, 0, timeout_ms=2000) == []
+        page.get_by_text("Saved plans", exact=True).click()
+        wait_idle(page)
+        assert page.get_by_text("E2E Blackpool three: 3 stops in Blackpool").count() == 1
+        page.locator("[class*='st-key-planner_open_'] button").first.click()
+        wait_idle(page, timeout=120_000)
+        assert _stops(page, 3) == ["1", "2", "3"]
+        assert sorted(_tooltips(page)) == planned
+        assert page.get_by_text("its stops are shown as saved").count() == 1
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ART / "planner_reopened.png"), full_page=True)
         browser.close()
     assert not errors, errors
     assert all(is_local(u) for u in requests), [u for u in requests if not is_local(u)][:5]
