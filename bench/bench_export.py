@@ -24,7 +24,8 @@ def _t(fn, *a, **k):
 
 def main() -> None:
     from geo import export as X
-    from geo.snapshot_cli import quiet_streamlit, render_html
+    from cli.snapshot import quiet_streamlit
+    from render.png import render_html
     from geo.store import load_store
     from geo.viewstate import ViewState
     quiet_streamlit()

@@ -1,6 +1,8 @@
 """`python -m geo <command> ...` — dispatches to one module per command.
 
-Each command module exposes `add_arguments(parser)` and `run(args) -> int`.
+Each command module exposes `add_arguments(parser)` and `run(args) -> int`. The commands
+that draw (export, snapshot) live in cli/, above geo/: they are named here and imported
+only when run, so geo/ never imports Streamlit, folium or layers/.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ COMMANDS = {
     "report": ("geo.report", "Deprivation summary table by LSOA/ward/district/place/sub-ICB/ICB"),
     "access": ("geo.access_cli", "Distance from each LSOA to the nearest service site, summarised"),
     "indicator": ("geo.indicators_cli", "Match an indicator file to the store and print it"),
-    "export": ("geo.export_cli", "Export the current view's tables/layers"),
-    "snapshot": ("geo.snapshot_cli", "Render a PNG snapshot of a view from its URL state"),
+    "export": ("cli.export", "Export the current view's tables/layers"),
+    "snapshot": ("cli.snapshot", "Render a PNG snapshot of a view from its URL state"),
     "plan": ("geo.plan_cli", "Outreach planner: where the HARI bus should stop to reach the most people"),
     "services": ("geo.services_cli", "Check, save, list and remove saved service files (user-data store)"),
     "priority": ("geo.priority_cli", "Priority & exemplar wards listed for an ICB, mapped to May-2024 wards"),

@@ -127,7 +127,7 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fff;
 """
 
 # The attribution is never cut: the footer wraps and the map and legend end above it;
-# fitLegend() (called by the PNG snapshot, geo/snapshot_cli.py) shrinks the legend's
+# fitLegend() (called by the PNG snapshot, render/png.py) shrinks the legend's
 # type until all of it fits the panel, then flows it into two columns if it must.
 FIT_JS = """
 (function () {
@@ -261,7 +261,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
         f'<div id="lsc-foot">{esc(ATTRIBUTION + (" Basemap: " + basemap if basemap else ""))}</div>'
     )
     html = re.sub(r"(<body[^>]*>)", lambda mm: mm.group(1) + chrome, html, count=1)
-    if waits:           # read by geo.snapshot_cli.READY_JS: [attribute, value prefix] pairs
+    if waits:           # read by render.png.READY_JS: [attribute, value prefix] pairs
         html = html.replace("<head>", "<head><script>window.LSC_WAIT=" + js_json(waits) + ";</script>", 1)
     from layers.panels import GRID_CSS
     html = html.replace("</head>", f"<style>{PAGE_CSS}{GRID_CSS}</style><script>{FIT_JS}</script>"

@@ -424,7 +424,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
 
 
 def _render_png(ctx, layers, size: str) -> tuple[bytes | None, str | None]:
-    from geo.snapshot_cli import render_html
+    from render.png import render_html
     from layers.export_html import standalone_html
     import tempfile
     from pathlib import Path
@@ -442,7 +442,7 @@ def _render_png(ctx, layers, size: str) -> tuple[bytes | None, str | None]:
 
 def _render_profile(ctx, layers, fmt: str) -> tuple[bytes | None, str | None]:
     from geo import export as X
-    from geo.snapshot_cli import render_html
+    from render.png import render_html
     from layers.export_html import ward_profile_html
     import tempfile
     from pathlib import Path

@@ -204,7 +204,7 @@ def test_tampered_url_state_is_noted_not_fatal(tmp_path):
 
 
 def test_geo_never_imports_streamlit_or_folium():
-    code = ("import sys, geo.viewstate, geo.export, geo.export_cli, geo.snapshot_cli, geo.__main__\n"
+    code = ("import sys, geo.viewstate, geo.export, geo.__main__\n"
             "bad = [m for m in ('streamlit', 'folium', 'branca', 'layers') if m in sys.modules]\n"
             "assert not bad, bad")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

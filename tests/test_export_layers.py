@@ -203,7 +203,7 @@ def test_access_link_seeds_widgets_without_session_state_warning(store, monkeypa
 
 
 def test_cli_snapshot_waits_for_the_indicator_painter(tmp_path, store):
-    """The PNG is taken only once the page's LSC_WAIT attributes are set (geo.snapshot_cli
+    """The PNG is taken only once the page's LSC_WAIT attributes are set (render.png
     READY_JS), i.e. after the indicator painter finished its round."""
     out, page = tmp_path / "view.png", tmp_path / "view.html"
     r = subprocess.run([sys.executable, "-m", "geo", "snapshot", "--url-state", IND_QUERY, "--out", str(out),
@@ -215,7 +215,7 @@ def test_cli_snapshot_waits_for_the_indicator_painter(tmp_path, store):
     v = _part(html, "indicators")["v"]
     from playwright.sync_api import sync_playwright
 
-    from geo.snapshot_cli import CHROMIUM, CHROMIUM_ARGS, READY_JS
+    from render.png import CHROMIUM, CHROMIUM_ARGS, READY_JS
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

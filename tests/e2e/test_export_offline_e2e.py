@@ -99,7 +99,7 @@ def test_no_data_is_hatched_not_white(opened):
 
 
 def test_snapshot_page_fits_legend_and_attribution(opened, artifacts):
-    from geo.snapshot_cli import SNAPSHOT_CSS
+    from render.png import SNAPSHOT_CSS
     page, _ = opened
     page.add_style_tag(content=SNAPSHOT_CSS)
     assert page.evaluate("() => LSC_fitLegend()") is True

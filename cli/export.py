@@ -11,8 +11,8 @@
 1 nothing written (e.g. an empty selection: the message says why).
 
 The html/pdf/png formats draw the map/profile with the app's own layer code (layers/,
-which uses folium), imported only when one of those formats is asked for, so geo/ itself
-never imports streamlit or folium.
+which uses folium), imported only when one of those formats is asked for, and this CLI lives in cli/ (above
+geo/, render/ and layers/), so geo/ itself never imports streamlit or folium.
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def run(args) -> int:
         counts = X.write_gpkg(store, state, args.out, args.selection)
         print(f"wrote {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
     elif fmt == "html":
-        from geo.snapshot_cli import quiet_streamlit
+        from cli.snapshot import quiet_streamlit
         quiet_streamlit()
         from layers.export_html import standalone_html
         html = standalone_html(store, state)
@@ -100,7 +100,8 @@ def run(args) -> int:
         if not state.ward:
             raise UsageError(f"--format {fmt} is the one-page ward profile: give --ward CODE "
                              "(for a PNG of the map use `python -m geo snapshot`)")
-        from geo.snapshot_cli import quiet_streamlit, render_html
+        from cli.snapshot import quiet_streamlit
+        from render.png import render_html
         quiet_streamlit()
         from layers.export_html import ward_profile_html
         membership = X.priority_membership(store, state)
