@@ -8,14 +8,17 @@ import streamlit as st
 
 from geo.store import MEASURES
 from layers.base import hot
+from layers.static_files import LSOA_OBJECT
 
 
 @hot(maxsize=32)
 @st.cache_data(max_entries=32, show_spinner=False)
 def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
-    """geo.report.build_table for the LSC (England: scope england, IoD2019 only)."""
+    """geo.report.build_table for the footprint (`_store` is its view: geo.footprint);
+    by="england": scope england, IoD2019 only."""
     from geo.report import build_table
     if by == "england":
+        _store = getattr(_store, "base", _store)
         if vintage != 2019:
             return pd.DataFrame()
         return build_table(_store, "england", scope="england", vintage=2019)
@@ -29,32 +32,26 @@ def ward_table(store, fp: str, vintage: int) -> pd.DataFrame:
 @hot
 @st.cache_resource(max_entries=64, show_spinner=False)
 def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> dict:
-    """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts.
+    """Per-LSOA class 1-10 (0 = no value), Core20 indices, counts, aligned with the
+    vintage's own polygons: IoD2019 in store.lsoa order (LSOA 2011, geometry object
+    "lsoa"), IoD2025 in store.lsoa25 order (LSOA 2021, object "lsoa21").
     Shared and read-only (a resource: no copy per call; it is read twice per rerun)."""
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     col = f"{measure}_local_decile" if local else f"{measure}_decile"
-    lsoa = _store.lsoa.reset_index(drop=True)
-    if vintage == 2019:
-        vals = lsoa[col]
-        imd = lsoa["imd_decile"]
-        n_total, n_not_drawn = len(lsoa), 0
-    else:
-        l25 = _store.lsoa25
-        drawable = l25[l25["drawable"].astype(bool)]
-        by11 = drawable.set_index("lsoa11cd")
-        vals = lsoa["lsoa11cd"].map(by11[col])
-        imd = lsoa["lsoa11cd"].map(by11["imd_decile"])
-        n_total, n_not_drawn = len(l25), int((~l25["drawable"].astype(bool)).sum())
+    t = (_store.lsoa if vintage == 2019 else _store.lsoa25).reset_index(drop=True)
+    no_poly = t.geometry.isna() | t.geometry.is_empty
+    vals, imd = t[col].where(~no_poly), t["imd_decile"].where(~no_poly)
     cls = pd.to_numeric(vals, errors="coerce").fillna(0).astype(int).clip(0, 10)
     core = np.flatnonzero(pd.to_numeric(imd, errors="coerce").fillna(99).astype(int).le(2).to_numpy())
     return {
         "cls": cls.tolist(),
         "core20": core.tolist(),
+        "geom": LSOA_OBJECT[vintage],
         "n_drawn": int((cls > 0).sum()),
-        "n_polygons_without_value": int((cls == 0).sum()),
-        "n_total": int(n_total),
-        "n_not_drawn": n_not_drawn,
+        "n_polygons_without_value": int(((cls == 0) & ~no_poly).sum()),
+        "n_total": int(len(t)),
+        "n_not_drawn": int(no_poly.sum()),
     }
 
 

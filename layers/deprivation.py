@@ -7,16 +7,21 @@ from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import lsoa_classes
 from layers.map import part_group
+from layers.static_files import LSOA_OBJECT
 
 VINTAGES = {2019: "IoD2019 (2011 LSOAs)", 2025: "IoD2025 (2021 LSOAs)"}
 SOURCES = {
     2019: "English Indices of Deprivation 2019 (MHCLG); LSOA Dec 2011 boundaries (ONS)",
-    2025: "English Indices of Deprivation 2025 (MHCLG); drawn on LSOA 2011 boundaries "
-          "where the 2021 LSOA code is unchanged (ONS)",
+    2025: "English Indices of Deprivation 2025 (MHCLG); LSOA Dec 2021 boundaries (ONS)",
 }
 
 
-DECILE_LABELS = {False: "National (England)", True: "Local (within LSC) - extra view"}
+DECILE_LABELS = {False: "National (England)", True: "Local (within the footprint) - extra view"}
+DEFAULT_VINTAGE = 2025          # IoD2025 on 2021 LSOAs: the current edition
+
+
+def _vintage(s: dict) -> int:
+    return int(s.get("vintage", DEFAULT_VINTAGE))
 
 
 @hot
@@ -52,7 +57,7 @@ class DeprivationLayer(Layer):
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
                                 key="deprivation_vintage", horizontal=False,
                                 **widget_default("deprivation_vintage", index=list(VINTAGES).index(
-                                    int(cfg.get("default_vintage", 2019)))))
+                                    int(cfg.get("default_vintage", DEFAULT_VINTAGE)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
                                     key="deprivation_measure",
                                     **widget_default("deprivation_measure",
@@ -64,7 +69,7 @@ class DeprivationLayer(Layer):
 
     def _classes(self, ctx: MapContext) -> dict:
         s = ctx.state.get(self.key, {})
-        return lsoa_classes(ctx.store, ctx.fingerprint, int(s.get("vintage", 2019)),
+        return lsoa_classes(ctx.store, ctx.fingerprint, _vintage(s),
                             s.get("measure", "imd"), bool(s.get("local", False)))
 
     @staticmethod
@@ -88,6 +93,7 @@ class DeprivationLayer(Layer):
         s = ctx.state[self.key]
         return part_group(self.key, {
             "show": True, "fill": not self._under_indicator(ctx), "cls": c["cls"], "core20": c["core20"],
+            "geom": c["geom"],          # the vintage's LSOA polygons (2011 / 2021 object)
             "core20_outline": bool(s.get("core20", True)),
             "palette": cfg["palette"], "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
             "core20_color": cfg.get("core20_outline", "#ff7f00"),
@@ -98,7 +104,8 @@ class DeprivationLayer(Layer):
                         "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
                                      "Vintage": {lab: v for v, lab in VINTAGES.items()},
                                      "Deciles": {lab: int(k) for k, lab in DECILE_LABELS.items()}},
-                        "key": f"{int(s.get('vintage', 2019))}|{s.get('measure', 'imd')}|"
+                        "geoms": {str(v): LSOA_OBJECT[v] for v in VINTAGES},
+                        "key": f"{_vintage(s)}|{s.get('measure', 'imd')}|"
                                f"{int(bool(s.get('local', False)))}"},
         })
 
@@ -107,10 +114,11 @@ class DeprivationLayer(Layer):
             return []
         cfg = self._cfg(ctx)
         s = ctx.state[self.key]
-        vintage = int(s.get("vintage", 2019))
+        vintage = _vintage(s)
         local = bool(s.get("local", False))
         pal = cfg["palette"]
-        kind = "local decile (within LSC)" if local else "national decile"
+        where = "LSC" if getattr(ctx.store, "is_lsc", True) else getattr(ctx.store, "name", "the footprint")
+        kind = f"local decile (within {where})" if local else "national decile"
         if self._under_indicator(ctx):
             items = []
             if s.get("core20", True):
@@ -126,7 +134,7 @@ class DeprivationLayer(Layer):
                             fill=pal[d - 1]) for d in range(1, 11)]
         c = self._classes(ctx)
         if c["n_polygons_without_value"]:
-            items.append(LegendItem("no value (boundary changed)", fill=cfg.get("nodata_color", "#bdbdbd")))
+            items.append(LegendItem("no value", fill=cfg.get("nodata_color", "#bdbdbd")))
         if s.get("core20", True):
             items.append(LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline"),
                                     stroke_width=2.5))
@@ -135,21 +143,19 @@ class DeprivationLayer(Layer):
             items=items,
             vintage=VINTAGES[vintage],
             source=SOURCES[vintage],
-            note=(f"Local deciles rank the {c['n_total']:,} LSC LSOAs of this vintage among themselves; "
+            note=(f"Local deciles rank the {c['n_total']:,} LSOAs of {where} of this vintage among themselves; "
                   "Core20 always uses national IMD deciles." if local else ""),
         )]
 
     def notes(self, ctx: MapContext) -> list[str]:
         if not self.is_on(ctx):
             return []
-        s = ctx.state[self.key]
-        if int(s.get("vintage", 2019)) != 2025:
-            return []
         c = self._classes(ctx)
-        return [f"IoD2025: {c['n_not_drawn']} of {c['n_total']:,} LSOAs (2021) could not be drawn: "
-                f"they were split or merged in 2021 and no 2021 polygons are available. "
-                f"{c['n_polygons_without_value']} 2011 areas are shown grey (no IoD2025 value on "
-                f"their old boundary)."]
+        if not c["n_not_drawn"]:
+            return []
+        geo = "2011" if _vintage(ctx.state[self.key]) == 2019 else "2021"
+        return [f"IoD{_vintage(ctx.state[self.key])}: {c['n_not_drawn']} of {c['n_total']:,} LSOAs ({geo}) "
+                f"have no polygon in the store and are not drawn (rebuild the store: `make store`)."]
 
 
 LAYER = DeprivationLayer()
