@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo import sources as S
+from geo.arrowops import isin
 from geo.errors import SourceError
 from geo.paths import CONFIG_DIR, ROOT, source_dir, store_dir
 from geo.store import MEASURES, STORE_VERSION
@@ -151,7 +152,7 @@ def read_geojson(path: Path, label: str, code_col: str, *, columns=None):
     import geopandas as gpd
     import pyogrio
     try:
-        gdf = gpd.read_file(path, columns=columns, engine="pyogrio")
+        gdf = gpd.read_file(path, columns=columns, engine="pyogrio", use_arrow=True)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as e:
         raise SourceError(label, f"cannot be read as GeoJSON ({str(e).splitlines()[0][:200]})")
     if gdf.empty:
@@ -217,6 +218,16 @@ class Builder:
     def label(self, key: str) -> str:
         return str(self.root / self.sources[key].path)
 
+    def lsoa11_england_polygons(self):
+        """The England LSOA 2011 polygons with ONS label points, read once per build
+        (the LSC tables take the label points, the England tables the polygons)."""
+        if not hasattr(self, "_l11_england"):
+            p = self.path("lsoa11_polygons_england")
+            self._l11_england = None if p is None else read_geojson(
+                p, self.label("lsoa11_polygons_england"), "LSOA11CD",
+                columns=["LSOA11CD", "LSOA11NM", "BNG_E", "BNG_N", "LONG", "LAT"])
+        return self._l11_england
+
     # ------------------------------------------------------------
     def run(self) -> dict[str, object]:
         t0 = time.perf_counter()
@@ -229,16 +240,15 @@ class Builder:
             raise SourceError(self.label("iod2019_england"),
                               f"has {len(eng):,} LSOA rows; IoD2019 covers all {N_LSOA11_ENGLAND:,} LSOAs in England "
                               f"(file truncated or filtered?)")
-        pts_path = self.path("lsoa11_polygons_england")
-        if pts_path is not None:
-            import pyogrio
-            pts = pyogrio.read_dataframe(pts_path, columns=["LSOA11CD", "BNG_E", "BNG_N", "LONG", "LAT"],
-                                         read_geometry=False)
+        pts = self.lsoa11_england_polygons()
+        if pts is not None:
+            pts = pd.DataFrame(pts[["LSOA11CD", "BNG_E", "BNG_N", "LONG", "LAT"]])
             pts = pts.rename(columns={"LSOA11CD": "lsoa11cd", "BNG_E": "label_easting", "BNG_N": "label_northing",
                                       "LONG": "label_lon", "LAT": "label_lat"})
             eng = eng.merge(pts, on="lsoa11cd", how="left")
         out["england19"] = eng
-        missing_lads = [c for c in footprint if c not in set(eng["lad19cd"])]
+        eng_lads = set(eng["lad19cd"].unique())
+        missing_lads = [c for c in footprint if c not in eng_lads]
         if missing_lads:
             raise SourceError(self.label("iod2019_england"), f"footprint district(s) {missing_lads} have no LSOAs",
                               column="Local Authority District code (2019)")
@@ -248,7 +258,7 @@ class Builder:
         lsc = read_csv(lscp, ["LSOA code (2011)", "SICBL22CD", "SICBL22NM"], key="LSOA code (2011)",
                        label=self.label("iod2019_lsc"))
         lsc = lsc.rename(columns={"LSOA code (2011)": "lsoa11cd", "SICBL22CD": "sicbl22cd", "SICBL22NM": "sicbl22nm"})
-        lsoa = eng[eng["lad19cd"].isin(footprint)].drop(
+        lsoa = eng[isin(eng["lad19cd"], footprint)].drop(
             columns=[c for c in eng.columns if c.startswith("label_")]).copy()
         lsoa = lsoa.merge(lsc[["lsoa11cd", "sicbl22cd", "sicbl22nm"]], on="lsoa11cd", how="left")
         nos = lsoa["sicbl22cd"].isna()
@@ -273,7 +283,7 @@ class Builder:
         w24 = w24.rename(columns={"LSOA11CD": "lsoa11cd", "WD24CD": "wd24cd", "WD24NM": "wd24nm",
                                   "share_postcodes_in_best_ward": "wd24_share"})
         for df, key, lbl in ((w19, "wd19cd", "lsoa11_ward2019"), (w24, "wd24cd", "lsoa11_ward2024")):
-            unknown = ~df["lsoa11cd"].isin(eng["lsoa11cd"])
+            unknown = ~isin(df["lsoa11cd"], eng["lsoa11cd"])
             if unknown.any():
                 i = int(np.flatnonzero(unknown)[0])
                 raise SourceError(self.label(lbl), f"LSOA code {df['lsoa11cd'].iloc[i]!r} is not an LSOA 2011 code "
@@ -313,14 +323,14 @@ class Builder:
         import geopandas as gpd
         polys = read_geojson(self.path("lsoa11_polygons"), self.label("lsoa11_polygons"), "LSOA11CD",
                              columns=["LSOA11CD"])
-        unknown = ~polys["LSOA11CD"].isin(eng["lsoa11cd"])
+        unknown = ~isin(polys["LSOA11CD"], eng["lsoa11cd"])
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             raise SourceError(self.label("lsoa11_polygons"),
                               f"{int(unknown.sum())} polygon codes are not LSOA 2011 codes in IoD2019, e.g. "
                               f"{polys['LSOA11CD'].iloc[i]!r} (boundary vintage mismatch?)",
                               column="LSOA11CD", row=i + 1)
-        nopoly = ~lsoa["lsoa11cd"].isin(polys["LSOA11CD"])
+        nopoly = ~isin(lsoa["lsoa11cd"], polys["LSOA11CD"])
         if nopoly.any():
             raise SourceError(self.label("lsoa11_polygons"), f"{int(nopoly.sum())} footprint LSOAs have no polygon, "
                                                              f"e.g. {lsoa.loc[nopoly, 'lsoa11cd'].iloc[0]}")
@@ -345,11 +355,11 @@ class Builder:
         if "lad19cd" not in wards.columns:
             wards = wards.merge(wl.rename(columns={"WD24CD": "wd24cd", "LAD19CD_former": "lad19cd"})[
                 ["wd24cd", "lad19cd"]], on="wd24cd", how="left")
-        wards = wards[wards["lad19cd"].isin(footprint)].copy()
+        wards = wards[isin(wards["lad19cd"], footprint)].copy()
         wards["lad19nm"] = wards["lad19cd"].map(self.places["districts"])
         for g in ("place5", "place4"):
             wards[g] = wards["lad19cd"].map(S.district_to_place(g, str(self.config_dir)))
-        orphan = ~lsoa["wd24cd"].isin(wards["wd24cd"])
+        orphan = ~isin(lsoa["wd24cd"], wards["wd24cd"])
         if orphan.any():
             raise SourceError(self.label("lsoa11_ward2024"),
                               f"{int(orphan.sum())} LSOAs point at wards with no May-2024 polygon, e.g. "
@@ -367,7 +377,7 @@ class Builder:
 
         d = read_geojson(self.path("districts2019"), self.label("districts2019"), "LAD19CD")
         d = d.rename(columns={"LAD19CD": "lad19cd", "LAD19NM": "lad19nm"})
-        d = d[d["lad19cd"].isin(footprint)]
+        d = d[isin(d["lad19cd"], footprint)]
         if len(d) != len(footprint):
             raise SourceError(self.label("districts2019"), f"{len(d)} of {len(footprint)} footprint districts found")
         for g in ("place5", "place4"):
@@ -389,6 +399,11 @@ class Builder:
         off = read_csv(self.path("iod2019_lad_summaries"), ["ltla19_code", "Score", "Proportion", "Extent"],
                        key="ltla19_code", label=self.label("iod2019_lad_summaries"))
         out["lad19_official"] = off.rename(columns={"ltla19_code": "lad19cd"})
+        self.log(f"read and validated LSC sources in {time.perf_counter() - t0:.2f} s")
+
+        # England-wide tables (skipped, with a warning, when their sources are absent)
+        from geo.build_england import EnglandBuild
+        out.update(EnglandBuild(self, eng).run())
         self.log(f"read and validated sources in {time.perf_counter() - t0:.2f} s")
         return out
 
@@ -409,7 +424,7 @@ class Builder:
         _numeric(df, ["pop2021"], label, lo=0)
         lk = read_csv(self.path("lsoa11_lsoa21"), ["LSOA11CD", "LSOA21CD"], label=self.label("lsoa11_lsoa21"))
         same = df["same_code_as_lsoa2011"].astype(str).str.lower().isin(["true", "1"])
-        df["drawable"] = same & df["lsoa21cd"].isin(lsoa["lsoa11cd"])
+        df["drawable"] = same & isin(df["lsoa21cd"], lsoa["lsoa11cd"])
         # geography via the 2011 LSOA: same code, else the 2011 LSOA whose best fit is this 2021 LSOA
         parent = lk.drop_duplicates("LSOA21CD").set_index("LSOA21CD")["LSOA11CD"]
         df["lsoa11cd"] = np.where(df["drawable"], df["lsoa21cd"], df["lsoa21cd"].map(parent))
@@ -418,7 +433,7 @@ class Builder:
         df = df.merge(pd.DataFrame(lsoa[geo_cols]), on="lsoa11cd", how="left")
         # 2021 LSOAs with no 2011 parent (new codes from splits): district and places from
         # LAD 2022 (identical to the 2019 codes for the footprint); ward left blank and counted
-        orphan = df["lad19cd"].isna() & df["lad22cd"].isin(footprint)
+        orphan = df["lad19cd"].isna() & isin(df["lad22cd"], footprint)
         df.loc[orphan, "lad19cd"] = df.loc[orphan, "lad22cd"]
         df.loc[orphan, "lad19nm"] = df.loc[orphan, "lad19cd"].map(self.places["districts"])
         for g in ("place5", "place4"):
@@ -446,7 +461,7 @@ def fingerprint(root: Path, config_dir: Path = CONFIG_DIR) -> dict:
         fp["sources"][key] = S.sha256_file(p) if p.exists() else None
     for f in ("sources.yaml", "places.yaml"):
         fp["config"][f] = S.sha256_file(Path(config_dir) / f)
-    for f in ("build.py", "store.py", "sources.py"):
+    for f in ("build.py", "build_england.py", "wardmap.py", "arrowops.py", "store.py", "sources.py"):
         fp["code"][f] = S.sha256_file(ROOT / "geo" / f)
     return fp
 
@@ -473,7 +488,7 @@ def write_store(tables: dict, dest: Path, manifest: dict) -> None:
     try:
         for name, df in tables.items():
             f = tmp / f"{name}.parquet"
-            df.to_parquet(f, index=False)
+            df.to_parquet(f, index=False, compression="zstd")
             manifest.setdefault("tables", {})[name] = {"rows": int(len(df)), "bytes": f.stat().st_size}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         old = None
@@ -506,12 +521,21 @@ def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_chan
                       "lsoa21": int(len(tables["lsoa25"])),
                       "lsoa21_not_drawable": tables["lsoa25"].loc[~tables["lsoa25"]["drawable"], "lsoa21cd"].tolist(),
                       "wards24": int(len(tables["wards24"]))},
+        "england": ({"lsoa21": int(len(tables["lsoa21"])), "lsoa11": int(len(tables["lsoa11_england"])),
+                     "icb": int(len(tables["icb"])), "wards24": int(len(tables["wards24_england"])),
+                     "priority_wards": int(len(tables["priority_nhsei"])),
+                     "postcodes": int(len(tables["postcodes_england"])),
+                     "lsoa21_pwc_fallback": tables["lsoa21"].loc[tables["lsoa21"]["pwc_fallback"],
+                                                                 "lsoa21cd"].tolist()}
+                    if "lsoa21" in tables else None),
     }
     write_store(tables, dest, manifest)
     for w in b.warnings:
         log(f"warning: {w}")
     log(f"store written to {dest} in {time.perf_counter() - t0:.2f} s "
-        f"({len(tables['lsoa'])} LSOAs, {len(tables['wards24'])} wards, {len(tables['england19'])} England LSOAs)")
+        f"({len(tables['lsoa'])} LSOAs, {len(tables['wards24'])} wards, {len(tables['england19'])} England LSOAs"
+        + (f"; England: {len(tables['lsoa21'])} LSOA 2021, {len(tables['icb'])} ICBs, "
+           f"{len(tables['wards24_england'])} wards" if "lsoa21" in tables else "") + ")")
     return manifest
 
 

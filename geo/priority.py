@@ -281,8 +281,14 @@ def derive_candidates(wards: pd.DataFrame, rule: CandidateRule) -> pd.DataFrame:
     """Top-N wards per group by the rule's measure.
 
     `wards` needs columns code, name, population, the rule's measure, and the grouping
-    column (rule.per, unless "icb"). Ties are broken by population (larger first), then
-    code. Returns code, name, group, value, rank_in_group, reason.
+    column (rule.per, unless "icb"); core20_population and imd_score are used for ties
+    when present (core20_population is derived from pct_core20 x population if absent).
+
+    Ties on the measure go to the more deprived ward: more Core20 people first, then the
+    higher population-weighted IMD score, so a tie never drops the most deprived ward.
+    Wards still equal on all three share a rank, and a shared rank at the cut-off keeps
+    every ward holding it (the group may then list more than n). Returns code, name,
+    group, value, rank_in_group, reason.
     """
     cols = ["code", "name", "group", "value", "rank_in_group", "reason"]
     if not rule.enabled or wards.empty:
@@ -292,11 +298,150 @@ def derive_candidates(wards: pd.DataFrame, rule: CandidateRule) -> pd.DataFrame:
     df = df[df[rule.measure].notna()]
     if rule.min_population:
         df = df[df["population"] >= rule.min_population]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
     df["group"] = "Whole ICB" if rule.per == "icb" else df[rule.per]
-    df = df.sort_values([rule.measure, "population", "code"],
-                        ascending=[not larger_worse, False, True], kind="mergesort")
-    df["rank_in_group"] = df.groupby("group", sort=False).cumcount() + 1
+    if "core20_population" not in df.columns and "pct_core20" in df.columns:
+        df["core20_population"] = df["pct_core20"] * df["population"] / 100
+    keys, asc = [rule.measure], [not larger_worse]
+    for k in ("core20_population", "imd_score"):
+        if k in df.columns and k != rule.measure:
+            keys.append(k)
+            asc.append(False)
+    df = df.sort_values(keys + ["code"], ascending=asc + [True], kind="mergesort")
+    # rank: position of the first ward in the group with the same tie-break keys
+    tied = df[keys].fillna(float("-inf")).ne(df.groupby("group", sort=False)[keys].shift().fillna(
+        float("-inf"))).any(axis=1)
+    pos = df.groupby("group", sort=False).cumcount() + 1
+    df["rank_in_group"] = pos.where(tied).groupby(df["group"], sort=False).ffill().astype("int64")
     top = df[df["rank_in_group"] <= rule.n].copy()
     top["value"] = top[rule.measure]
     top["reason"] = [f"#{r} in {g} by {label}" for r, g in zip(top["rank_in_group"], top["group"])]
     return top.sort_values(["group", "rank_in_group"])[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- listed wards for any ICB
+NHSEI_LIST = {
+    "name": "NHSE/I 2021",
+    "date": "2021-04",
+    "ward_vintage": "WD19 (December 2019 ward codes)",
+    "source": ("NHS England/Improvement priority and exemplar wards, c. April 2021 (priority: high deprivation "
+               "and higher than expected urgent & emergency care use; exemplar: deprived, lower than expected use), "
+               "as compiled by the British Red Cross (github.com/britishredcrosssociety/nhse-priority-wards). "
+               "2019 ward codes; shapes are APPROXIMATE, dissolved from LSOA 2011 by the ONS best fit."),
+}
+LISTED_COLUMNS = ["list", "status", "wd19cd", "wd19nm", "lad19cd", "lad19nm", "drawn", "note", "wd24cd", "wd24nm",
+                  "wd24_share", "n_wd24", "wd24_wards", "population2021", "stp", "ccg19cd", "ccg19nm", "icb24cd",
+                  "list_date", "ward_vintage", "list_source"]
+NOT_DRAWN = ("not drawn: the 2019 ward receives no LSOA 2011 under the ONS best fit (too small), so it has no shape "
+             "and no May-2024 mapping")
+
+
+@dataclass
+class ListedWards:
+    """The priority/exemplar list that applies to one ICB (or England), ready to show."""
+    icb_code: str
+    name: str
+    date: str
+    ward_vintage: str
+    source: str
+    kind: str                        # "national" (NHSE/I 2021) | "local" (config/priority_wards.yaml)
+    wards: pd.DataFrame              # one row per listed ward, LISTED_COLUMNS
+    shapes: Any = None               # GeoDataFrame: code, name, status, approximate_geometry, geometry
+    problems: list[Problem] = field(default_factory=list)
+    mapping: pd.DataFrame | None = None  # wd19cd -> wd24cd, wd24nm, pop2021, share (national list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.date}; {self.ward_vintage})"
+
+
+def listed_ward_rows(listed: pd.DataFrame, w19_w24: pd.DataFrame, list_meta: dict) -> pd.DataFrame:
+    """One row per listed 2019 ward with the May-2024 ward(s) its Census 2021 population
+    maps to (see geo.wardmap). listed: wd19cd, wd19nm, status (+ lad19cd, lad19nm, stp,
+    ccg19cd, ccg19nm, icb24cd, n_lsoa11_bestfit when known). A ward with no LSOA (no
+    mapping) is kept, drawn=False, with the reason in `note`."""
+    m = w19_w24[w19_w24["wd19cd"].isin(set(listed["wd19cd"]))]
+    by = {k: g for k, g in m.groupby("wd19cd", sort=False)}
+    rows = []
+    for r in listed.to_dict("records"):
+        g = by.get(r["wd19cd"])
+        has_lsoa = g is not None and len(g) and r.get("n_lsoa11_bestfit", 1) != 0
+        row = {c: r.get(c, "") for c in ("status", "wd19cd", "wd19nm", "lad19cd", "lad19nm", "stp", "ccg19cd",
+                                         "ccg19nm", "icb24cd")}
+        row.update(list=list_meta["name"], list_date=list_meta["date"], ward_vintage=list_meta["ward_vintage"],
+                   list_source=list_meta["source"], drawn=bool(has_lsoa))
+        if has_lsoa:
+            g = g.sort_values("share", ascending=False)
+            top = g.iloc[0]
+            row.update(note="", wd24cd=top["wd24cd"], wd24nm=top["wd24nm"], wd24_share=round(float(top["share"]), 4),
+                       n_wd24=int(len(g)), population2021=int(round(g["pop2021"].sum())),
+                       wd24_wards="; ".join(f"{c} {n} {100 * s:.0f}%" for c, n, s in
+                                            zip(g["wd24cd"], g["wd24nm"], g["share"])))
+        else:
+            row.update(note=NOT_DRAWN, wd24cd="", wd24nm="", wd24_share=float("nan"), n_wd24=0,
+                       population2021=0, wd24_wards="")
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=LISTED_COLUMNS)
+    order = {"Priority": 0, "Exemplar": 1}
+    return out.sort_values(["status", "lad19nm", "wd19nm"], key=lambda s: s.map(order) if s.name == "status"
+                           else s.astype(str)).reset_index(drop=True)
+
+
+def _local_rows(cfg: PriorityConfig, store) -> pd.DataFrame:
+    """Rows for a filled local list (May-2024 ward codes, LSC official wards)."""
+    w = store.wards24.set_index("wd24cd")
+    rows = []
+    for kind, status in (("icb", "Priority"), ("exemplar", "Exemplar")):
+        wl = cfg.lists[kind]
+        for code in wl.wards:
+            drawn = code in w.index
+            rows.append({"list": wl.name, "status": status, "wd19cd": "", "wd19nm": "",
+                         "lad19cd": w.at[code, "lad19cd"] if drawn else "",
+                         "lad19nm": w.at[code, "lad19nm"] if drawn else "", "drawn": drawn,
+                         "note": wl.notes.get(code, "") if drawn else "not drawn: no May-2024 ward polygon in LSC",
+                         "wd24cd": code, "wd24nm": w.at[code, "wd24nm"] if drawn else "", "wd24_share": 1.0,
+                         "n_wd24": 1, "wd24_wards": code, "population2021": 0, "stp": "", "ccg19cd": "",
+                         "ccg19nm": "", "icb24cd": "", "list_date": wl.date.isoformat() if wl.date else "",
+                         "ward_vintage": "WD24 (May 2024 ward codes)", "list_source": wl.source})
+    return pd.DataFrame(rows, columns=LISTED_COLUMNS)
+
+
+def priority_list(store, icb, config_path: str | Path | None = None, *, which: str = "auto") -> ListedWards:
+    """The priority & exemplar wards for an ICB (code/name, see geo.icb.resolve_icb) or England.
+
+    which="auto": the local list of config/priority_wards.yaml when it is filled and the
+    ICB is the one config/places.yaml names (LSC), else the NHSE/I 2021 list; "nhsei" or
+    "local" force one. The national list's wards belong to the ICB where most of their
+    Census 2021 population lives (LSOA 2021 -> ICB April 2024)."""
+    from geo.icb import resolve_icb
+    from geo.paths import CONFIG_DIR
+    if which not in ("auto", "nhsei", "local"):
+        from geo.errors import UsageError
+        raise UsageError(f"unknown list {which!r}; valid: auto, nhsei, local")
+    area = resolve_icb(icb, store)
+    cfg = load_config(config_path or CONFIG_DIR / "priority_wards.yaml", set(store.wards24["wd24cd"]))
+    filled = any(cfg.lists[k].wards for k in ("icb", "exemplar"))
+    if which == "local" or (which == "auto" and filled and area.is_lsc):
+        if not area.is_lsc:
+            from geo.errors import UsageError
+            raise UsageError(f"the local list in config/priority_wards.yaml is for LSC only, not {area.short_name}")
+        rows = _local_rows(cfg, store)
+        shapes = store.wards24[store.wards24["wd24cd"].isin(set(rows["wd24cd"]))].copy()
+        shapes = shapes.merge(rows[["wd24cd", "status"]], on="wd24cd").rename(columns={"wd24cd": "code",
+                                                                                      "wd24nm": "name"})
+        shapes["approximate_geometry"] = False
+        wl = cfg.lists["icb"]
+        return ListedWards(area.code, wl.name, wl.date.isoformat() if wl.date else "", "WD24 (May 2024 ward codes)",
+                           wl.source, "local", rows, shapes[["code", "name", "status", "approximate_geometry",
+                                                             "geometry"]], cfg.problems)
+    p = store.priority_nhsei
+    if not area.is_england:
+        p = p[p["icb24cd"] == area.code]
+    rows = listed_ward_rows(pd.DataFrame(p.drop(columns="geometry")), store.ward19_to_ward24, NHSEI_LIST)
+    shapes = p[p.geometry.notna()].rename(columns={"wd19cd": "code", "wd19nm": "name"})
+    return ListedWards(area.code, NHSEI_LIST["name"], NHSEI_LIST["date"], NHSEI_LIST["ward_vintage"],
+                       NHSEI_LIST["source"], "national", rows,
+                       shapes[["code", "name", "status", "approximate_geometry", "geometry"]].reset_index(drop=True),
+                       cfg.problems if filled else [],
+                       store.ward19_to_ward24[store.ward19_to_ward24["wd19cd"].isin(set(rows["wd19cd"]))])

@@ -66,10 +66,21 @@ def lsoa_frame(store: Store, scope: str = "lsc", vintage: int = 2019) -> pd.Data
 
 def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, place: str | None = None,
                 grouping: str = "place5", population: str | None = None, ward_vintage: int = 2024,
-                measures=tuple(MEASURES)) -> pd.DataFrame:
-    """Summary table, one row per area. Percentages are 0-100."""
+                measures=tuple(MEASURES), icb: str | None = None) -> pd.DataFrame:
+    """Summary table, one row per area. Percentages are 0-100.
+
+    icb (a code or name, see geo.icb.resolve_icb) or scope="england" with vintage=2025
+    take the England-wide tables (any ICB; LSOA 2021 for IoD2025); see national_table."""
     if by not in BY_CHOICES:
         raise UsageError(f"unknown --by {by!r}; valid: {', '.join(BY_CHOICES)}")
+    if icb is not None or (scope == "england" and vintage == 2025):
+        if icb is not None and scope == "england":
+            raise UsageError("give either --icb or --scope england, not both")
+        if place:
+            raise UsageError("--place applies to the LSC footprint without --icb; use --by district or place")
+        from geo.report_national import national_table
+        return national_table(store, by, icb=icb, vintage=vintage, population=population,
+                              ward_vintage=ward_vintage, measures=measures)
     if scope == "england" and by not in BY_ENGLAND:
         raise UsageError(f"--by {by} is not available for --scope england; valid: {', '.join(BY_ENGLAND)}")
     if grouping not in GROUPINGS:
@@ -159,6 +170,8 @@ def to_json_text(t: pd.DataFrame) -> str:
 def add_arguments(p):
     p.add_argument("--by", required=True, choices=BY_CHOICES)
     p.add_argument("--scope", default="lsc", choices=["lsc", "england"])
+    p.add_argument("--icb", metavar="CODE|NAME",
+                   help="any ICB in England by code (E54..., QE1) or name (partial words ok); England-wide tables")
     p.add_argument("--vintage", default=2019, type=int, choices=[2019, 2025])
     p.add_argument("--place", metavar="NAME", help="ICB, a place (either grouping) or a district name")
     p.add_argument("--grouping", default="place5", choices=GROUPINGS,
@@ -173,6 +186,10 @@ def add_arguments(p):
 def run(args) -> int:
     store = load_store(args.store)
     t = build_table(store, args.by, scope=args.scope, vintage=args.vintage, place=args.place,
-                    grouping=args.grouping, population=args.population, ward_vintage=args.ward_vintage)
+                    grouping=args.grouping, population=args.population, ward_vintage=args.ward_vintage,
+                    icb=args.icb)
+    if "imd_score_vs_published" in t.columns and t["imd_score_vs_published"].notna().any():
+        from geo.report_national import published_note
+        print(published_note(t), file=sys.stderr)
     sys.stdout.write(to_csv_text(t) if args.format == "csv" else to_json_text(t) + "\n")
     return 0

@@ -24,6 +24,7 @@ class Source:
     url: str | None = None
     page: str | None = None
     optional: bool = False
+    group: str = ""        # "england": an England-wide file (optional; LSC builds without it)
 
 
 def _load_yaml(path: Path) -> dict:
@@ -48,7 +49,8 @@ def load_sources(config_dir: str | None = None) -> dict[str, Source]:
             raise SourceError(cfg_path, f"source '{key}' needs a 'path'")
         out[key] = Source(key=key, path=spec["path"], sha256=spec.get("sha256"),
                           vintage=str(spec.get("vintage", "")), url=spec.get("url"),
-                          page=spec.get("page"), optional=bool(spec.get("optional", False)))
+                          page=spec.get("page"), optional=bool(spec.get("optional", False)),
+                          group=str(spec.get("group") or ""))
     return out
 
 

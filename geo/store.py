@@ -55,8 +55,11 @@ MEASURE_LABELS = {
     "barriers": "Barriers to Housing and Services",
     "living_env": "Living Environment",
 }
-GEO_TABLES = {"lsoa", "lsoa25", "wards24", "wards19", "districts", "subicb", "place5", "place4"}
-TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"}
+GEO_TABLES = {"lsoa", "lsoa25", "wards24", "wards19", "districts", "subicb", "place5", "place4",
+              "lsoa21", "lsoa11_england", "icb", "wards24_england", "priority_nhsei"}
+ENGLAND_TABLES = {"lsoa21", "lsoa11_england", "lsoa11_lsoa21", "icb", "lad24_official", "icb_official",
+                  "wards24_england", "ward19_to_ward24", "priority_nhsei", "postcodes_england"}
+TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"} | ENGLAND_TABLES
 
 
 @dataclass
@@ -120,6 +123,51 @@ class Store:
     @cached_property
     def lad19_official(self) -> pd.DataFrame:
         return self._read("lad19_official")
+
+    # ---- England-wide tables (absent when the build had no England files)
+    @property
+    def has_england(self) -> bool:
+        return (self.path / "lsoa21.parquet").exists()
+
+    @cached_property
+    def lsoa21(self):
+        return self._read("lsoa21")
+
+    @cached_property
+    def lsoa11_england(self):
+        return self._read("lsoa11_england")
+
+    @cached_property
+    def lsoa11_lsoa21(self) -> pd.DataFrame:
+        return self._read("lsoa11_lsoa21")
+
+    @cached_property
+    def icb(self):
+        return self._read("icb")
+
+    @cached_property
+    def lad24_official(self) -> pd.DataFrame:
+        return self._read("lad24_official")
+
+    @cached_property
+    def icb_official(self) -> pd.DataFrame:
+        return self._read("icb_official")
+
+    @cached_property
+    def wards24_england(self):
+        return self._read("wards24_england")
+
+    @cached_property
+    def ward19_to_ward24(self) -> pd.DataFrame:
+        return self._read("ward19_to_ward24")
+
+    @cached_property
+    def priority_nhsei(self):
+        return self._read("priority_nhsei")
+
+    @cached_property
+    def postcodes_england(self) -> pd.DataFrame:
+        return self._read("postcodes_england")
 
     @property
     def attribution(self) -> str:
