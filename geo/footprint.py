@@ -42,7 +42,8 @@ _ICB = re.compile(r"^E54\d{6}$")
 
 # England-wide tables (name in the store) and the columns read from each, with the
 # spellings accepted for a column (first found wins)
-NATIONAL = ("lsoa21", "lsoa11_england", "icb", "wards24_england", "priority_nhsei")
+NATIONAL = ("lsoa21", "lsoa11_england", "lsoa11_lsoa21", "icb", "wards24_england", "priority_nhsei",
+            "ward19_to_ward24")
 _ALIASES = {
     "icb24cd": ("icb24cd", "icb_code", "icb23cd", "icb22cd"),
     "icb24nm": ("icb24nm", "icb_name", "icb23nm", "icb22nm"),
@@ -66,6 +67,9 @@ def national(store, name: str):
     cache = store.__dict__.setdefault("_national", {})
     if name not in cache:
         if hasattr(type(store), name):
+            if hasattr(type(store), "has_england") and not store.has_england:
+                raise StoreMissing(f"the store at {store.path} has no England-wide tables: build it with the "
+                                   f"England source files (`python -m geo build`)")
             cache[name] = getattr(store, name)
         else:
             f = store.path / f"{name}.parquet"
@@ -96,8 +100,11 @@ def icb_names(store) -> dict[str, str]:
     except StoreMissing:
         return {LSC_CODE: LSC_NAME}
     c, n = _col(t, "icb24cd"), _col(t, "icb24nm")
-    pairs = sorted(zip(t[c].astype(str), t[n].astype(str)), key=lambda kv: kv[1])
-    return {code: short_name(name) for code, name in pairs}
+    names = t[n].astype(str).map(short_name)
+    if "short_name" in t.columns:
+        names = "NHS " + t["short_name"].astype(str) + " ICB"
+    pairs = sorted(zip(t[c].astype(str), names), key=lambda kv: kv[1])
+    return dict(pairs)
 
 
 def short_name(name: str) -> str:
@@ -202,14 +209,32 @@ class _View:
             p = national(self.base, "priority_nhsei")
         except StoreMissing:
             return None
-        w19 = set(self.lsoa["wd19cd"].dropna())
-        out = p[p["wd19cd"].isin(w19)]
-        return out.drop_duplicates("wd19cd").reset_index(drop=True)
+        if "icb24cd" in p.columns and self.code != ENGLAND_CODE:
+            out = p[p["icb24cd"] == self.code]
+        elif self.code == ENGLAND_CODE:
+            out = p
+        else:
+            out = p[p["wd19cd"].isin(set(self.lsoa["wd19cd"].dropna()))]
+        return out.drop_duplicates("wd19cd").sort_values("wd19cd").reset_index(drop=True)
 
     def _polygons21(self, codes: pd.Series):
         """2021 LSOA polygons for `codes` (None where there is none)."""
         g = national(self.base, "lsoa21").set_index("lsoa21cd").geometry
         return codes.map(g)
+
+
+def best_fit_links(store) -> tuple[pd.Series, pd.Series]:
+    """(parent, successor): LSOA 2021 -> the 2011 LSOA it came from and LSOA 2011 -> the
+    2021 LSOA it went to, from the ONS all-pairs lookup (one per code: unchanged and split
+    codes are exact; a merged 2021 LSOA takes its first 2011 code, a split 2011 LSOA its
+    first 2021 code)."""
+    cache = store.__dict__.setdefault("_national", {})
+    if "_links" not in cache:
+        lk = national(store, "lsoa11_lsoa21")[["lsoa11cd", "lsoa21cd"]]
+        parent = lk.sort_values(["lsoa21cd", "lsoa11cd"]).drop_duplicates("lsoa21cd").set_index("lsoa21cd")["lsoa11cd"]
+        succ = lk.sort_values(["lsoa11cd", "lsoa21cd"]).drop_duplicates("lsoa11cd").set_index("lsoa11cd")["lsoa21cd"]
+        cache["_links"] = (parent, succ)
+    return cache["_links"]
 
 
 class LscView(_View):
@@ -283,8 +308,8 @@ class IcbView(_View):
         out["subicb_code"] = out["sicbl22cd"]
         out["icb24cd"] = t[_col(t, "icb24cd")].values
         out["place5"] = out["place4"] = self._place_col(t).values
-        parent = t["lsoa11cd"] if "lsoa11cd" in t.columns else pd.Series(None, index=t.index)
-        out["lsoa11cd"] = parent.values
+        parent, _ = best_fit_links(self.base)
+        out["lsoa11cd"] = out["lsoa21cd"].map(parent).values
         out["same_code_as_lsoa2011"] = (out["lsoa11cd"] == out["lsoa21cd"]).values
         out["drawable"] = out["same_code_as_lsoa2011"]      # drawable on the 2011 polygon of the same code
         w19 = national(self.base, "lsoa11_england").set_index("lsoa11cd")
@@ -300,8 +325,11 @@ class IcbView(_View):
     def lsoa(self):
         import geopandas as gpd
         e = national(self.base, "lsoa11_england")
+        if "imd_rank" not in e.columns:          # IoD2019 values from the England table
+            iod = self.base.england19
+            e = e[[c for c in e.columns if c not in iod.columns or c == "lsoa11cd"]].merge(iod, on="lsoa11cd")
         l25 = self.lsoa25
-        succ = e.set_index("lsoa11cd")["lsoa21cd"] if "lsoa21cd" in e.columns else None
+        _, succ = best_fit_links(self.base)
         # the 2011 LSOAs of the footprint: best-fit parents of its 2021 LSOAs, plus those
         # whose best-fit successor lies in it
         mine = set(l25["lsoa11cd"].dropna())
@@ -310,7 +338,7 @@ class IcbView(_View):
         e = e[e["lsoa11cd"].isin(mine)] if self.code != ENGLAND_CODE else e
         e = e.sort_values("lsoa11cd").reset_index(drop=True)
         out = pd.DataFrame(e.drop(columns="geometry")).copy()
-        drop = [c for c in out.columns if c.startswith("icb") or c.startswith("label_")]
+        drop = [c for c in out.columns if c.startswith(("icb", "label_", "sicbl22", "lad22"))]
         label = e[["label_lon", "label_lat"]] if "label_lon" in e.columns else None
         out = out.drop(columns=drop)
         out["lad19cd_iod"], out["lad19nm_iod"] = out["lad19cd"], out["lad19nm"]
@@ -355,13 +383,16 @@ class IcbView(_View):
         l25 = self.lsoa25
         try:
             w = national(self.base, "wards24_england")
-            w = w[w["wd24cd"].isin(set(l25["wd24cd"]))][["wd24cd", "geometry"]]
+            w = w[w["wd24cd"].isin(set(l25["wd24cd"]))]
+            w = w[["wd24cd", "geometry"] + [c for c in ("lad24cd", "lad24nm") if c in w.columns]]
         except StoreMissing:
             w = l25[["wd24cd", "geometry"]].dissolve("wd24cd").reset_index()
         attrs = pd.DataFrame(l25.drop(columns="geometry")).groupby("wd24cd").agg(
             wd24nm=("wd24nm", "first"), lad24cd=("lad24cd", "first"), lad24nm=("lad24nm", "first"),
             place5=("place5", "first"), n_lsoa21=("lsoa21cd", "size")).reset_index()
         n11 = pd.DataFrame(self.lsoa.drop(columns="geometry")).groupby("wd24cd").size().rename("n_lsoa11")
+        if "lad24cd" in w.columns:           # the ward's own district (an LSOA may sit in another)
+            attrs = attrs.drop(columns=["lad24cd", "lad24nm"])
         out = attrs.merge(w, on="wd24cd", how="left").merge(n11, left_on="wd24cd", right_index=True, how="left")
         out["n_lsoa11"] = out["n_lsoa11"].fillna(0).astype("int64")
         out["lad19cd"], out["lad19nm"], out["place4"] = out["lad24cd"], out["lad24nm"], out["place5"]
