@@ -219,7 +219,11 @@ class PriorityLayer(Layer):
                 items.append(LegendItem(f"{wl.name} ({len(sets[k])}): {src}", stroke=st_.get("color"),
                                         stroke_width=st_.get("weight", 3), dash=st_.get("dash"), shape="line"))
             else:
-                notes.append(f"{wl.name}: none listed in config/priority_wards.yaml (the list is not public).")
+                if getattr(ctx.store, "priority19", None) is not None:
+                    notes.append(f"{NHSEI_NAME[k]}: the 2021 list names none in this ICB, and "
+                                 "config/priority_wards.yaml lists none.")
+                else:
+                    notes.append(f"{wl.name}: none listed in config/priority_wards.yaml (the list is not public).")
         if s.get("candidate", True):
             rule = s.get("rule", cfg.rule)
             st_ = styles.get("candidate", {})
