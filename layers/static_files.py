@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from geo.atomic import write_atomic
 from geo.paths import ROOT
@@ -251,25 +252,23 @@ def ward_stats_bytes(store, ward_table, vintage: int) -> bytes:
     population, imd_score, pct_core20, core20_population, lad19nm, place5, place4...).
     `rank` is the rank within LSC by population-weighted IMD score (1 = most deprived).
     """
-    w = store.wards24.reset_index(drop=True)
-    t = ward_table.set_index("code")
+    w = pd.DataFrame(store.wards24.drop(columns="geometry")).reset_index(drop=True)
+    t = ward_table.drop_duplicates("code").set_index("code")
     if "imd_rank_in_lsc" in t.columns:
         ranked = t["imd_rank_in_lsc"].astype("float64")
     else:
         ranked = t["imd_score"].rank(ascending=False, method="min")
     n = int(t["imd_score"].notna().sum())
-    rows = []
-    for _, r in w.iterrows():
-        code = r["wd24cd"]
-        if code in t.index:
-            x = t.loc[code]
-            rows.append([r["wd24nm"], r["lad19nm"], r["place5"], r["place4"],
-                         _num(x.get("population"), 0), _num(x.get("imd_score"), 1),
-                         _num(x.get("pct_core20"), 1), _num(x.get("core20_population"), 0),
-                         None if math.isnan(ranked.get(code, math.nan)) else int(ranked[code]), n])
-        else:   # ward with no best-fit LSOA: no figures
-            rows.append([r["wd24nm"], r["lad19nm"], r["place5"], r["place4"],
-                         None, None, None, None, None, n])
+    has = w["wd24cd"].isin(t.index).to_numpy()       # wards with no best-fit LSOA: no figures
+
+    def col(name, nd):
+        vals = w["wd24cd"].map(t[name]) if name in t.columns else pd.Series(np.nan, index=w.index)
+        return [_num(x, nd) if ok else None for x, ok in zip(vals, has)]
+    rk = w["wd24cd"].map(ranked)
+    ranks = [None if (not ok or math.isnan(x)) else int(x) for x, ok in zip(rk.astype("float64"), has)]
+    rows = [list(r) for r in zip(w["wd24nm"], w["lad19nm"], w["place5"], w["place4"],
+                                 col("population", 0), col("imd_score", 1), col("pct_core20", 1),
+                                 col("core20_population", 0), ranks, [n] * len(w))]
     rank_in = "LSC" if getattr(store, "is_lsc", True) else short_place(getattr(store, "name", ""))
     d = {"vintage": f"IoD{vintage}", "fields": WARD_STAT_FIELDS, "rows": rows, "rank_in": rank_in}
     return json.dumps(d, separators=(",", ":"), allow_nan=False).encode()
