@@ -114,3 +114,32 @@ def area_index(_store, fp: str, kind: str, code: str | None) -> int:
     else:
         codes = {"place5": _store.place5, "place4": _store.place4}[kind]["code"].tolist()
     return codes.index(code) if code in codes else -1
+
+
+# "Change since IoD2019" view: 2025 decile minus 2019 decile per LSOA 2021 (positive =
+# relatively LESS deprived), in 7 classes; split/merged/redrawn LSOAs are flagged
+CHANGE_CLASSES = ["3+ deciles more deprived", "2 deciles more deprived", "1 decile more deprived",
+                  "same decile", "1 decile less deprived", "2 deciles less deprived", "3+ deciles less deprived"]
+
+
+@hot
+@st.cache_resource(max_entries=32, show_spinner=False)
+def lsoa_change(_store, fp: str, measure: str) -> dict:
+    """Per LSOA 2021 (store.lsoa25 order, geometry object "lsoa21"): change class 1-7 of
+    the national decile from IoD2019 to IoD2025 through the ONS 2011->2021 lookup
+    (geo.change: split LSOAs take their parent's 2019 value, merged ones the
+    population-weighted mean), 0 = no 2019 value; `flagged` = indices of the LSOAs whose
+    2011->2021 change was not "unchanged"."""
+    from geo.change import change_table
+    from geo.footprint import national
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    l25 = pd.DataFrame(_store.lsoa25.drop(columns="geometry")).reset_index(drop=True)
+    base = getattr(_store, "base", _store)
+    t = change_table(national(base, "lsoa11_lsoa21"), base.england19, l25, measure)
+    d = t["decile_change"].reindex(l25["lsoa21cd"]).to_numpy(dtype="float64")
+    cls = np.where(np.isnan(d), 0, np.clip(np.nan_to_num(d), -3, 3) + 4).astype(int)
+    comparable = t["comparable"].reindex(l25["lsoa21cd"]).fillna(False).to_numpy(dtype=bool)
+    return {"cls": cls.tolist(), "flagged": np.flatnonzero(~comparable).tolist(),
+            "counts": {lab: int((cls == i + 1).sum()) for i, lab in enumerate(CHANGE_CLASSES)},
+            "n_flagged": int((~comparable).sum()), "n_total": int(len(l25))}

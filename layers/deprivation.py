@@ -5,7 +5,7 @@ import streamlit as st
 
 from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
-from layers.data import lsoa_classes
+from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
 from layers.map import part_group
 from layers.static_files import LSOA_OBJECT
 
@@ -17,6 +17,8 @@ SOURCES = {
 
 
 DECILE_LABELS = {False: "National (England)", True: "Local (within the footprint) - extra view"}
+CHANGE_PALETTE = ["#b35806", "#f1a340", "#fee0b6", "#f0f0f0", "#d8daeb", "#998ec3", "#542788"]   # PuOr
+CHANGE_FLAG = "#333333"
 DEFAULT_VINTAGE = 2025          # IoD2025 on 2021 LSOAs: the current edition
 
 
@@ -66,6 +68,15 @@ class DeprivationLayer(Layer):
                               format_func=DECILE_LABELS.get, horizontal=False)
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
                                   key="deprivation_core20", **widget_default("deprivation_core20", value=True))
+        s["change"] = st.checkbox("Change since IoD2019 (national decile then and now, 2021 LSOAs)",
+                                  key="deprivation_change", **widget_default("deprivation_change", value=False),
+                                  help="IoD2025 decile minus IoD2019 decile per 2021 LSOA, through the ONS "
+                                       "2011->2021 lookup; split or merged LSOAs are outlined.")
+
+    @staticmethod
+    def _change_on(ctx: MapContext) -> bool:
+        s = ctx.state.get("deprivation", {})
+        return bool(s.get("change")) and not bool(s.get("local"))
 
     def _classes(self, ctx: MapContext) -> dict:
         s = ctx.state.get(self.key, {})
@@ -89,8 +100,15 @@ class DeprivationLayer(Layer):
         if not self.is_on(ctx):
             return None
         cfg = self._cfg(ctx)
-        c = self._classes(ctx)
         s = ctx.state[self.key]
+        if self._change_on(ctx):
+            ch = lsoa_change(ctx.store, ctx.fingerprint, s.get("measure", "imd"))
+            return part_group(self.key, {
+                "show": True, "fill": not self._under_indicator(ctx), "cls": ch["cls"], "geom": "lsoa21",
+                "core20": ch["flagged"], "core20_outline": True, "core20_color": CHANGE_FLAG,
+                "palette": CHANGE_PALETTE, "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
+                "opacity": float(cfg.get("opacity", 0.85)), "instant": None})
+        c = self._classes(ctx)
         return part_group(self.key, {
             "show": True, "fill": not self._under_indicator(ctx), "cls": c["cls"], "core20": c["core20"],
             "geom": c["geom"],          # the vintage's LSOA polygons (2011 / 2021 object)
@@ -114,6 +132,8 @@ class DeprivationLayer(Layer):
             return []
         cfg = self._cfg(ctx)
         s = ctx.state[self.key]
+        if self._change_on(ctx) and not self._under_indicator(ctx):
+            return self._change_legend(ctx)
         vintage = _vintage(s)
         local = bool(s.get("local", False))
         pal = cfg["palette"]
@@ -146,6 +166,24 @@ class DeprivationLayer(Layer):
             note=(f"Local deciles rank the {c['n_total']:,} LSOAs of {where} of this vintage among themselves; "
                   "Core20 always uses national IMD deciles." if local else ""),
         )]
+
+    def _change_legend(self, ctx: MapContext) -> list[LegendEntry]:
+        s = ctx.state[self.key]
+        ch = lsoa_change(ctx.store, ctx.fingerprint, s.get("measure", "imd"))
+        items = [LegendItem(f"{lab} ({ch['counts'][lab]:,})", fill=CHANGE_PALETTE[i])
+                 for i, lab in enumerate(CHANGE_CLASSES)]
+        if any(c == 0 for c in ch["cls"]):
+            items.append(LegendItem("no 2019 value", fill=self._cfg(ctx).get("nodata_color", "#bdbdbd")))
+        items.append(LegendItem(f"split, merged or redrawn in 2021 ({ch['n_flagged']:,}): 2019 value from "
+                                "its 2011 LSOA(s)", stroke=CHANGE_FLAG, stroke_width=2))
+        return [LegendEntry(
+            title=f"{MEASURE_LABELS[s.get('measure', 'imd')]}: change in national decile since IoD2019",
+            items=items,
+            vintage="IoD2019 (LSOA 2011) to IoD2025 (LSOA 2021), through the ONS LSOA 2011->2021 lookup",
+            source="English Indices of Deprivation 2019 and 2025 (MHCLG); ONS LSOA 2011 to 2021 lookup",
+            note="Deciles rank LSOAs against the rest of England in each edition: a move is relative, "
+                 "not a measured rise or fall in deprivation. A split LSOA takes its parent's 2019 decile; "
+                 "a merged one the population-weighted mean of its parents.")]
 
     def notes(self, ctx: MapContext) -> list[str]:
         if not self.is_on(ctx):

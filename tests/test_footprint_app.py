@@ -146,3 +146,23 @@ def test_vintage_switch_changes_polygons(store):
     v = F.footprint(store, NORTHANTS)
     assert dep["geom"] == "lsoa" and dep["cls"] == v.lsoa["imd_decile"].astype(int).tolist()
     assert dep["instant"]["geoms"] == {"2019": "lsoa", "2025": "lsoa21"}
+
+
+def test_change_since_2019_view(store, northants):
+    """The third view: IoD2025 minus IoD2019 national decile per 2021 LSOA, split/merged
+    LSOAs outlined; checked against geo.change for the same ICB."""
+    from geo.change import change_since_2019
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["icb"] = NORTHANTS
+    at.run()
+    at.checkbox(key="deprivation_change").check().run()
+    assert not at.exception
+    dep = _payload(_map_args(at)["feature_group"], "deprivation")
+    ch = change_since_2019(store, NORTHANTS).reindex(northants.lsoa25["lsoa21cd"])
+    want = (ch["decile_change"].clip(-3, 3) + 4).astype(int).tolist()
+    assert dep["geom"] == "lsoa21" and dep["cls"] == want and len(want) == 443
+    flagged = [i for i, ok in enumerate(ch["comparable"]) if not ok]
+    assert dep["core20"] == flagged and len(flagged) > 0
+    assert dep["instant"] is None          # no instant restyle: the rerun paints it
+    legend = " ".join(m.value for m in at.markdown)
+    assert "change in national decile since IoD2019" in legend and "split, merged or redrawn" in legend
