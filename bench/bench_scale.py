@@ -37,6 +37,8 @@ def _rss_mb(pid: int) -> float:
 
 
 def _first(page, url: str, n: int) -> float:
+    page.set_default_navigation_timeout(TIMEOUT * 1000)   # the naive England page takes minutes
+    page.set_default_timeout(TIMEOUT * 1000)
     page.goto(url)
     nav0 = page.evaluate("performance.timeOrigin")
     _, _, end = wait_signature(page, n, after=nav0, timeout=TIMEOUT, poll_ms=250)
@@ -101,6 +103,7 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--only", choices=list(CASES))
     ap.add_argument("--no-naive", action="store_true", help="skip the naive baseline")
+    ap.add_argument("--no-app", action="store_true", help="only the naive baseline")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
     naive_copy = ROOT / ".naive_scale_baseline.py"
@@ -109,7 +112,7 @@ def main(argv=None) -> int:
     try:
         with sync_playwright() as pw:
             for case in ([args.only] if args.only else list(CASES)):
-                results[case] = {"app": bench_case(pw, case, args.runs, naive=False)}
+                results[case] = {"app": {} if args.no_app else bench_case(pw, case, args.runs, naive=False)}
                 if not args.no_naive:
                     try:
                         results[case]["naive"] = bench_case(pw, case, 1, naive=True)
@@ -121,6 +124,9 @@ def main(argv=None) -> int:
     for case, r in results.items():
         code, name, n = CASES[case]
         a, nv = r["app"], r.get("naive", {})
+        if not a:
+            print(f"{name}: naive only: {json.dumps(nv)[:400]}")
+            continue
         for key, label in (("cold_first_s", "first map, cold server (s)"), ("first_s", "first map (s)"),
                            ("repaint_s", "repaint after Measure change (s)")):
             av = a[key] if not isinstance(a[key], list) else med(a[key])
