@@ -104,11 +104,17 @@
       var out = { meta: topo.lsc, fc: {} };
       // lsoa (2011, IoD2019) and lsoa21 (2021, IoD2025); prio19 where the footprint has
       // NHSE/I priority wards (their Dec-2019 shapes)
+      // each object is decoded on first use (England: the vintage not shown, ~33,000
+      // polygons, is never decoded unless asked for)
       ["lsoa", "lsoa21", "wards", "districts", "place5", "place4", "prio19"].forEach(function (k) {
         if (!topo.objects[k]) return;
-        out.fc[k] = topojson.feature(topo, topo.objects[k]);
-        out.fc[k].lscName = k;
-        out.fc[k].features.forEach(function (f, i) { f.properties = { i: i }; });
+        Object.defineProperty(out.fc, k, { configurable: true, enumerable: true, get: function () {
+          var fc = topojson.feature(topo, topo.objects[k]);
+          fc.lscName = k;
+          fc.features.forEach(function (f, i) { f.properties = { i: i }; });
+          Object.defineProperty(out.fc, k, { value: fc, enumerable: true });
+          return fc;
+        } });
       });
       mark("geo_decoded");
       return out;
