@@ -7,12 +7,12 @@ LSC_DATA_DIR ?= ../shared/data
 export LSC_DATA_DIR
 PORT ?= 8501
 
-.PHONY: run test setup venv vendor browser store bench clean-store
+.PHONY: run test setup venv vendor browser postgres store bench clean-store
 
 run: setup store
 	$(VPY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
-test: setup browser store
+test: setup browser postgres store
 	$(VPY) -m pytest -q tests
 
 bench: setup browser store
@@ -38,6 +38,10 @@ static/vendor/.installed: scripts/vendor_assets.sh
 # Debian's Chromium for the browser tests and PNG snapshots
 browser:
 	@bash scripts/ensure_chromium.sh
+
+# PostgreSQL server programs: the user-data store tests start a throwaway cluster
+postgres:
+	@bash scripts/ensure_postgres.sh
 
 # Build the data store when missing or stale (sources/config changed)
 store: venv

@@ -12,7 +12,7 @@ st.set_page_config(page_title="LSC deprivation and priority wards", page_icon=No
 from layers import base, panels, share, view  # noqa: E402
 
 base.new_run()      # values memoised per run (layers.base.per_run) start afresh
-from layers.base import MapContext  # noqa: E402
+from layers.base import MapContext, md  # noqa: E402
 from layers.map import vendor_missing  # noqa: E402
 
 st.markdown(panels.CSS, unsafe_allow_html=True)
@@ -68,7 +68,7 @@ with col_map:
     with view.timed("notes"):
         for layer in layers:
             for note in layer.notes(ctx):
-                st.info(note)
+                st.info(md(note))
     st.caption(panels.ATTRIBUTION)
 with col_side:
     with view.timed("membership"):

@@ -15,13 +15,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _child(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a child process."""
+def _child(cmd: list[str], with_cpu: bool = False):
+    """Wall seconds and peak RSS (MB) of a child process (+ CPU seconds, user + system)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, _, ru = __import__("os").wait4(p.pid, 0)
     wall = time.perf_counter() - t0
+    if with_cpu:
+        return wall, ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
     return wall, ru.ru_maxrss / 1024
+
+
+LOAD_ENGLAND = """
+import resource, sys
+from geo.store import load_store
+s = load_store()
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20
+base = rss()
+s.lsoa21, s.wards24_england
+after = rss()
+s.lsoa, s.lsoa25, s.wards24, s.england19, s.priority_nhsei, s.icb
+print(f"{base:.0f} {after:.0f} {rss():.0f}")
+"""
+
+
+def england_memory() -> str:
+    r = subprocess.run([sys.executable, "-c", LOAD_ENGLAND], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode:
+        return f"(could not load the England tables: {r.stderr.strip().splitlines()[-1]})"
+    base, after, more = r.stdout.split()
+    return (f"RSS {base} MB after imports, {after} MB with lsoa21 + wards24_england loaded "
+            f"(target < 1024 MB), {more} MB with the LSC tables, england19, priority_nhsei and icb too")
 
 
 def _best(fn, n=5):
@@ -48,13 +73,17 @@ def naive_district_scores(england):
 def main() -> None:
     py = sys.executable
     with tempfile.TemporaryDirectory() as d:
-        walls, rss = [], []
+        walls, rss, cpus = [], [], []
         for _ in range(3):
-            w, r = _child([py, "-m", "geo", "build", "--store", str(Path(d) / "store")])
+            w, r, c = _child([py, "-m", "geo", "build", "--store", str(Path(d) / "store")], with_cpu=True)
             walls.append(w)
             rss.append(r)
-    print(f"store build (LSC + England IoD2019 table), process wall: best {min(walls):.2f} s, "
-          f"median {statistics.median(walls):.2f} s (target <= 30 s); peak RSS {max(rss):.0f} MB")
+            cpus.append(c)
+    load = __import__("os").getloadavg()[0]
+    print(f"store build (LSC + England-wide tables), process wall: best {min(walls):.2f} s, "
+          f"median {statistics.median(walls):.2f} s (target <= 60 s); CPU (user+sys) best {min(cpus):.2f} s; "
+          f"peak RSS {max(rss):.0f} MB; load average {load:.1f} on {__import__('os').cpu_count()} CPUs")
+    print("app-side memory: " + england_memory())
 
     w, r = _child([py, "-m", "geo", "report", "--scope", "england", "--by", "district", "--format", "csv"])
     print(f"`geo report --scope england --by district` whole process: {w:.2f} s, peak RSS {r:.0f} MB")

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-BENCHES = ["bench_store", "bench_map", "bench_access", "bench_indicators", "bench_export"]
+BENCHES = ["bench_store", "bench_map", "bench_access", "bench_indicators", "bench_export", "bench_planner",
+           "bench_load"]
 
 
 def main() -> int:

@@ -17,6 +17,8 @@ COMMANDS = {
     "indicator": ("geo.indicators_cli", "Match an indicator file to the store and print it"),
     "export": ("geo.export_cli", "Export the current view's tables/layers"),
     "snapshot": ("geo.snapshot_cli", "Render a PNG snapshot of a view from its URL state"),
+    "plan": ("geo.plan_cli", "Outreach planner: where the HARI bus should stop to reach the most people"),
+    "services": ("geo.services_cli", "Check, save, list and remove saved service files (user-data store)"),
     "priority": ("geo.priority_cli", "Priority & exemplar wards listed for an ICB, mapped to May-2024 wards"),
 }
 

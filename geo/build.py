@@ -197,6 +197,7 @@ class Builder:
         self.allow_changed = allow_changed
         self.log = log
         self.inputs: dict[str, dict] = {}
+        self.inputs_england: dict[str, dict] = {}
         self.warnings: list[str] = []
 
     def path(self, key: str) -> Path | None:
@@ -211,8 +212,11 @@ class Builder:
                                  "rebuild with --allow-changed to accept it")
         if changed:
             self.warnings.append(f"{src.path}: sha256 differs from config (accepted with --allow-changed)")
-        self.inputs[key] = {"path": src.path, "sha256": digest, "bytes": p.stat().st_size,
-                            "vintage": src.vintage, "matches_config": not changed}
+        # files only the England-wide tables read are recorded apart, so the LSC tables'
+        # provenance (manifest "inputs", quoted in exports) lists only what they are made of
+        target = self.inputs_england if src.group == "england" and key != "lsoa11_polygons_england" else self.inputs
+        target[key] = {"path": src.path, "sha256": digest, "bytes": p.stat().st_size,
+                       "vintage": src.vintage, "matches_config": not changed}
         return p
 
     def label(self, key: str) -> str:
@@ -514,6 +518,7 @@ def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_chan
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source_dir": str(root),
         "inputs": b.inputs,
+        "inputs_england": b.inputs_england,
         "warnings": b.warnings,
         "attribution": S.attribution(str(config_dir)),
         "fingerprint": fingerprint(root, config_dir),

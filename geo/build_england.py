@@ -307,8 +307,7 @@ class EnglandBuild:
     # -------------------------------------------------------- lsoa11
     def _lsoa11(self):
         import geopandas as gpd
-        import pyogrio
-        from geo.build import read_csv, read_geojson
+        from geo.build import read_csv
         b = self.b
         codes = self.eng19["lsoa11cd"]
         lbl = b.label("lsoa11_polygons_england")

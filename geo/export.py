@@ -233,26 +233,103 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
     return lines
 
 
+# ---------------------------------------------------------------- access figures
+ACCESS_WARD_COLS = ["population_beyond", "pct_beyond", "core20_population_beyond", "core20_pct_beyond",
+                    "mean_distance_km", "max_distance_km"]
+
+
+def access_for_view(store: Store, state: ViewState, register=None):
+    """(AccessResult, settings, problem) when the view's access layer is on, else None.
+    The settings are the app's for the same link (geo.access.access_settings); a view whose
+    figures cannot be computed (e.g. no open site) gives (None, settings, reason)."""
+    if not state.layer_on("access", False):
+        return None
+    from geo.access import access_settings, compute_access
+    from geo.saved_services import load_register   # shipped + saved files (user-data store)
+    from geo.services import categories
+    cfg = access_settings(state, categories())
+    if not cfg["cats"]:
+        return None, cfg, "no service category chosen"
+    try:
+        res = compute_access(cfg["cats"], store=store, register=register or load_register(),
+                             population=cfg["population"], subcategories=cfg["subcats"])
+    except GeoError as e:
+        return None, cfg, str(e)
+    return res, cfg, ""
+
+
+def add_access(rows: pd.DataFrame, level: str, store: Store, state: ViewState, acc) -> tuple[pd.DataFrame, list]:
+    """The view's access figures as `access_*` columns of the ward / LSOA rows, and the
+    header lines saying what they are (categories, threshold, date, basis)."""
+    from geo import access as ac
+    from geo.services import categories
+    res, cfg, problem = acc
+    if res is None:
+        return rows, [("Access", f"access layer on, but no figures: {problem}")]
+    thr = cfg["threshold_km"]
+    labels = {k: c.get("label", k) for k, c in categories().items()}
+    head = [(f"Access: {k.lower()}" if not k.startswith("Access") else k, v) for k, v in
+            ac.header_lines(res, area=area_name(state), by=level, threshold_km=thr, category_labels=labels)]
+    head = [h for h in head if not h[0].endswith(": area")]
+    per = _in_area(res.per_lsoa, state)
+    if level == "ward":
+        w = _in_area(store.wards24, state)
+        t = ac.summarise(per, "ward", threshold_km=thr, wards=w).set_index("code")
+        for c in ACCESS_WARD_COLS:
+            rows[f"access_{c}"] = rows["wd24cd"].map(t[c])
+        head.append(("Access: columns", f"access_* = figures for people beyond {thr:g} km straight-line of the "
+                                        "nearest site, by best-fit ward"))
+    elif state.vintage == 2019:
+        p = per.set_index("lsoa11cd")
+        rows["access_distance_km"] = rows["lsoa_code"].map(p["distance_km"]).round(3)
+        rows["access_nearest_site"] = rows["lsoa_code"].map(p["nearest_site_name"])
+        rows["access_beyond_threshold"] = rows["access_distance_km"] > thr
+    else:
+        head.append(("Access: columns", "per-LSOA access figures are on 2011 LSOAs: export the IoD2019 view "
+                                        "or the ward table for them"))
+    return rows, head
+
+
 def table_for_view(store: Store, state: ViewState, level: str = "ward", selection: str = "area"):
-    """(rows, header lines) for the view; EmptySelection if nothing is selected."""
+    """(rows, header lines) for the view; EmptySelection if nothing is selected. With the
+    access layer on, its figures are columns of the table (and stated in the header)."""
     if level not in LEVELS:
         raise UsageError(f"unknown level {level!r}; valid: {', '.join(LEVELS)}")
     cfg = priority_config(store)
     membership = priority_membership(store, state, cfg)
     rows = ward_rows(store, state, membership) if level == "ward" else lsoa_rows(store, state, membership)
     rows = select(rows, level, selection, state)
-    return rows, header_block(store, state, level, selection, len(rows), membership, cfg)
+    header = header_block(store, state, level, selection, len(rows), membership, cfg)
+    acc = access_for_view(store, state)
+    if acc is not None:
+        rows, extra = add_access(rows.copy(), level, store, state, acc)
+        at = next((i for i, (k, _) in enumerate(header) if k == "Sources"), len(header))
+        header = header[:at] + extra + header[at:]
+    return rows, header
 
 
 # ---------------------------------------------------------------- CSV / XLSX
+def header_line(label: str, text: str) -> str:
+    """One '# label: text' metadata line: never quoted (a quoted line is not a comment to
+    pandas' read_csv(comment="#")), no delimiter or line break inside it (each line stays
+    one cell in Excel), and starting with '#' it is never a formula."""
+    import re
+    line = re.sub(r"(?<=\d),(?=\d{3}\b)", "", f"# {label}: {text}")       # 1,000 -> 1000
+    return " ".join(line.replace(",", ";").replace('"', "'").split())
+
+
 def csv_bytes(rows: pd.DataFrame, header: list[tuple[str, str]]) -> bytes:
-    """UTF-8 (BOM) CSV: header lines '# label: text' (one cell each), a blank line, the table."""
+    """UTF-8 (BOM) CSV that opens cleanly everywhere: metadata lines '# label: text'
+    (unquoted; pandas: read_csv(path, comment="#"); QGIS: discard the first N lines, N
+    stated in the first line), a blank line, then the table with every text cell quoted
+    (so a '#' inside a cell is data, not a comment) and formula-like text neutralised."""
+    n = len(header) + 2                  # + this line + the blank line before the table
+    lines = [header_line("Metadata", f"{n} lines before the table header (QGIS: number of header lines "
+                                     f"to discard = {n}; pandas: comment='#')")]
+    lines += [header_line(label, text) for label, text in header]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    for label, text in header:
-        w.writerow([neutralise_cell(f"# {label}: {text}")])
-    buf.write("\n")
-    neutralise_frame(rows.round(6)).to_csv(buf, index=False, lineterminator="\n")
+    buf.write("\n".join(lines) + "\n\n")
+    neutralise_frame(rows.round(6)).to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -382,9 +459,14 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
     cfg = priority_config(store)
     membership = priority_membership(store, state, cfg)
     wards = select(ward_rows(store, state, membership), "ward", selection, state)
+    acc = access_for_view(store, state)
+    if acc is not None:
+        wards = add_access(wards.copy(), "ward", store, state, acc)[0]
     wgeo = store.wards24[["wd24cd", "geometry"]]
     wards_g = gpd.GeoDataFrame(wards.merge(wgeo, on="wd24cd", how="left"), geometry="geometry", crs=CRS)
     lsoa = lsoa_rows(store, state, membership)
+    if acc is not None:
+        lsoa = add_access(lsoa, "lsoa", store, state, acc)[0]
     if selection != "area":
         lsoa = lsoa[lsoa["wd24cd"].isin(wards["wd24cd"])]
     # polygons: 2011 LSOAs (IoD2025 values sit on the 2011 polygon whose code is unchanged)
@@ -472,10 +554,32 @@ def ward_profile(store: Store, code: str, vintage: int = 2019, membership: dict 
     lsoas = (mine[[ccol, ncol, "imd_decile", "imd_score", pop]]
              .rename(columns={ccol: "code", ncol: "name", pop: "population"})
              .sort_values("imd_score", ascending=False))
+    services, outreach = _profile_services(store, code)
     return {
+        "services": services, "outreach": outreach,
         "code": code, "name": r["wd24nm"], "district": r["lad19nm"], "place5": r["place5"],
         "place4": r["place4"], "vintage": vintage, "priority": list((membership or {}).get(code, [])),
         "deciles": deciles, "comparison": comp, "lsoas": lsoas.to_dict("records"),
         "population_basis": "IoD2019 denominator: ONS mid-2015" if vintage == 2019 else "Census 2021",
         "attribution": store.attribution, "built_at": store.manifest.get("built_at", ""),
     }
+
+
+def _profile_services(store: Store, code: str, as_of=None) -> tuple[list[dict], list[dict]]:
+    """The ward's services in or near it and its HARI bus stops (as the app's profile);
+    empty lists, not a failure, when the register cannot be read."""
+    from geo.access import ward_services, ward_stops
+    from geo.saved_services import load_register   # shipped + saved files (user-data store)
+    try:
+        reg = load_register()
+        svc = ward_services(store.wards24, code, reg.records, as_of, config=reg.config)
+        stops = ward_stops(store.wards24, code, reg.category("hari_bus"), as_of)
+    except (GeoError, OSError, ValueError):
+        return [], []
+    return json_records(svc), json_records(stops)
+
+
+def json_records(df: pd.DataFrame) -> list[dict]:
+    """Records with NaN as None and numpy scalars as Python values."""
+    import json
+    return json.loads(df.to_json(orient="records"))

@@ -88,7 +88,7 @@ def resolve_icb(query, store=None, *, allow_england: bool = True) -> ICB:
         return ENGLAND
     t = icb_list(store)
     recs = [ICB(r.code, r.name, r.short_name, r.nhs_code) for r in t.itertuples()]
-    up = q.upper()
+    up = lsc_code() if q.lower() == "lsc" else q.upper()  # the project's own ICB by its usual initials
     for r in recs:
         if up in (r.code, r.nhs_code):
             return r

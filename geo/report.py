@@ -65,7 +65,7 @@ def lsoa_frame(store: Store, scope: str = "lsc", vintage: int = 2019) -> pd.Data
 
 
 def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, place: str | None = None,
-                grouping: str = "place5", population: str | None = None, ward_vintage: int = 2024,
+                grouping: str = "place5", population: str | None = None, ward_vintage: int | None = None,
                 measures=tuple(MEASURES), icb: str | None = None) -> pd.DataFrame:
     """Summary table, one row per area. Percentages are 0-100.
 
@@ -81,6 +81,7 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
         from geo.report_national import national_table
         return national_table(store, by, icb=icb, vintage=vintage, population=population,
                               ward_vintage=ward_vintage, measures=measures)
+    ward_vintage = ward_vintage or 2024
     if scope == "england" and by not in BY_ENGLAND:
         raise UsageError(f"--by {by} is not available for --scope england; valid: {', '.join(BY_ENGLAND)}")
     if grouping not in GROUPINGS:
@@ -114,9 +115,10 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
     if by == "ward":
         extra = names.drop(columns=["name"])
         t = t.merge(extra, left_on="code", right_index=True, how="left")
-        if flt is None and ward_vintage == 2024:
-            # wards with no best-fit LSOA still appear (population 0), so the table covers every ward
-            w = store.wards24
+        if ward_vintage == 2024:
+            # wards with no best-fit LSOA still appear (population 0, with a note), so the table
+            # covers every ward of the area
+            w = store.wards24 if flt is None else store.wards24[store.wards24[flt[0]] == flt[1]]
             empty = w[~w["wd24cd"].isin(t["code"])]
             if len(empty):
                 add = pd.DataFrame({"code": empty["wd24cd"].values, "name": empty["wd24nm"].values,
@@ -124,6 +126,8 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
                                     "lad19nm": empty["lad19nm"].values, "place5": empty["place5"].values,
                                     "place4": empty["place4"].values})
                 t = pd.concat([t, add], ignore_index=True)
+            from geo.wardfit import NO_LSOA_NOTE
+            t["note"] = t["code"].isin(empty["wd24cd"]).map({True: NO_LSOA_NOTE, False: ""})
         t["imd_rank_in_lsc"] = rank_within(t["imd_score"])
     t["population_basis"] = pop_label
     t["vintage"] = f"IoD{vintage}"
@@ -178,7 +182,9 @@ def add_arguments(p):
                    help="place grouping for --by place: place5 = legacy five, place4 = current four")
     p.add_argument("--population", choices=list(POPULATIONS),
                    help="population denominator (default mid2015 for 2019, census2021 for 2025)")
-    p.add_argument("--ward-vintage", default=2024, type=int, choices=[2019, 2024])
+    p.add_argument("--ward-vintage", type=int, choices=[2019, 2024],
+                   help="ward codes for --by ward (default 2024; with --icb/--scope england: 2019 wards for "
+                        "--vintage 2019, 2024 wards for 2025)")
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
 

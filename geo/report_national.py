@@ -50,20 +50,20 @@ def _frame(store, icb, vintage: int) -> tuple[pd.DataFrame, object]:
 
 
 def national_table(store, by: str, *, icb=None, vintage: int = 2025, population: str | None = None,
-                   ward_vintage: int = 2024, measures=tuple(MEASURES)) -> pd.DataFrame:
+                   ward_vintage: int | None = None, measures=tuple(MEASURES)) -> pd.DataFrame:
     """One row per area of `by` within the ICB (or England when icb is None)."""
     from geo.report import DEFAULT_POP, POPULATIONS
     if vintage not in GROUP_COLS:
         raise UsageError(f"unknown vintage {vintage!r}; valid: 2019, 2025")
-    if by == "ward" and ward_vintage != {2025: 2024, 2019: 2019}[vintage]:
-        want = {2025: 2024, 2019: 2019}[vintage]
+    df, area = _frame(store, icb, vintage)
+    want = {2025: 2024, 2019: 2019}[vintage]
+    if by == "ward" and ward_vintage not in (None, want):
         raise UsageError(f"with --icb/--scope england, IoD{vintage} wards are the {want} wards of the ONS best fit; "
                          f"use --ward-vintage {want}")
     population = population or DEFAULT_POP[vintage]
     if population not in POPULATIONS:
         raise UsageError(f"unknown population {population!r}; valid: {', '.join(POPULATIONS)}")
     pop_col, pop_label = POPULATIONS[population]
-    df, area = _frame(store, icb, vintage)
     if pop_col not in df.columns:
         valid = [k for k, (c, _) in POPULATIONS.items() if c in df.columns]
         raise UsageError(f"population {population!r} not available for vintage {vintage}; valid: {', '.join(valid)}")
@@ -78,6 +78,9 @@ def national_table(store, by: str, *, icb=None, vintage: int = 2025, population:
         for c in EXTRA[vintage][by]:
             if c in first.columns:
                 t[c] = t["code"].map(first[c])
+    if by == "ward" and vintage == 2025:  # the ward's own district (an LSOA may best-fit a ward next door)
+        w = pd.DataFrame(store.wards24_england[["wd24cd", "lad24cd", "lad24nm"]]).set_index("wd24cd")
+        t["lad24cd"], t["lad24nm"] = t["code"].map(w["lad24cd"]), t["code"].map(w["lad24nm"])
     if by == "ward" and not area.is_england:
         t["imd_rank_in_icb"] = rank_within(t["imd_score"])
     if by == "district" and not area.is_england:

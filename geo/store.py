@@ -29,6 +29,46 @@ lsoa also: pop2017, wd19cd, wd19nm, wd24cd, wd24nm, wd24_share (postcode share o
 lsoa25 also: lsoa21cd, lsoa21nm, pop2021 (Census 2021), drawable (bool),
   lsoa11cd (same code where drawable), plus the same geography columns via the
   2011->2021 best-fit lookup.
+
+England-wide tables (issue #12; built when the England source files are present,
+`Store.has_england`; geo/build_england.py):
+
+| table             | what                                                                |
+|-------------------|---------------------------------------------------------------------|
+| lsoa21            | all 33,755 LSOA 2021 polygons (BSC V4) with IoD2025 + geographies   |
+| lsoa11_england    | all 32,844 LSOA 2011 polygons with WD19 best fit, SICBL/ICB 2022     |
+| lsoa11_lsoa21     | ONS LSOA 2011 -> 2021 pairs: lsoa11cd, lsoa21cd, chgind (U/S/M/X)    |
+| icb               | 42 ICB polygons (ONS Apr 2023 = 2024 codes)                          |
+| lad24_official    | MHCLG IoD2025 File 10 LAD24 summaries (296), source column names     |
+| icb_official      | MHCLG IoD2025 ICB24 summaries (42), source column names              |
+| wards24_england   | May-2024 wards dissolved from lsoa21 by the ONS best fit (APPROX)    |
+| ward19_to_ward24  | Dec-2019 ward -> May-2024 ward(s), Census 2021 population shares     |
+| priority_nhsei    | NHSE/I 2021 priority/exemplar wards (838) with APPROX 2019 shapes    |
+| postcodes_england | 1,489,121 English postcode units (Code-Point Open 2025) + lsoa21cd   |
+
+lsoa21: lsoa21cd, lsoa21nm, lad22cd, lad24cd, lad24nm (the LAD24 holding the LSOA's
+  LAD22, as MHCLG counts it), same_code_as_lsoa2011, {m}_score/_rank/_decile for m in
+  MEASURES, {sub-domain}_score/_rank/_decile (children_and_young_people, adult_skills,
+  geographical_barriers, wider_barriers, indoors, outdoors), pop2021 (Census 2021
+  usual residents), wd24cd, wd24nm, wd24_lad24cd (ONS LSOA21->WD24 best fit and that
+  ward's district), sicbl24cd, sicbl24cdh (00Q), sicbl24nm, icb24cd, icb24cdh (QE1),
+  icb24nm (ONS April 2024), pwc_lon, pwc_lat, pwc_easting, pwc_northing (mean of the
+  postcode units inside the generalised polygon), n_postcodes, pwc_fallback (True:
+  no postcode inside, representative point used), geometry.
+lsoa11_england: lsoa11cd, lsoa11nm, wd19cd, wd19nm, lad19cd, lad19nm, sicbl22cd,
+  sicbl22cdh, sicbl22nm, icb22cd, icb22cdh, icb22nm, lad22cd, lad22nm, geometry.
+  IoD2019 values stay in england19 (join on lsoa11cd; geo.icb.lsoas(..., vintage=2019)).
+icb: icb24cd, icb24cdh, icb24nm, short_name, nhser22cd, nhser22nm, n_lsoa21, n_subicb,
+  pop2021, geometry.
+wards24_england: wd24cd, wd24nm, lad24cd, lad24nm, icb24cd, icb24nm (ICB of most of
+  its people), n_icb, n_lsoa21, pop2021, approximate_geometry (True), geometry.
+ward19_to_ward24: wd19cd, wd19nm, wd24cd, wd24nm, icb24cd, pop2021, share, n_lsoa21.
+priority_nhsei: wd19cd, wd19nm, status (Priority/Exemplar), stp, ccg19cd, ccg19nm
+  ("; "-joined for the 10 wards listed twice), n_rows, lad19cd, lad19nm, icb24cd,
+  icb_basis, n_lsoa11_bestfit, approximate_geometry (True), geometry.
+postcodes_england: postcode, postcode_key (no spaces), latitude, longitude, easting,
+  northing, lsoa21cd (categorical; point-in-polygon on the BSC polygons, blank for the
+  ~2,000 units outside every generalised polygon).
 """
 from __future__ import annotations
 

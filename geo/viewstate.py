@@ -64,6 +64,12 @@ K_RANGE = (2, 9)
 MAX_BREAKS = 12
 MAX_VALUE_LEN = 200
 MAX_PARAMS = 60
+# Links above these are trimmed by the server before the page loads (layers/serving.py):
+# Streamlit itself would silently drop a query string of more than 1,000 parameters
+# (or 512 Ki characters), and the HTTP parser refuses a request line above its buffer.
+MAX_QUERY_CHARS = 8_000
+MAX_QUERY_FIELDS = 200
+TRIMMED_PARAM = "trimmed"       # set by trim_query_string: "<characters>.<parameters>" of the original
 TITLE_MAX = 80
 THR_RANGE = (0.5, 40.0)     # access threshold, km (the app's slider)
 THR_STEP = 0.5
@@ -208,17 +214,51 @@ def _parse_icb(raw: str, known: Known, out: dict, note) -> None:
     note("icb", f"{what} is not one of the 42 ICBs{hint}; showing Lancashire and South Cumbria.")
 
 
+# ---------------------------------------------------------------- links at the edges
+def needs_trim(query_string: str | bytes) -> bool:
+    """True when a query string is too long or has too many parameters to pass on."""
+    sep = b"&" if isinstance(query_string, bytes) else "&"
+    return len(query_string) > MAX_QUERY_CHARS or query_string.count(sep) + 1 > MAX_QUERY_FIELDS
+
+
+def trim_query_string(query_string: str) -> str:
+    """The valid part of an oversized query string: only the known parameters (the last
+    value of each, as from_query reads them), none longer than MAX_VALUE_LEN, plus
+    TRIMMED_PARAM saying how big the original was (from_query turns it into a notice)."""
+    from urllib.parse import parse_qsl
+    n_fields = query_string.count("&") + 1
+    kept: dict[str, str] = {}
+    for k, v in parse_qsl(query_string, keep_blank_values=True):
+        if k in PARAMS and len(v) <= MAX_VALUE_LEN:
+            kept[k] = v
+    kept[TRIMMED_PARAM] = f"{len(query_string)}.{n_fields}"
+    return urlencode(kept)
+
+
 # ---------------------------------------------------------------- parse
-def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
-    """Parse a query mapping (str -> str or list of str). Never raises on content."""
-    known = known or Known()
-    notices: list[Notice] = []
-    vals: dict = {}
+class _Parse:
+    """What from_query builds up: the raw values kept, the parsed fields, the notices."""
 
-    def note(param: str, msg: str):
-        notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
+    def __init__(self, known: Known):
+        self.known, self.notices, self.vals, self.out = known, [], {}, {}
 
-    items = list(query.items())
+    def note(self, param: str, msg: str) -> None:
+        self.notices.append(Notice(param if _SAFE_NAME.fullmatch(param) else "?", msg))
+
+    def bad(self, name: str, extra: str = "") -> None:
+        self.note(name, f"Parameter '{name}' has an invalid value {_quote(self.vals[name])}{extra}; using the default.")
+
+
+def _read_params(query: Mapping, p: _Parse) -> None:
+    """Raw values of the known parameters (bounded in number and length)."""
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
+    items = [(k, v) for k, v in query.items() if str(k) != TRIMMED_PARAM]
+    trimmed = _last(query.get(TRIMMED_PARAM)) if TRIMMED_PARAM in query else None
+    if trimmed is not None:
+        m = re.fullmatch(r"(\d{1,9})\.(\d{1,9})", trimmed)
+        size = f" ({int(m.group(1)):,} characters, {int(m.group(2)):,} parameters)" if m else ""
+        note("?", f"The link was too long{size}: only the parameters the map understands were kept; "
+                  f"the rest use their defaults.")
     if len(items) > MAX_PARAMS:
         note("?", f"The link has {len(items)} parameters; only the first {MAX_PARAMS} were read.")
         items = items[:MAX_PARAMS]
@@ -244,11 +284,9 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             msg += (", and " if shown else "") + f"{hidden} with a name that cannot be shown"
         note("?", msg + ".")
 
-    out: dict = {}
 
-    def bad(name: str, extra: str = ""):
-        note(name, f"Parameter '{name}' has an invalid value {_quote(vals[name])}{extra}; using the default.")
-
+def _parse_layers_and_choices(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     # layers
     if "layers" in vals:
         parts = [p.strip() for p in vals["layers"].split(",") if p.strip()]
@@ -306,6 +344,10 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             bad("brk", f" (up to {MAX_BREAKS} comma-separated numbers)")
         else:
             out["brk"] = tuple(sorted(set(nums)))
+
+
+def _parse_indicator_and_services(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     if "ind" in vals:
         v = vals["ind"].strip()
         if not _IND.fullmatch(v):
@@ -340,6 +382,10 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
             if not THR_RANGE[0] <= f <= THR_RANGE[1]:
                 note("thr", f"Parameter 'thr' is out of range ({THR_RANGE[0]:g}-{THR_RANGE[1]:g} km); using {c:g}.")
             out["thr"] = float(c)
+
+
+def _parse_area_and_view(p: _Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     # footprint
     if "icb" in vals:
         _parse_icb(vals["icb"], known, out, note)
@@ -396,7 +442,16 @@ def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, l
         if t != vals["title"].strip():
             note("title", "Some characters of the title were removed.")
         out["title"] = t
-    return ViewState(**out), notices
+
+
+def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
+    """Parse a query mapping (str -> str or list of str). Never raises on content."""
+    p = _Parse(known or Known())
+    _read_params(query, p)
+    _parse_layers_and_choices(p)
+    _parse_indicator_and_services(p)
+    _parse_area_and_view(p)
+    return ViewState(**p.out), p.notices
 
 
 # ---------------------------------------------------------------- serialise

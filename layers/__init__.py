@@ -10,4 +10,5 @@ REGISTRY = [
     "layers.indicators",
     "layers.access",
     "layers.services",
+    "layers.planner",
 ]

@@ -19,14 +19,15 @@ from jinja2 import Template
 
 from geo import access as ac
 from geo.csvsafe import safe_csv_bytes
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
+from geo.csvsafe import neutralise_frame
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, md, widget_default
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
 COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#7f2704"]
 NODATA = "#bdbdbd"
-DEFAULT_CATS = ["screening"]
-THR_KM = (0.5, 40.0, 5.0, 0.5)                # slider: min, max, default, step
+DEFAULT_CATS = ac.DEFAULT_CATS
+THR_KM = ac.THR_KM                             # slider: min, max, default, step
 BY_LABELS = {"ward": "Ward (May 2024, best fit)", "district": "District", "place": "Place (legacy five)",
              "place4": "Place (current four)", "lsoa": "LSOA"}
 
@@ -46,10 +47,22 @@ def _classes(values: pd.Series, bins) -> list[int]:
 
 
 @st.cache_data(show_spinner="Measuring distances…", max_entries=16)
-def _per_lsoa(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str):
-    from layers.services import current_register
-    res = ac.compute_access(list(cats), store=_store, register=current_register(), as_of=as_of, travel=_travel)
+def _per_lsoa(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str,
+              subcats: tuple | None = None, events: tuple | None = None, population: str = ac.DEFAULT_POPULATION):
+    res = _result_cached(_store, fp, cats, as_of, reg_fp, _travel, travel_fp, subcats, events, population)
     return res.per_lsoa, len(res.sites), res.notes
+
+
+@st.cache_resource(show_spinner="Measuring distances…", max_entries=16)
+def _result_cached(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _travel, travel_fp: str,
+                   subcats: tuple | None = None, events: tuple | None = None,
+                   population: str = ac.DEFAULT_POPULATION):
+    """The geo.access.AccessResult (shared, read-only); `_per_lsoa` hands out copies."""
+    from layers.services import current_register
+    ev = events or (None, None)
+    return ac.compute_access(list(cats), store=_store, register=current_register(), as_of=as_of, travel=_travel,
+                             subcategories=list(subcats) if subcats else None, events_from=ev[0],
+                             events_to=ev[1], population=population)
 
 
 class _AccessScript(MacroElement):
@@ -110,6 +123,8 @@ class AccessLayer(Layer):
         s["cats"] = st.multiselect("Nearest open site of", list(cats), key="access_cats",
                                    format_func=lambda k: cats[k]["label"], disabled=not s["on"],
                                    **widget_default("access_cats", default=[c for c in DEFAULT_CATS if c in cats]))
+        s["subcats"] = self._programmes(s["cats"], cats)
+        s["events"] = self._event_window(s["cats"], cats)
         tt = st.file_uploader("Optional travel-time matrix (CSV: lsoa11cd, site_id, minutes)", type=["csv"],
                               key="access_tt", disabled=not s["on"])
         s["travel"] = None
@@ -126,7 +141,40 @@ class AccessLayer(Layer):
             s["threshold_min"] = None
         s["by"] = st.selectbox("Summarise by", list(BY_LABELS)[:4], format_func=BY_LABELS.get, key="access_by",
                                disabled=not s["on"])
-        ss[KEEP] = {k: ss[k] for k in ("access_cats", "access_thr_km", "access_thr_min", "access_by") if k in ss}
+        ss[KEEP] = {k: ss[k] for k in ("access_cats", "access_thr_km", "access_thr_min", "access_by",
+                                       "access_subcats", "access_events") if k in ss}
+
+    @staticmethod
+    def _programmes(chosen, cats) -> tuple | None:
+        """Screening programmes (subcategories) to count; None = all of them."""
+        subs = (cats.get("screening") or {}).get("subcategories") or {}
+        if "screening" not in chosen or not subs:
+            return None
+        picked = st.multiselect("Screening programmes", list(subs), key="access_subcats",
+                                format_func=lambda k: subs.get(k, k), default=list(subs))
+        if not picked:
+            st.caption("No programme chosen: all screening programmes count.")
+        return None if not picked or set(picked) == set(subs) else tuple(sorted(picked))
+
+    @staticmethod
+    def _event_window(chosen, cats) -> tuple | None:
+        """(from, to) ISO dates of the dated events (HARI bus stops) that count as sites."""
+        import datetime as dt
+        if not [c for c in chosen if (cats.get(c) or {}).get("kind") == "event"]:
+            return None
+        day = dt.date.today()
+        v = st.date_input("HARI bus stops dated (from – to)", key="access_events", value=(day, day),
+                          format="YYYY-MM-DD",
+                          help="A bus stop is a site only on its date: stops dated in this window count as "
+                               "sites. Past stops are visits, later ones are planned.")
+        v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+        if not v:
+            v = (day,)
+        lo, hi = v[0], v[-1]
+        st.caption(f"Counting HARI bus stops dated {lo.isoformat()}"
+                   + (f" to {hi.isoformat()}" if hi != lo else " (today)" if lo == day else "")
+                   + ": past stops = visited, later ones = planned.")
+        return lo.isoformat(), hi.isoformat()
 
     def _travel(self, ctx: MapContext, f):
         from geo.errors import GeoError
@@ -136,22 +184,34 @@ class AccessLayer(Layer):
             tt = ac.read_travel_times(data, f.name, lsoa_codes=set(ctx.store.lsoa["lsoa11cd"]),
                                       site_ids=set(current_register().records["id"]))
         except GeoError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
             return None
         tt.digest = hashlib.sha256(data).hexdigest()[:16]
-        st.caption(f"{f.name}: {len(tt.table):,} LSOA-site times loaded, {len(tt.rejected):,} rows rejected")
+        st.caption(f"{md(tt.file)}: {len(tt.table):,} LSOA-site times loaded, {len(tt.rejected):,} rows rejected")
         if len(tt.rejected):
-            st.dataframe(tt.rejected.head(500), hide_index=True, width="stretch", key="access_tt_rejected")
+            st.dataframe(neutralise_frame(tt.rejected.head(500)), hide_index=True, width="stretch", key="access_tt_rejected")
         return tt
 
-    def _result(self, ctx: MapContext):
+    def _args(self, ctx: MapContext):
         from layers.services import register_key, today
         s = ctx.state.get(self.key, {})
         cats = tuple(sorted(s.get("cats") or []))
         if not cats:
             return None
         tt = s.get("travel")
-        return _per_lsoa(ctx.store, ctx.fingerprint, cats, today(), register_key(), tt, getattr(tt, "digest", ""))
+        subcats = tuple(s["subcats"]) if s.get("subcats") else None
+        events = tuple(s["events"]) if s.get("events") else None
+        return (ctx.store, ctx.fingerprint, cats, today(), register_key(), tt, getattr(tt, "digest", ""),
+                subcats, events, s.get("population") or ac.DEFAULT_POPULATION)
+
+    def _result(self, ctx: MapContext):
+        a = self._args(ctx)
+        return None if a is None else _per_lsoa(*a)
+
+    def full_result(self, ctx: MapContext):
+        """The geo.access.AccessResult behind the view (None without categories)."""
+        a = self._args(ctx)
+        return None if a is None else _result_cached(*a)
 
     def _metric(self, ctx):
         timed = ctx.state.get(self.key, {}).get("travel") is not None
@@ -208,29 +268,35 @@ class AccessLayer(Layer):
             here = per[per[a["kind"]] == a.get("code")]
         where = f" in {a['name']}" if a.get("kind") not in (None, "icb") and a.get("name") else ""
         if col == "distance_km" and s.get("threshold_km") is not None:
-            beyond = here[ac.POP_COL].astype(float).where(here["distance_km"] > float(s["threshold_km"]), 0.0).sum()
+            beyond = here["population"].astype(float).where(here["distance_km"] > float(s["threshold_km"]), 0.0).sum()
             thr_txt = (f" {int(round(beyond)):,} people{where} live beyond {float(s['threshold_km']):g} km "
                        "(straight-line) of the nearest open site.")
         elif col == "time_min" and s.get("threshold_min") is not None:
-            beyond = here[ac.POP_COL].astype(float).where(here["time_min"] > float(s["threshold_min"]), 0.0).sum()
+            beyond = here["population"].astype(float).where(here["time_min"] > float(s["threshold_min"]), 0.0).sum()
+            untimed = here["population"].astype(float).where(here["time_min"].isna(), 0.0).sum()
             thr_txt = f" {int(round(beyond)):,} people{where} live beyond {float(s['threshold_min']):g} minutes."
+            if untimed > 0:
+                thr_txt += f" {int(round(untimed)):,} people live in LSOAs with no time in the matrix (not counted)."
         return [LegendEntry(
             title=f"Access: {what} to nearest open site ({names})",
             items=items,
-            vintage=f"{n_sites} open sites on {today()}; LSOA 2011 population-weighted points (Code-Point Open 2025)",
+            vintage=f"{n_sites} sites ({_when(s, today())}); LSOA 2011 population-weighted points (Code-Point Open 2025)",
             source="geo/access.py (scipy cKDTree on British National Grid metres)",
             note=("Straight-line distance, not road distance or travel time." if col == "distance_km"
                   else "Travel times from the uploaded matrix; LSOAs without a time are grey.") + thr_txt,
         )]
 
     def panel(self, ctx: MapContext) -> None:
-        """Summary table under the map (population / Core20 beyond the threshold)."""
+        """Summary table under the map (population / Core20 beyond the threshold, with
+        shares beside the counts), on the same denominator as the ward table, and its
+        CSV with the settings in '#' metadata lines."""
         if not self.is_on(ctx):
             return
         try:
             r = self._result(ctx)
+            res = self.full_result(ctx)
         except Exception as e:
-            st.warning(f"Access gaps: {e}")
+            st.warning(f"Access gaps: {md(e)}")
             return
         if r is None:
             st.info("Access gaps: choose at least one service category.")
@@ -239,42 +305,88 @@ class AccessLayer(Layer):
         s = ctx.state[self.key]
         by = s.get("by", "ward")
         a = ctx.area
-        if a["kind"] == "district":
-            per = per[per["lad19cd"] == a["code"]]
-        elif a["kind"] in ("place5", "place4"):
-            per = per[per[a["kind"]] == a["code"]]
-        t = ac.summarise(per, by, threshold_km=s.get("threshold_km"), threshold_min=s.get("threshold_min"))
+        per = _in_area(per, a)
+        t = ac.summarise(per, by, threshold_km=s.get("threshold_km"), threshold_min=s.get("threshold_min"),
+                         wards=_in_area(ctx.store.wards24, a))
         thr = f"{s['threshold_min']:g} minutes" if s.get("threshold_min") is not None else \
             f"{s['threshold_km']:g} km (straight-line)"
         st.markdown(f"#### Access gaps in {esc(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
         tot = t[["population", "core20_population", "population_beyond", "core20_population_beyond"]].sum()
+        pct = (lambda n, d: f"{100 * n / d:.1f}%" if d else "–")
         st.caption(f"{int(tot['population_beyond']):,} of {int(tot['population']):,} people "
-                   f"({int(tot['core20_population_beyond']):,} of {int(tot['core20_population']):,} Core20) "
-                   f"live beyond {thr} of the nearest open site. " + " · ".join(notes))
-        view = t.rename(columns={"mean_distance_km": "mean_distance_km (straight-line, pop-weighted)",
-                                 "max_distance_km": "max_distance_km (straight-line)"})
-        st.dataframe(view, hide_index=True, width="stretch", height=320, key="access_table")
-        st.download_button("Download access table (CSV)", safe_csv_bytes(view), file_name=f"lsc_access_{by}.csv",
-                           mime="text/csv", key="access_csv")
+                   f"({pct(tot['population_beyond'], tot['population'])}; "
+                   f"{int(tot['core20_population_beyond']):,} of {int(tot['core20_population']):,} Core20, "
+                   f"{pct(tot['core20_population_beyond'], tot['core20_population'])}) "
+                   f"live beyond {thr} of the nearest site. " + esc(basis_note(ctx, res)) + " "
+                   + " · ".join(esc(n) for n in notes if not n.startswith("population:") and n != ac.CORE20_LABEL))
+        view = ac.display_table(t, by)
+        pcts = {c: st.column_config.NumberColumn(format="%.1f" if c.startswith("%") else "localized")
+                for c in view.columns if c.startswith("%") or c in ac.COUNT_HEADINGS}
+        st.dataframe(view, hide_index=True, width="stretch", height=320, key="access_table",
+                     column_config=pcts)
+        st.download_button("Download access table (CSV)", lambda: access_csv(ctx, res, view, s, by),
+                           file_name=csv_name(ctx, res, s, by), mime="text/csv", key="access_csv",
+                           on_click="ignore")
         with st.expander("Mean straight-line distance (km) by national IMD decile", expanded=False):
             st.dataframe(ac.mean_distance_by_decile(per, by if by != "lsoa" else "district"), hide_index=True,
                          width="stretch", key="access_deciles")
 
 
+def _in_area(df: pd.DataFrame, a: dict | None) -> pd.DataFrame:
+    a = a or {}
+    if a.get("kind") == "district":
+        return df[df["lad19cd"] == a.get("code")]
+    if a.get("kind") in ("place5", "place4"):
+        return df[df[a["kind"]] == a.get("code")]
+    return df
+
+
+def _when(s: dict, day: str) -> str:
+    ev = s.get("events")
+    txt = f"open on {day}"
+    if ev:
+        txt += f"; HARI bus stops dated {ev[0]}" + (f" to {ev[1]}" if ev[1] != ev[0] else "")
+    return txt
+
+
+def basis_note(ctx: MapContext, res) -> str:
+    """One denominator per screen: the access figures use the ward table's (IoD2019,
+    mid-2015); with IoD2025 on screen the difference is said, not left to be found."""
+    basis = getattr(res, "population_basis", "") or ac.POPULATIONS[ac.DEFAULT_POPULATION][1]
+    if int(ctx.choice("deprivation", "vintage", 2019)) == 2019:
+        return f"Population: {basis}, as in the ward table; Core20 = IMD2019 national deciles 1-2."
+    return (f"Population: {basis} with IMD2019 Core20 (access is measured on 2011 LSOAs); the ward table "
+            "shows IoD2025 on Census 2021 residents, so their Core20 totals differ.")
+
+
+def csv_name(ctx: MapContext, res, s: dict, by: str) -> str:
+    import re
+    thr = f"{s['threshold_min']:g}min" if s.get("threshold_min") is not None else f"{s['threshold_km']:g}km"
+    cats = "-".join(s.get("cats") or [])
+    day = getattr(res, "as_of", "")
+    name = f"lsc_access_{cats}_{thr}_{ctx.area.get('name', '')}_by-{by}_{day}.csv"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+
+
+def access_csv(ctx: MapContext, res, view: pd.DataFrame, s: dict, by: str) -> bytes:
+    import datetime as _dt
+
+    from geo.export import csv_bytes
+    from geo.services import categories
+    labels = {k: c.get("label", k) for k, c in categories().items()}
+    head = ac.header_lines(res, area=ctx.area.get("name", ""), by=by, threshold_km=s.get("threshold_km"),
+                           threshold_min=s.get("threshold_min"), category_labels=labels)
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    head += [("Exported", now), ("Attribution", ctx.store.attribution)]
+    return csv_bytes(view, head)
+
+
 def state_from_view(view, store, fp: str = "") -> dict:
     """The layer's state dict (as `sidebar` leaves it in ctx.state["access"]) from a
-    geo.viewstate.ViewState, for exports and snapshots outside the app: categories `acc`
-    (unknown ones dropped; default: the sidebar's), straight-line threshold `thr` in km
-    (clamped to the slider's range and step), no travel-time matrix (uploads exist only in
-    the app), summary by ward."""
+    geo.viewstate.ViewState, for exports and snapshots outside the app: see
+    geo.access.access_settings (the exports use the same settings)."""
     from geo.services import categories
-    on = view.layer_on(AccessLayer.key, AccessLayer.default_on)
-    cats = categories()
-    chosen = [c for c in (view.acc if view.acc is not None else DEFAULT_CATS) if c in cats]
-    lo, hi, default, step = THR_KM
-    thr = default if view.thr is None else round(min(max(float(view.thr), lo), hi) / step) * step
-    return {"on": on, "cats": chosen, "travel": None, "threshold_km": float(thr), "threshold_min": None,
-            "by": "ward"}
+    return ac.access_settings(view, categories())
 
 
 LAYER = AccessLayer()

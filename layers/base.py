@@ -173,6 +173,34 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+_MD_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+_MD_CTRL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#!|~$&])")
+_MD_DIRECTIVE = re.compile(r":(?=[A-Za-z/])")        # :red[...], :material/x:, :smile:
+
+
+def md(value: Any) -> str:
+    """Any text (a user's file name, header, label, an error message that quotes them)
+    made literal for st.error / st.warning / st.info / st.success / st.caption /
+    st.markdown: one line (a blank line cannot start a heading or a new block), every
+    character that starts markdown, HTML, an image, a link, LaTeX or a colour/emoji
+    directive backslash-escaped. `md("**x**<img src=http://e/x.png>\\n\\n# h")` shows
+    exactly those characters; nothing is fetched."""
+    s = _MD_CTRL.sub("", "" if value is None else str(value))
+    s = _MD_LINE_BREAKS.sub(" ", s)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _MD_DIRECTIVE.sub(r"\\:", s)
+    s = re.sub(r"^(\s*)([-+=])", r"\1\\\2", s)           # list / setext starts
+    s = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", s)         # ordered list start
+    return s
+
+
+def esc_line(value: Any) -> str:
+    """esc() on one line: for HTML that goes through st.markdown(unsafe_allow_html=True),
+    where a blank line would end the HTML block and the rest be read as markdown."""
+    return esc(_MD_LINE_BREAKS.sub(" ", "" if value is None else str(value)))
+
+
 @dataclass
 class LegendItem:
     """One swatch in a legend: a fill colour and/or an outline, with its label."""

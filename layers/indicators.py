@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,7 +27,9 @@ import streamlit as st
 from geo import classify as C
 from geo import indicators as I
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, widget_default
+from geo.csvsafe import neutralise_frame, safe_csv_bytes
+from geo.tabular import display_name
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, md, widget_default
 from layers.map import part_group
 from layers.static_files import url_path
 
@@ -61,16 +62,8 @@ def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.Indicato
 
 @st.cache_resource(show_spinner="Matching the file to the map…", max_entries=8)
 def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vintage: str | None):
-    suffix = Path(filename).suffix.lower() or ".csv"
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / (Path(filename).stem[:60] + suffix)
-        p.write_bytes(data)
-        res = I.import_file(p, I.reference(_store), ward_vintage=ward_vintage)
-    res.report.file = filename
-    for pr in res.report.problems:
-        pr["file"] = filename
-    res.dataset = filename
-    return res.prepare()
+    # read from the bytes: messages name the user's file, never a server temp path
+    return I.import_bytes(data, filename, I.reference(_store), ward_vintage=ward_vintage).prepare()
 
 
 @hot(maxsize=32)
@@ -384,8 +377,13 @@ class IndicatorsLayer(Layer):
                 data = _builtin(store, fp, ds, wv)
                 dkey = f"{ds}:{wv}"
         except GeoError as e:
-            st.error(str(e))
+            st.error(md(str(e)))
             s["_error"] = str(e)
+            return
+        except Exception as e:     # whatever the bytes: a message, never a traceback
+            msg = f"{display_name(up.name) if up is not None else ds}: could not be read ({type(e).__name__})"
+            st.error(md(msg))
+            s["_error"] = msg
             return
         inds = data.indicators()
         if not inds:
@@ -416,7 +414,7 @@ class IndicatorsLayer(Layer):
                 try:
                     thresholds = tuple(sorted({float(x) for x in txt.replace(";", ",").split(",") if x.strip()}))
                 except ValueError:
-                    st.error(f"Thresholds must be numbers separated by commas, not {txt!r}.")
+                    st.error(f"Thresholds must be numbers separated by commas, not {md(repr(txt))}.")
                     thresholds = ()
                 if not thresholds:
                     st.caption("Type at least one threshold.")
@@ -449,7 +447,7 @@ class IndicatorsLayer(Layer):
                  thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None, _guards=guards)
         c = self._result(ctx)
         if c and c.get("error"):
-            st.warning(c["error"])
+            st.warning(md(c["error"]))
         self._report(data)
         self._decile_chart(ctx, data, ind, per)
 
@@ -486,18 +484,23 @@ class IndicatorsLayer(Layer):
             return
         with exp:
             st.text(rep.text(max_list=12))
-            if rep.unmatched:
-                st.dataframe(pd.DataFrame(rep.unmatched), hide_index=True, key=f"{KEY}_unmatched",
+            # cells neutralised: the table's own "Download as CSV" must not carry formulas
+            for what, rows in (("unmatched", rep.unmatched), ("problems", rep.problems)):
+                if not rows:
+                    continue
+                tab = pd.DataFrame(rows)
+                st.dataframe(neutralise_frame(tab.astype(str)), hide_index=True, key=f"{KEY}_{what}",
                              width="stretch")
-            if rep.problems:
-                st.dataframe(pd.DataFrame(rep.problems), hide_index=True, key=f"{KEY}_problems", width="stretch")
+                st.download_button(f"Download {what} rows (CSV)", safe_csv_bytes(tab),
+                                   file_name=f"{Path(rep.file).stem[:60]}_{what}.csv", mime="text/csv",
+                                   key=f"{KEY}_{what}_csv")
 
     def _decile_chart(self, ctx: MapContext, data: I.IndicatorData, ind: str, per: str) -> None:
         try:
             x = _decile_table(data, ctx.state[self.key].get("_data_key", ""), ctx.store, ctx.fingerprint, ind, per,
                               data.target)
         except Exception as e:   # the chart is an extra; never block the map
-            st.caption(f"Indicator by IMD decile unavailable: {type(e).__name__}: {e}")
+            st.caption(f"Indicator by IMD decile unavailable: {type(e).__name__}: {md(e)}")
             return
         if x["n_areas"].sum() == 0:
             return
@@ -713,14 +716,14 @@ def profile_section(ctx: MapContext, wd24cd: str) -> None:
     try:
         t = ward_indicator_table(ctx, wd24cd)
     except GeoError as e:
-        st.caption(f"Indicators unavailable: {esc(e)}")
+        st.caption(f"Indicators unavailable: {md(e)}")
         return
     st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
                 "otherwise the district's value, labelled)")
     if t.empty:
         st.caption("No indicator values for this ward.")
         return
-    st.dataframe(t, hide_index=True, width="stretch", key="ward_profile_indicators",
+    st.dataframe(neutralise_frame(t), hide_index=True, width="stretch", key="ward_profile_indicators",
                  column_config={c: st.column_config.NumberColumn(format="%.1f")
                                 for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")})
 

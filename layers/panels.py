@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.csvsafe import safe_csv_bytes
-from layers.base import LegendEntry, LegendItem, MapContext, esc, hot
+from layers.base import _MD_LINE_BREAKS as _BREAKS
+from layers.base import LegendEntry, LegendItem, MapContext, esc, esc_line, hot, md
 from layers.data import area_table, ward_table
 
 ATTRIBUTION = (
@@ -55,18 +56,19 @@ def _swatch(it: LegendItem) -> str:
 def legend_html(entries: list[LegendEntry]) -> str:
     out = ['<div class="lsc-legend">']
     for e in entries:
-        out.append(f'<div class="lsc-legend-entry"><div class="lsc-legend-title">{esc(e.title)}</div>')
+        out.append(f'<div class="lsc-legend-entry"><div class="lsc-legend-title">{esc_line(e.title)}</div>')
         for it in e.items:
-            out.append(f'<div class="lsc-legend-item">{_swatch(it)}<span>{esc(it.label)}</span></div>')
+            out.append(f'<div class="lsc-legend-item">{_swatch(it)}<span>{esc_line(it.label)}</span></div>')
         if e.vintage:
-            out.append(f'<div class="lsc-legend-meta"><b>Vintage:</b> {esc(e.vintage)}</div>')
+            out.append(f'<div class="lsc-legend-meta"><b>Vintage:</b> {esc_line(e.vintage)}</div>')
         if e.source:
-            out.append(f'<div class="lsc-legend-meta"><b>Source:</b> {esc(e.source)}</div>')
+            out.append(f'<div class="lsc-legend-meta"><b>Source:</b> {esc_line(e.source)}</div>')
         if e.note:
-            out.append(f'<div class="lsc-legend-meta">{esc(e.note)}</div>')
+            out.append(f'<div class="lsc-legend-meta">{esc_line(e.note)}</div>')
         out.append("</div>")
     out.append("</div>")
-    return "".join(out)
+    # one line: a blank line would end the HTML block and let the rest be read as markdown
+    return _BREAKS.sub(" ", "".join(out))
 
 
 CSS = """
@@ -98,7 +100,7 @@ SHOW_COLS = {
     "name": "Ward", "lad19nm": "District", "place5": "Place (five)", "place4": "Place (four)",
     "population": "Population", "imd_score": "IMD score (pop-weighted)", "pct_core20": "% Core20",
     "core20_population": "Core20 people", "pct_decile1": "% in decile 1",
-    "imd_rank_in_lsc": "Rank in LSC", "n_lsoas": "LSOAs", "code": "Ward code",
+    "imd_rank_in_lsc": "Rank in LSC", "n_lsoas": "LSOAs", "code": "Ward code", "note": "Note",
 }
 
 
@@ -139,25 +141,30 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
         extra = extra.set_index("code")
         for col in extra.columns:
             view[col] = t["code"].map(extra[col])
+    if "Note" in view.columns:          # why a ward has no figures: last, and only where one has
+        note = view.pop("Note")
+        if note.astype(bool).any():
+            view["Note"] = note
     view = view.sort_values("IMD score (pop-weighted)", ascending=False, na_position="last")
     basis = t["population_basis"].iloc[0] if len(t) else ""
     view = view.reset_index(drop=True)
     return view, pa.Table.from_pandas(view, preserve_index=False), basis
 
 
-def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
+def _outreach_for(ctx: MapContext, codes):
     """(cache key, callable giving the columns) of days since the last HARI bus stop for
-    the priority wards, when the services layer is on; ("", None) otherwise."""
-    if not membership or not ctx.state.get("services", {}).get("on"):
+    every ward of the area, when the services layer is on; ("", None) otherwise."""
+    if not codes or not ctx.state.get("services", {}).get("on"):
         return "", None
     from layers import services
     key = f"{services.register_key()}:{services.today()}"
 
     def columns():
         try:
-            return services.outreach_columns(ctx, list(membership))
+            t = services.outreach_columns(ctx, list(codes))
+            return t[[c for c in t.columns if c != "HARI stops near"]]
         except Exception as e:          # the table still shows without the extra columns
-            st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {esc(e)}).")
+            st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {md(e)}).")
             return None
     return key, columns
 
@@ -165,7 +172,7 @@ def _outreach_for(ctx: MapContext, membership: dict[str, list[str]]):
 def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
-    okey, outreach = _outreach_for(ctx, membership)
+    okey, outreach = _outreach_for(ctx, wards_in_area(ctx, vintage)["code"].tolist())
     view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"],
                                     items, okey, outreach)
     okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
@@ -184,10 +191,17 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     st.caption(f"Ward figures: {basis}. "
                "LSOAs are assigned to May 2024 wards by postcode best fit (approximate). "
                "Rank in LSC: 1 = most deprived by population-weighted IMD score."
-               + (" Days since HARI bus: since the last stop in the ward or within 1 km of it (priority "
-                  "wards only; blank = none in the schedule)"
-                  + ("; the shipped schedule is ILLUSTRATIVE, not real outreach." if "ILLUSTRATIVE" in okey_cols
-                     else ".") if okey_cols else ""))
+               + (" Note: why a ward has no figures (no LSOA is best-fitted to it)." if "Note" in view.columns
+                  and view["Note"].astype(bool).any() else "")
+               + (" Days since HARI bus: since the last stop held in the ward or within 1 km of it. "
+                  + _services_note()
+                  + (" The shipped schedule is ILLUSTRATIVE, not real outreach." if "ILLUSTRATIVE" in okey_cols
+                     else "") if okey_cols else ""))
+
+
+def _services_note() -> str:
+    from layers.services import NO_STOP_NOTE
+    return NO_STOP_NOTE
 
 
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
@@ -195,7 +209,7 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
     w = ctx.store.wards24
     row = w[w["wd24cd"] == code]
     if row.empty:
-        st.warning(f"Ward {esc(code)} is not in the May 2024 LSC wards.")
+        st.warning(f"Ward {md(code)} is not in the May 2024 LSC wards.")
         return
     r = row.iloc[0]
     st.markdown(f"### {esc(r['wd24nm'])}")
@@ -222,6 +236,9 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
         rows.append(f'<div class="lsc-bar-row"><span class="d">{d}</span>'
                     f'<span class="b" style="width:{width}px;background:{esc(pal[d - 1])}"></span>'
                     f'<span class="n">{n} LSOA{"s" if n != 1 else ""} · {p:,.0f} people</span></div>')
+    if mine.empty and vintage == 2019:
+        from geo.wardfit import NO_LSOA_NOTE
+        st.info(f"This ward has {NO_LSOA_NOTE}.")
     st.markdown(f"**Its {len(mine)} LSOAs by IMD national decile** (IoD{vintage}; 1 = most deprived)")
     st.markdown('<div class="lsc-bars">' + "".join(rows) + "</div>", unsafe_allow_html=True)
 
@@ -253,8 +270,9 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                  key="ward_profile_table")
     if vintage == 2025:
         st.caption("England comparator: IoD2025 LSOA data are staged for LSC only.")
-    from layers.indicators import profile_section   # the ward's indicators, with CIs and comparators
-    profile_section(ctx, code)
+    _profile_services(ctx, code)
+    _profile_outreach(ctx, code)
+    _profile_indicators(ctx, code)
     with st.expander(f"The ward's LSOAs ({len(mine)})"):
         code_col = "lsoa11cd" if vintage == 2019 else "lsoa21cd"
         name_col = "lsoa11nm" if vintage == 2019 else "lsoa21nm"
@@ -263,3 +281,95 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                                       "imd_score": "IMD score", pop: "Population"})
                      .sort_values("IMD score", ascending=False),
                      hide_index=True, width="stretch", key="ward_profile_lsoas")
+
+
+def _profile_services(ctx: MapContext, code: str) -> None:
+    """Open sites of each category in or within 1 km of the ward, and the nearest one (a
+    list: it reads in the narrow profile column, where a wide table is cut off)."""
+    from geo.access import ward_services
+    from layers.services import current_register, today
+    try:
+        reg = current_register()
+        t = ward_services(ctx.store.wards24, code, reg.records, today(), config=reg.config)
+    except Exception as e:               # the rest of the profile still shows
+        st.caption(f"Services unavailable ({type(e).__name__}: {esc(e)}).")
+        return
+    st.markdown(f"**Services in or near this ward** (open on {esc(today())})")
+    lines = []
+    for r in t.itertuples():
+        near = (f"nearest: {esc(r.nearest)}, {r.nearest_km:.2f} km" + (" (in the ward)" if r.nearest_km == 0 else "")
+                if r.nearest else "none open")
+        lines.append(f"- **{esc(r.label)}**: {r.in_or_near} in or within 1 km; {near}")
+    st.markdown("\n".join(lines))
+    st.caption("Straight-line distance from the ward boundary (not road distance). Sites and their status: "
+               "the services register, as the Services layer shows it.")
+
+
+def _profile_outreach(ctx: MapContext, code: str, limit: int = 12) -> None:
+    """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
+    from geo.access import ward_stops
+    from layers.services import current_register, today
+    try:
+        t = ward_stops(ctx.store.wards24, code, current_register().category("hari_bus"), today())
+    except Exception as e:
+        st.caption(f"Outreach history unavailable ({type(e).__name__}: {esc(e)}).")
+        return
+    illus = bool(len(t) and t["illustrative"].astype(bool).any())
+    st.markdown("**Outreach history: HARI bus stops in or within 1 km**"
+                + (" · ILLUSTRATIVE schedule" if illus else ""))
+    if not len(t):
+        st.caption("No HARI bus stop in or within 1 km of this ward in the schedule.")
+        return
+    lines = [f"- {esc(r.event_date)} · **{esc(STOP_WORDS.get(r.state, r.state))}** · {esc(r.name)}"
+             + (" (in the ward)" if r.distance_km == 0 else f" ({r.distance_km:.2f} km away)")
+             for r in t.head(limit).itertuples()]
+    if len(t) > limit:
+        lines.append(f"- … and {len(t) - limit} earlier stop(s)")
+    st.markdown("\n".join(lines))
+    n_vis = int((t["state"] == "visited").sum())
+    n_up = int(t["state"].isin(["upcoming", "today"]).sum())
+    st.caption(f"{n_vis} visited, {n_up} planned, on {esc(today())}."
+               + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
+
+
+STOP_WORDS = {"visited": "visited", "today": "today", "upcoming": "planned", "cancelled": "cancelled"}
+
+
+def _profile_indicators(ctx: MapContext, code: str) -> None:
+    """The ward's indicators with CIs and comparators, as a static table whose cells wrap:
+    in the narrow profile column a grid cuts the indicator names or the values off."""
+    from geo.errors import GeoError
+    from layers.indicators import ward_indicator_table
+    try:
+        t = ward_indicator_table(ctx, code)
+    except GeoError as e:
+        st.caption(f"Indicators unavailable: {esc(e)}")
+        return
+    st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
+                "otherwise the district's value, labelled)")
+    if t.empty:
+        st.caption("No indicator values for this ward.")
+        return
+    st.table(indicator_view(t))
+
+
+def indicator_view(t: pd.DataFrame) -> pd.DataFrame:
+    """Indicator table for reading: name with unit, value with its 95% CI, comparators,
+    and where the value comes from (level, period, note), all as text ("–" = none)."""
+    def num(v):
+        return "–" if v is None or pd.isna(v) else f"{float(v):,.1f}"
+
+    def get(r, c):
+        return r.get(c) if c in r and not (isinstance(r.get(c), float) and pd.isna(r.get(c))) else ""
+    rows = []
+    for r in t.to_dict("records"):
+        ci = (f" ({num(r.get('Lower 95% CI'))}–{num(r.get('Upper 95% CI'))})"
+              if not pd.isna(r.get("Lower 95% CI", float("nan"))) else "")
+        comp = "; ".join(x for x in (get(r, "Compared with LSC"), get(r, "Compared with England")) if x)
+        unit = get(r, "Unit")
+        rows.append({"Indicator": f"{r.get('Indicator')}" + (f" ({unit})" if unit else ""),
+                     "Value (95% CI)": num(r.get("Value")) + ci, "LSC": num(r.get("LSC")),
+                     "England": num(r.get("England")),
+                     "From": " · ".join(str(x) for x in (get(r, "Level"), get(r, "Period"), get(r, "Note"), comp)
+                                        if x)})
+    return pd.DataFrame(rows)

@@ -13,8 +13,11 @@ lists every rejected row. Data and validation live in geo/services.py.
 - Every text that reaches HTML (popups, tooltips) goes through `esc`; the files are
   written with `js_json` (inert to Jinja, safe in a <script> when the HTML export
   inlines them).
-- Uploads are kept in the session; "Save" writes the accepted rows to the user-data
-  folder (geo.paths.user_data_dir()/services), which builds never touch.
+- Uploads are kept in the session while they are in the upload box (taking a file out
+  of the box takes its rows off the map); "Save" writes the accepted rows to the
+  user-data store (geo.userdb via geo.saved_services: a new version per change, an
+  identical save adds nothing); saved files are listed with Remove (undo: Restore).
+  Builds never touch the store.
 """
 from __future__ import annotations
 
@@ -25,12 +28,21 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo import saved_services as ss
 from geo import services as sv
-from geo.csvsafe import safe_csv_bytes
+from geo import userdb
+from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, new_run, per_run, widget_default
+from layers.base import (Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, md, new_run, per_run,
+                         widget_default)
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
+IN_BOX = "services_upload_in_box"   # session_state: digest of the file now in the upload box
+SAVED = "services_upload_saved"     # session_state: {digest: (name, message)} uploads in the store
+FLASH = "services_flash"            # session_state: (kind, message) shown once after a rerun
+BOX_N = "services_upload_n"         # session_state: bumped to empty the upload box
+REPORT = "services_upload_report"   # session_state: digest of the upload whose report is shown
+REPORT_COLUMNS = {"row": "Row", "field": "Field", "reason": "Reason", "id": "id", "name": "Name"}
 
 
 @per_run
@@ -55,7 +67,23 @@ def _fingerprint() -> str:
             parts.append(f"{p}:{s.st_mtime_ns}:{s.st_size}")
         except OSError:
             parts.append(f"{p}:-")
+    try:
+        parts.append(ss.token())        # saved files: changes on every save/remove/restore
+    except Exception as e:              # store unreachable: load without saved files, say so
+        parts.append(f"store-unavailable:{type(e).__name__}:{dt.datetime.now():%Y%m%d%H%M}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _load_register() -> sv.Register:
+    """Shipped sources + saved files from the user-data store; if the store cannot be
+    read, the shipped sources and a message saying saved files are missing."""
+    try:
+        return ss.load_register()
+    except Exception as e:
+        reg = sv.load_register(include_user=False)
+        empty = sv.import_bytes(b"", "user-data store")
+        empty.fatal = f"Saved service files not shown: the user-data store could not be read ({e})"
+        return sv.Register(reg.records, reg.results + [empty], reg.config)
 
 
 @st.cache_data(show_spinner=False, max_entries=4, persist="disk")
@@ -63,7 +91,7 @@ def _register_from_disk(fp: str) -> sv.Register:
     """The register, pickled to Streamlit's disk cache (~/.streamlit/cache) under the
     fingerprint of every file it is built from: a restarted server loads it in tens of
     milliseconds instead of re-reading and geocoding the sources (~1 s)."""
-    return sv.load_register()
+    return _load_register()
 
 
 @hot(maxsize=4)
@@ -72,7 +100,7 @@ def _base_register(fp: str) -> sv.Register:
     try:
         return _register_from_disk(fp)
     except Exception:          # an unreadable cache entry must never stop the map
-        return sv.load_register()
+        return _load_register()
 
 
 def _session_uploads() -> list[tuple[str, sv.ImportResult]]:
@@ -103,6 +131,36 @@ def current_register() -> sv.Register:
 
 def today() -> str:
     return dt.date.today().isoformat()
+
+
+def _who() -> str:
+    """created_by for saves from the app: a proxy's user header when there is one."""
+    try:
+        h = st.context.headers
+        user = h.get("X-Forwarded-User") or h.get("X-Remote-User") or h.get("Remote-User")
+    except Exception:
+        user = None
+    return f"{user} (app)" if user else "app user"
+
+
+def _md_text(text: str) -> str:
+    """User-supplied text (file names) shown literally in a markdown message."""
+    return md(text)
+
+
+def _already_saved(res: sv.ImportResult) -> str | None:
+    """A message when `res`'s accepted rows are exactly the current saved version of its name."""
+    if not res.ok or not len(res.records):
+        return None
+    try:
+        sha = hashlib.sha256(ss.canonical_csv(res.records)).hexdigest()
+        cur = [e for e in userdb.open_store().list(ss.KIND) if e.name == ss.default_name(res.file)]
+    except Exception:
+        return None
+    if cur and cur[0].sha256 == sha:
+        return (f"{res.file}: already saved with exactly these {len(res.records)} row(s) (version "
+                f"{cur[0].version}); they are on the map from the store.")
+    return None
 
 
 # --- markers ---------------------------------------------------------------------
@@ -144,6 +202,8 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
     dates = " → ".join(x for x in [str(r.get("opened") or ""), str(r.get("closed") or "")] if x)
     status = f"{status_on} on {today()}" + (f" (record: {r.get('status')}; {dates})" if dates or
                                             r.get("status") != status_on else "")
+    if status_on in EVENT_TEXT:          # a dated stop: visited / today / upcoming / cancelled, not "open"
+        status = EVENT_TEXT[status_on].format(date=r.get("event_date") or "", day=today())
     when = ""
     if r.get("event_date"):
         when = f"{r['event_date']} {r.get('start_time') or ''}–{r.get('end_time') or ''}".strip(" –")
@@ -166,6 +226,27 @@ def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
             f'<table class="lsc-svc-table" style="border-spacing:4px 1px">{rows}</table>{links}</div>')
 
 
+EVENT_TEXT = {"visited": "visited on {date} (past stop; today is {day})",
+              "today": "today ({date})",
+              "upcoming": "planned for {date} (upcoming stop; not open on {day})",
+              "cancelled": "cancelled (stop dated {date})"}
+
+
+def status_on(records: pd.DataFrame, day: str) -> pd.Series:
+    """Per record on `day`: open / closed / planned for sites; visited / today / upcoming /
+    cancelled for dated stops (HARI bus), which are never simply "open"."""
+    from geo.access import event_state
+    if not len(records):
+        return pd.Series(dtype=object)
+    st_ = sv.effective_status(records, day)
+    ev = event_state(records, day) if "event_date" in records else pd.Series("", index=records.index)
+    return st_.where(ev == "", ev)
+
+
+def _shown_solid(status: pd.Series) -> pd.Series:
+    return status.isin(["open", "today"])
+
+
 def marker_styles(config: dict) -> dict:
     """Per category: shape, colour, radius, icon size and the two inline SVGs (open,
     hollow = closed/planned) for non-circle shapes."""
@@ -183,7 +264,7 @@ def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
     """What the browser needs to draw `records`: {"styles": {cat: ...}, "pts": {cat:
     [[lat, lon, popup_html, tooltip_html, hollow], ...]}}; every text escaped."""
     cats = config["categories"]
-    status = sv.effective_status(records, day) if len(records) else pd.Series(dtype=object)
+    status = status_on(records, day)
     pts: dict[str, list] = {}
     for rec, st_on in zip(records.to_dict("records"), status.tolist()):
         c = cats.get(rec.get("category"))
@@ -193,7 +274,7 @@ def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
             round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
             popup_html(rec, st_on, c),
             esc(rec.get("name")) + (" (ILLUSTRATIVE)" if rec.get("illustrative") else ""),
-            0 if st_on == "open" else 1])
+            0 if st_on in ("open", "today") else 1])
     return {"v": 1, "day": day, "styles": marker_styles(config), "pts": pts}
 
 
@@ -201,7 +282,7 @@ def _summary(records: pd.DataFrame, day: str) -> dict:
     """Counts per category: all rows, open on `day`, closed/planned."""
     if not len(records):
         return {"total": {}, "open": {}, "other": {}}
-    is_open = sv.effective_status(records, day).eq("open")
+    is_open = _shown_solid(status_on(records, day))
     cat = records["category"]
     return {"total": cat.value_counts().to_dict(), "open": cat[is_open].value_counts().to_dict(),
             "other": cat[~is_open].value_counts().to_dict()}
@@ -260,7 +341,8 @@ class ServicesLayer(Layer):
             if st.checkbox(lab, key=f"services_cat_{k}", disabled=not s["on"],
                            **widget_default(f"services_cat_{k}", value=bool(c.get("default_on", True)))):
                 s["cats"].append(k)
-        s["closed"] = st.checkbox("Also show closed / planned (hollow)", value=False, key="services_closed",
+        s["closed"] = st.checkbox("Also show closed / planned sites and past / upcoming stops (hollow)",
+                                  value=False, key="services_closed",
                                   disabled=not s["on"])
         with st.expander("Upload services (CSV, XLSX, GeoJSON)", expanded=False):
             self._upload(ctx, reg)
@@ -270,45 +352,124 @@ class ServicesLayer(Layer):
     def _upload(self, ctx: MapContext, reg: sv.Register) -> None:
         st.caption("Schema: data/templates/README.md (id, name, category, postcode or lat/lon or "
                    "easting/northing, status, dates…). Bad rows are listed; good rows load.")
+        flash = st.session_state.pop(FLASH, None)
+        if flash:
+            getattr(st, flash[0])(_md_text(flash[1]))
         cats = list(reg.config["categories"])
         default = st.selectbox("Category when the file has none", ["(from file)"] + cats, key="services_up_cat")
+        n = st.session_state.get(BOX_N, 0)
         f = st.file_uploader("Service file", type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
-                             key="services_upload", label_visibility="collapsed")
+                             key="services_upload" + (f"_{n}" if n else ""), label_visibility="collapsed")
         ups = st.session_state.setdefault(UPLOADS, {})
-        if f is None:
-            return
-        data = f.getvalue()
-        digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+        saved = st.session_state.setdefault(SAVED, {})
+        digest = None
+        if f is not None:
+            data = f.getvalue()
+            digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+        changed = False
+        if st.session_state.get(IN_BOX) not in (None, digest):
+            changed = ups.pop(st.session_state[IN_BOX], None) is not None   # taken out of / replaced in the box
+        st.session_state[IN_BOX] = digest
+        if f is not None:
+            changed |= self._upload_report(f, data, digest, default, ups, saved)
+        if changed:                  # the counts above were drawn before this change: draw them again
+            st.rerun()
+        if (ups or f is not None) and st.button(
+                "Clear uploaded files", key="services_clear_uploads",
+                help="Empty the upload box and take unsaved uploads off the map (saved files stay)"):
+            ups.clear()
+            st.session_state[IN_BOX] = None
+            st.session_state[BOX_N] = n + 1              # a new key empties the upload box
+            self._rerun("info", "Uploads cleared: their rows are off the map. Saved files stay (listed below).")
+        self._saved_files()
+
+    @staticmethod
+    def _rerun(kind: str, message: str | None) -> None:
+        """A fresh run, so counts, legend and map all see the change; then `message` once."""
+        if message:
+            st.session_state[FLASH] = (kind, message)
+        _base_register.clear()
+        new_run()
+        st.rerun()
+
+    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict) -> bool:
+        """The file's row report and Save; True when this run added its rows to the session."""
+        if digest in saved:          # saved already: its rows come from the store now
+            st.success(_md_text(saved[digest][1]))
+            return False
         if digest not in ups:
-            ups[digest] = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
-                                          data_date=f"uploaded {today()}")
+            res = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
+                                  data_date=f"uploaded {today()}")
+            same = _already_saved(res)
+            if same:                 # identical to a saved file: show it once, from the store
+                saved[digest] = (ss.default_name(res.file), same)
+                st.success(_md_text(same))
+                return False
+            ups[digest] = res
+            if res.ok and len(res.records):
+                return True          # rerun: the counts drawn above then include these rows
         res = ups[digest]
         if not res.ok:
-            st.error(res.fatal)
-            return
-        (st.success if res.rejected.empty else st.warning)(res.summary())
-        for title, tab, key in (("Rejected rows", res.rejected, "rejected"),
-                                ("Warnings (rows loaded)", res.warnings, "warnings")):
-            if not len(tab):
-                continue
-            st.markdown(f"**{title}** ({len(tab)})")
-            # st.table: plain escaped text in the page (a small report reads better than a grid)
-            st.table(tab.head(50).astype(str).set_index("row"))
-            if len(tab) > 50:
-                st.caption(f"… {len(tab) - 50} more in the download")
-            st.download_button(f"Download {title.split()[0].lower()} report (CSV)", safe_csv_bytes(tab),
-                               file_name=f"{Path(res.file).stem}_{key}.csv", mime="text/csv",
-                               key=f"services_{key}_csv")
+            st.error(md(res.fatal))
+            return False
+        (st.success if res.rejected.empty else st.warning)(md(res.summary()))
+        st.session_state[REPORT] = digest
+        if len(res.rejected) or len(res.warnings):
+            st.caption(f"{len(res.rejected)} rejected row(s), {len(res.warnings)} warning(s): listed with row, "
+                       f"field and reason under the map (“Upload report”).")
         if len(res.records):
-            if st.button("Save accepted rows to my user-data folder", key="services_save"):
+            if st.button("Save accepted rows to my user-data store", key="services_save"):
                 try:
-                    p = sv.save_user_records(res.records, res.file)
-                    st.success(f"Saved {len(res.records)} row(s) to {p} — loads with the shipped data next time.")
-                    ups.pop(digest, None)
-                    _base_register.clear()
-                    new_run()           # the files' fingerprint changed: the rest of this run sees it
-                except OSError as e:
-                    st.error(f"Could not save ({e}); nothing already saved was changed.")
+                    out = ss.save_result(res, created_by=_who())
+                except Exception as e:
+                    st.error(_md_text(f"Could not save {res.file} ({e}); nothing already saved was changed."))
+                    return False
+                msg = (f"{out.message} {len(res.records)} row(s) load with the shipped data from now on."
+                       if out.created else out.message)
+                saved[digest] = (out.name, msg)
+                ups.pop(digest, None)
+                self._rerun("success", None)     # the message shows under the box (saved state)
+        return False
+
+    @staticmethod
+    def _forget_saved(name: str) -> None:
+        """After removing `name`: empty the upload box if it holds that file (its rows must
+        not come back as an upload); uploading it again later offers Save again."""
+        saved = st.session_state.get(SAVED, {})
+        for d in [d for d, (n, _) in saved.items() if n == name]:
+            saved.pop(d)
+            if st.session_state.get(IN_BOX) == d:
+                st.session_state[IN_BOX] = None
+                st.session_state[BOX_N] = st.session_state.get(BOX_N, 0) + 1
+
+    def _saved_files(self) -> None:
+        """Saved files with Remove (rows off the map at once) and Restore for removed ones."""
+        try:
+            entries = userdb.open_store().list(ss.KIND, removed=True)
+        except Exception as e:
+            st.warning(f"Saved files cannot be listed: the user-data store could not be read ({e}).")
+            return
+        removed = sorted((e for e in entries if e.removed), key=lambda e: e.removed_at, reverse=True)[:5]
+        entries = [e for e in entries if not e.removed or e in removed]     # the 5 latest removals
+        if not entries:
+            return
+        st.markdown(f"**Saved files** ({sum(not e.removed for e in entries)})")
+        for e in entries:
+            i = hashlib.sha256(e.name.encode()).hexdigest()[:12]     # key follows the file, not its place
+            rows = f"{e.rows} row(s)" if e.rows is not None else "migrated file"
+            if e.removed:
+                st.caption(_md_text(f"{e.name} — removed {e.removed_at:%Y-%m-%d %H:%M} UTC"))
+                if st.button("Restore", key=f"services_restore_{i}", help=f"Put {e.name} back on the map"):
+                    userdb.open_store().restore(ss.KIND, e.name, by=_who())
+                    self._rerun("success", f"Restored '{e.name}' (version {e.version}).")
+            else:
+                st.caption(_md_text(f"{e.name}: {rows}, version {e.version}, saved "
+                                    f"{e.created_at:%Y-%m-%d %H:%M} UTC by {e.created_by}"))
+                if st.button("Remove", key=f"services_remove_{i}", help=f"Take {e.name}'s rows off the map"):
+                    userdb.open_store().remove(ss.KIND, e.name, by=_who())
+                    self._forget_saved(e.name)
+                    self._rerun("info", f"Removed '{e.name}': its rows are off the map and out of the "
+                                        f"access figures. Restore brings it back.")
 
     # ---------------------------------------------------------------- map
     def feature_group(self, ctx: MapContext):
@@ -333,7 +494,8 @@ class ServicesLayer(Layer):
             c = cats[k]
             n_open, hidden = summary["open"].get(k, 0), summary["other"].get(k, 0)
             shown = n_open + (hidden if closed else 0)
-            extra = "" if closed or not hidden else f", {hidden} closed/planned hidden"
+            what = "past/upcoming stops" if c.get("kind") == "event" else "closed/planned"
+            extra = "" if closed or not hidden else f", {hidden} {what} hidden"
             items.append(LegendItem(f"{c['label']}: {shown} shown{extra}", fill=c["colour"], stroke="#1a1a1a",
                                     shape=c.get("shape", "circle")))
             dates.append(f"{c['label']}: {c.get('data_date', '')}")
@@ -346,14 +508,18 @@ class ServicesLayer(Layer):
             source="NHS ODS epraccur; NHS website hospital list; curated rows with a cited source each "
                    "(data/services/); uploads as labelled",
             note=("HARI bus stops are ILLUSTRATIVE: no public schedule exists. " if illus else "")
-                 + "Hollow = closed or planned.",
+                 + "Hollow = not open today: closed or planned sites; HARI bus stops on other days "
+                   "(past stops = visited, later ones = planned).",
         )]
 
     def notes(self, ctx: MapContext) -> list[str]:
         return []
 
     def panel(self, ctx: MapContext) -> None:
-        """Outreach recency for the priority wards (ICB list, exemplar, candidates)."""
+        """The last upload's report (rows not loaded), then outreach recency in the area:
+        its priority wards and every ward with a HARI bus stop in or near it (visited or
+        planned)."""
+        upload_report()
         if not self.is_on(ctx):
             return
         try:
@@ -361,18 +527,58 @@ class ServicesLayer(Layer):
             member = PRIORITY.membership(ctx)
         except Exception:
             member = {}
-        if not member:
-            return
-        items = tuple(sorted((c, tuple(k)) for c, k in member.items()))
-        args = (ctx.store, ctx.fingerprint, register_key(), today(), items, ctx)
+        a = ctx.area or {}
+        args = (ctx.store, ctx.fingerprint, register_key(), today(),
+                tuple(sorted((c, tuple(k)) for c, k in member.items())), a.get("kind"), a.get("code"), ctx)
         t = _outreach_table(*args)
+        if t is None or not len(t):
+            return
         days = [c for c in t.columns if c.startswith("Days since")][0]
         illus = "ILLUSTRATIVE" in days
-        st.markdown("#### Outreach recency: priority wards" + (" · ILLUSTRATIVE bus schedule" if illus else ""))
-        st.caption(f"Days since the last HARI bus stop in the ward or within 1 km of it, on {today()}; "
-                   "blank = no stop in the schedule." + (" The shipped schedule is an ILLUSTRATIVE example, "
-                                                         "not real outreach." if illus else ""))
+        where = esc(a.get("name") or "LSC")
+        st.markdown(f"#### Outreach recency in {where}: priority wards and wards with a HARI bus stop"
+                    + (" · ILLUSTRATIVE bus schedule" if illus else ""))
+        st.caption(f"Days since the last HARI bus stop held in the ward or within 1 km of it, on {today()} "
+                   f"(past stops are visits; later ones are planned). {NO_STOP_NOTE}"
+                   + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
         st.dataframe(_outreach_arrow(*args), hide_index=True, width="stretch", height=260, key="services_outreach")
+
+
+def report_frame(tab: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Row, field, reason (or warning), id, name of an upload's problems, every cell
+    neutralised (the table's own CSV download must not carry formulas either)."""
+    cols = {**REPORT_COLUMNS, "warning": "Warning"}
+    keep = [c for c in ("row", "field", what, "id", "name") if c in tab.columns]
+    out = tab[keep].rename(columns={c: cols.get(c, c) for c in keep})
+    return neutralise_frame(out.astype({c: str for c in out.columns if c != "Row"}))
+
+
+def upload_report() -> None:
+    """Main-column expander with every rejected row / warning of the last upload: row,
+    field and reason in a table wide enough to read, and the same as a CSV."""
+    res = st.session_state.get(UPLOADS, {}).get(st.session_state.get(REPORT))
+    if res is None or not res.ok or not (len(res.rejected) or len(res.warnings)):
+        return
+    title = (f"Upload report: {md(res.file)}: {len(res.records)} row(s) loaded, {len(res.rejected)} rejected"
+             + (f", {len(res.warnings)} warning(s)" if len(res.warnings) else ""))
+    with st.expander(title, expanded=bool(len(res.rejected))):
+        for label, tab, what in (("Rejected rows (not loaded)", res.rejected, "reason"),
+                                 ("Warnings (rows loaded)", res.warnings, "warning")):
+            if not len(tab):
+                continue
+            st.markdown(f"**{label}** ({len(tab)})")
+            st.dataframe(report_frame(tab, what), hide_index=True, width="stretch",
+                         height=min(38 + 35 * len(tab), 420), key=f"services_report_{what}",
+                         column_config={"Reason": st.column_config.TextColumn(width="large"),
+                                        "Warning": st.column_config.TextColumn(width="large")})
+            st.download_button(f"Download {label.split()[0].lower()} (CSV)", safe_csv_bytes(tab),
+                               file_name=f"{Path(res.file).stem}_{'rejected' if what == 'reason' else 'warnings'}.csv",
+                               mime="text/csv", key=f"services_report_{what}_csv")
+
+
+NO_STOP = "none in the schedule"
+NO_STOP_NOTE = (f"'{NO_STOP}' = no stop in or within 1 km of the ward, so Days since is empty "
+                "(Streamlit shows an empty number as 'None').")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -383,39 +589,55 @@ def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_
     w = w[w["wd24cd"].isin(list(codes))]
     t = outreach_recency(w, stops, day, near_km=near_km)
     label = "Days since HARI bus" + (" (ILLUSTRATIVE)" if t["illustrative"].any() else "")
-    return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"],
-                         "Last HARI stop": t["last_stop_date"]})
+    def text(v, blank):
+        return blank if v is None or (isinstance(v, float) and pd.isna(v)) or v == "" else str(v)
+    return pd.DataFrame({"code": t["wd24cd"], label: t["days_since_last_stop"].astype("Int64"),
+                         "Last HARI stop": [text(x, NO_STOP) for x in t["last_stop_date"]],
+                         "Next HARI stop (planned)": [text(x, "") for x in t["next_stop_date"]],
+                         "HARI stops near": t["n_stops_near"].astype("int64")})
+
+
+def _area_codes(store, kind, code) -> list[str]:
+    w = store.wards24
+    if kind == "district":
+        w = w[w["lad19cd"] == code]
+    elif kind in ("place5", "place4"):
+        w = w[w[kind] == code]
+    return w["wd24cd"].tolist()
 
 
 @hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx) -> pd.DataFrame:
-    """The priority wards' outreach table as shown (shared, read-only)."""
+def _outreach_table(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, kind, code,
+                    _ctx) -> pd.DataFrame:
+    """The area's outreach table as shown (shared, read-only): its priority wards and the
+    wards with a stop near, the longest since a visit first."""
     labels = {"icb": "ICB list", "exemplar": "Exemplar", "candidate": "Candidate"}
     member = dict(member_items)
     w = _store.wards24.set_index("wd24cd")
-    codes = [c for c in member if c in w.index]
-    t = outreach_columns(_ctx, codes)
+    t = outreach_columns(_ctx, _area_codes(_store, kind, code))
+    t = t[t["code"].isin(member) | (t["HARI stops near"] > 0)]
     t.insert(1, "Ward", [w.at[c, "wd24nm"] for c in t["code"]])
     t.insert(2, "District", [w.at[c, "lad19nm"] for c in t["code"]])
-    t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member[c]) for c in t["code"]])
+    t.insert(3, "Priority", [", ".join(labels.get(k, k) for k in member.get(c, ())) for c in t["code"]])
     days = [c for c in t.columns if c.startswith("Days since")][0]
-    return t.sort_values(days, ascending=False, na_position="first").reset_index(drop=True)
+    return t.sort_values([days, "Ward"], ascending=[False, True], na_position="first").reset_index(drop=True)
 
 
 @hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _outreach_arrow(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, _ctx):
+def _outreach_arrow(_store, store_fp: str, reg_key: str, day: str, member_items: tuple, kind, code, _ctx):
     """The same table converted to Arrow once (st.dataframe would convert it every rerun)."""
     import pyarrow as pa
-    return pa.Table.from_pandas(_outreach_table(_store, store_fp, reg_key, day, member_items, _ctx),
+    return pa.Table.from_pandas(_outreach_table(_store, store_fp, reg_key, day, member_items, kind, code, _ctx),
                                 preserve_index=False)
 
 
 def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFrame:
     """Ward table columns: days since the last HARI bus stop in or within `near_km` of
-    each ward (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded).
-    Cached on the store, the register (files + uploads), the day and the codes."""
+    each ward, the last and next (planned) stop dates and the number of stops near
+    (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded). Cached on the
+    store, the register (files + uploads), the day and the codes."""
     return _outreach(ctx.store, ctx.fingerprint, register_key(), today(), tuple(sorted(set(codes))),
                      float(near_km)).copy()
 

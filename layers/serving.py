@@ -12,10 +12,18 @@ Measured here (150 small static files, curl, one kept-alive connection): 6.57 s 
 `enable_tcp_nodelay()` makes asyncio set TCP_NODELAY on every accepted TCP stream socket
 whatever its proto says. It must run before the server accepts connections (serve.py
 imports this module first). If asyncio's internals differ, it does nothing and says so.
+
+Links at the edges. A request line above h11's 16 KiB buffer got a bare "400 Bad
+Request" from uvicorn before the app saw it, and Streamlit drops a query string of more
+than 1,000 parameters without a word (the view silently reset). `allow_long_request_lines`
+raises h11's buffer to 1 MiB and `LinkLimits` (ASGI middleware, serve.py) answers an
+oversized or over-parameterised link with a redirect to its valid part
+(geo.viewstate.trim_query_string): the map opens with what it understood and a notice.
 """
 from __future__ import annotations
 
 import socket
+from urllib.parse import quote
 
 _PATCHED = False
 
@@ -39,3 +47,53 @@ def enable_tcp_nodelay() -> bool:
     be._set_nodelay = _set_nodelay_any_proto
     _PATCHED = True
     return True
+
+
+MAX_REQUEST_LINE = 1 << 20      # bytes h11 buffers for a request line + headers
+_SKIP_PREFIXES = ("/_stcore", "/app/static", "/static", "/component", "/media")
+
+
+def allow_long_request_lines(limit: int = MAX_REQUEST_LINE) -> bool:
+    """Make uvicorn's h11 parser accept request lines up to `limit` bytes (default 16 KiB),
+    so a long link reaches LinkLimits instead of failing with a bare 400. True when active."""
+    try:
+        from streamlit.web.server.starlette import starlette_server as ss
+    except ImportError:
+        return False
+    orig = getattr(ss, "_get_uvicorn_config_kwargs", None)
+    if not callable(orig):
+        return False
+    if getattr(orig, "_lsc_long_lines", False):
+        return True
+
+    def kwargs():
+        kw = dict(orig())
+        kw.setdefault("h11_max_incomplete_event_size", limit)
+        return kw
+
+    kwargs._lsc_long_lines = True
+    ss._get_uvicorn_config_kwargs = kwargs
+    return True
+
+
+class LinkLimits:
+    """ASGI middleware: a page request whose query string is too long or has too many
+    parameters (geo.viewstate.needs_trim) is redirected (303) to its valid part."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD"):
+            qs = scope.get("query_string") or b""
+            path = scope.get("path") or "/"
+            if qs and not path.startswith(_SKIP_PREFIXES):
+                from geo import viewstate as VS
+                if VS.needs_trim(qs):
+                    loc = (scope.get("root_path") or "") + quote(path) + "?" + VS.trim_query_string(qs.decode("latin-1"))
+                    await send({"type": "http.response.start", "status": 303,
+                                "headers": [(b"location", loc.encode("ascii", "replace")), (b"content-length", b"0"),
+                                            (b"cache-control", b"no-store")]})
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+        await self.app(scope, receive, send)

@@ -35,7 +35,7 @@ from jinja2 import Template
 
 from geo import viewstate as VS
 from layers import present
-from layers.base import Layer, LegendEntry, MapContext
+from layers.base import Layer, LegendEntry, MapContext, md
 
 KEY = "share"
 SS_APPLIED = "share_url_applied"
@@ -507,7 +507,7 @@ class ShareLayer(Layer):
         ex = ss.get(SS_EXPORTS)
         if ex and ex.get("sig") == sig:
             if ex.get("error"):
-                st.warning(ex["error"])
+                st.warning(md(ex["error"]))
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("gpkg", "GeoPackage"), ("html", "HTML map")):
                 if fmt in ex["files"]:
                     name, data, mime = ex["files"][fmt]
@@ -523,7 +523,7 @@ class ShareLayer(Layer):
         png = ss.get("share_png_out")
         if png and png.get("sig") == sig + size:
             if png["err"]:
-                st.error(png["err"])
+                st.error(md(png["err"]))
             else:
                 st.download_button(f"Download PNG ({size})", png["data"], file_name=f"lsc_view_{size}.png",
                                    mime="image/png", key="share_dl_png")
@@ -538,7 +538,7 @@ class ShareLayer(Layer):
             po = ss.get("share_profile_out")
             if po and po.get("sig") == f"{ward}:{fmt}:{sig}":
                 if po["err"]:
-                    st.error(po["err"])
+                    st.error(md(po["err"]))
                 else:
                     st.download_button(f"Download ward profile ({fmt.upper()})", po["data"],
                                        file_name=f"ward_profile_{ward}.{fmt}",

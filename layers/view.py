@@ -15,7 +15,7 @@ import yaml
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
 from layers import REGISTRY
-from layers.base import DEFAULTED_KEYS, Layer, MapContext, esc, hot
+from layers.base import DEFAULTED_KEYS, Layer, MapContext, hot, md
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
 
 
@@ -317,11 +317,11 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
         warn = [t for lvl, t in ctx.messages if lvl == "warning"]
         errs = [t for lvl, t in ctx.messages if lvl == "error"]
         for t in errs:
-            st.error(t)
+            st.error(md(t))
         if warn:
             with st.expander(f"{len(warn)} problem(s) in the configuration: the rest still shows",
                              expanded=True):
-                st.markdown("\n".join(f"- {esc(t)}" for t in warn))
+                st.markdown("\n".join(f"- {md(t)}" for t in warn))
         with timed("st_folium"):
             # = st_folium(base_map(...), ...) with the constant base map's part cached
             # the base map (the component's identity) keeps the session's first geometry URL
@@ -343,7 +343,7 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
 # nothing resets and the map iframe stays mounted. A timer moves on after a few seconds
 # if the signal never comes. $LSC_PROGRESSIVE=0 turns this off (AppTest runs do).
 FULL_PAGE_KEY = "_lsc_full_page"
-FALLBACK_S = 4.0
+FALLBACK_S = float(os.environ.get("LSC_FIRST_PAINT_FALLBACK_S", "4"))   # tests set it to tell the paths apart
 
 
 def first_paint_phase() -> bool:

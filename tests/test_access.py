@@ -27,7 +27,8 @@ def register(store):
 
 @pytest.fixture(scope="module")
 def lsoa(store):
-    return ac.lsoa_points(store)
+    # mid-2019 here: the independent totals below are read from the mid-2019 population file
+    return ac.lsoa_points(store, population="mid2019")
 
 
 def test_lsoa_points_are_population_weighted_not_centroids(lsoa, store, real_source):
@@ -216,3 +217,102 @@ def test_cli_bad_values_exit_2_with_one_line(args, expect):
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and expect in lines[0], r.stderr
+
+
+# --- dated events, one ward list, one denominator ---------------------------------
+
+def _stops_fixture():
+    """Three HARI bus stops around 2025-03-01 (a past one, one on the day, a future one
+    marked open) and a cancelled one, at real LSC points."""
+    base = dict(category="hari_bus", subcategory="", opened="", closed="", illustrative=False)
+    rows = [dict(id="P", name="past", event_date="2025-02-01", status="open", easting=331000, northing=436000),
+            dict(id="T", name="today", event_date="2025-03-01", status="open", easting=355000, northing=432000),
+            dict(id="F", name="future", event_date="2025-04-01", status="open", easting=347000, northing=464000),
+            dict(id="C", name="cancelled", event_date="2025-03-01", status="closed", easting=360000, northing=440000)]
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_event_states_are_visited_today_upcoming_cancelled():
+    st = ac.event_state(_stops_fixture(), "2025-03-01").tolist()
+    assert st == ["visited", "today", "upcoming", "cancelled"]
+
+
+def test_only_stops_inside_the_window_count_as_sites():
+    rec = _stops_fixture()
+    # default: the as-of day alone (a past stop is not open today, a future one not yet)
+    assert ac.sites_for(rec, ["hari_bus"], "2025-03-01")["id"].tolist() == ["T"]
+    assert ac.sites_for(rec, ["hari_bus"], "2025-03-10")["id"].tolist() == []
+    w = ac.sites_for(rec, ["hari_bus"], "2025-03-01", events_from="2025-01-01", events_to="2025-12-31")
+    assert sorted(w["id"]) == ["F", "P", "T"]                  # the cancelled stop never counts
+    with pytest.raises(Exception, match="before it starts"):
+        ac.event_window("2025-03-01", "2025-03-05", "2025-03-01")
+
+
+def test_access_to_the_bus_uses_the_window(store, register):
+    stops = register.category("hari_bus")
+    first, last = stops["event_date"].min(), stops["event_date"].max()
+    after = (pd.Timestamp(last) + pd.Timedelta(days=30)).date().isoformat()
+    with pytest.raises(Exception, match="choose a wider date window"):
+        ac.compute_access("hari_bus", store=store, register=register, as_of=after)
+    res = ac.compute_access("hari_bus", store=store, register=register, as_of=after, events_from=first,
+                            events_to=last)
+    assert len(res.sites) == len(stops) and res.event_window == (first, last)
+    assert any("count as sites" in n for n in res.notes)
+    one = ac.compute_access("hari_bus", store=store, register=register, as_of=first)
+    assert len(one.sites) == int((stops["event_date"] == first).sum())
+
+
+def test_ward_access_lists_the_same_wards_as_the_report(store, register):
+    from geo.report import build_table
+    from geo.wardfit import NO_LSOA_NOTE
+    rep = build_table(store, "ward")
+    per = ac.compute_access("act", store=store, register=register, as_of=AS_OF).per_lsoa
+    acc = ac.summarise(per, "ward", threshold_km=10, wards=store.wards24)
+    assert len(rep) == len(acc) == len(store.wards24) == 277
+    assert sorted(rep["code"]) == sorted(acc["code"])
+    empty = rep[rep["n_lsoas"] == 0]["code"].tolist()
+    assert len(empty) == 2
+    assert (rep.set_index("code").loc[empty, "note"] == NO_LSOA_NOTE).all()
+    assert (acc.set_index("code").loc[empty, "note"] == NO_LSOA_NOTE).all()
+    assert (rep.set_index("code").drop(index=empty)["note"] == "").all()
+    # a place filter keeps its empty ward too (Whalley Nethertown is in Ribble Valley)
+    rv = build_table(store, "ward", place="Ribble Valley")
+    assert rv["note"].astype(bool).sum() == int((store.wards24.loc[
+        store.wards24["wd24cd"].isin(empty), "lad19nm"] == "Ribble Valley").sum())
+
+
+def test_default_denominator_is_the_ward_tables(store, register):
+    from geo.report import build_table
+    per = ac.compute_access("act", store=store, register=register, as_of=AS_OF).per_lsoa
+    acc = ac.summarise(per, "district", threshold_km=10).set_index("code")
+    rep = build_table(store, "district").set_index("code")
+    assert (acc["population"] == rep["population"].round().astype("int64")).all()
+    assert (acc["core20_population"] == rep["core20_population"].round().astype("int64")).all()
+
+
+def test_screening_programme_filter_and_shares(store, register):
+    allp = ac.compute_access("screening", store=store, register=register, as_of=AS_OF)
+    bowel = ac.compute_access("screening", store=store, register=register, as_of=AS_OF, subcategories=["bowel"])
+    assert set(bowel.sites["subcategory"]) == {"bowel"} and len(bowel.sites) < len(allp.sites)
+    assert any("bowel" in n for n in bowel.notes)
+    t = ac.display_table(ac.summarise(bowel.per_lsoa, "district", threshold_km=10), "district")
+    cols = list(t.columns)
+    assert cols.index("% beyond") == cols.index("People beyond") + 1
+    assert cols.index("% of Core20 beyond") == cols.index("Core20 people beyond") + 1
+    r = t.iloc[0]
+    assert r["% beyond"] == pytest.approx(100 * r["People beyond"] / r["Population"], abs=0.05)
+    assert t["People beyond"].is_monotonic_decreasing          # largest gap first, not code order
+
+
+def test_cli_events_window_and_same_wards_as_report(store):
+    r = _cli("--category", "hari_bus", "--events-from", "2025-01-01", "--events-to", "2025-12-31",
+             "--by", "ward", "--threshold-km", "5", "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(io.StringIO(r.stdout.lstrip("\ufeff")))
+    rep = subprocess.run([sys.executable, "-m", "geo", "report", "--by", "ward"], capture_output=True, text=True,
+                         cwd=ROOT, timeout=300)
+    w = pd.read_csv(io.StringIO(rep.stdout))
+    assert sorted(t["code"]) == sorted(w["code"]) and len(t) == 277
+    assert t["note"].fillna("").str.contains("no LSOA").sum() == 2
+    bad = _cli("--category", "hari_bus", "--events-from", "2025-03-01", "--events-to", "2025-01-01")
+    assert bad.returncode == 2 and "before" in bad.stderr

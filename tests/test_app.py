@@ -163,7 +163,8 @@ def test_ward_profile_shows_the_wards_indicators_with_cis(store, real_source):
     at = _run()
     at.selectbox(key="ward_search").set_value("E05005150").run()
     assert not at.exception
-    tables = [d.value for d in at.dataframe if {"Indicator", "Value", "Lower 95% CI"} <= set(d.value.columns)]
+    # a static table (its cells wrap in the narrow profile column): value with its 95% CI
+    tables = [d.value for d in at.table if {"Indicator", "Value (95% CI)"} <= set(d.value.columns)]
     assert tables, "no indicator table in the ward profile"
     t = tables[0]
     text = t.astype(str).to_string()

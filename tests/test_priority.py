@@ -103,3 +103,28 @@ def test_candidates_on_real_store_follow_the_rule():
     for place, g in out.groupby("group"):
         pool = t[(t["place5"] == place) & (t["population"] >= 1000)]
         assert g["value"].min() >= pool["pct_core20"].nlargest(3).min()
+
+
+def test_candidate_ties_go_to_the_more_deprived_ward():
+    """Equal % Core20: more Core20 people first, then the higher IMD score; a ward never
+    drops out of the top n because of a tie."""
+    w = pd.DataFrame({
+        "code": ["E05000011", "E05000012", "E05000013", "E05000014", "E05000015"],
+        "name": ["Small", "Large", "Large-less-deprived", "Twin-a", "Twin-b"],
+        "population": [2000, 8000, 8000, 5000, 5000],
+        "pct_core20": [100.0, 100.0, 100.0, 40.0, 40.0],
+        "core20_population": [2000.0, 8000.0, 8000.0, 2000.0, 2000.0],
+        "imd_score": [70.0, 55.0, 50.0, 30.0, 30.0],
+        "place5": ["P"] * 5,
+    })
+    out = derive_candidates(w, CandidateRule(n=2, per="place5"))
+    assert out["code"].tolist() == ["E05000012", "E05000013"]  # 8,000 Core20 people beat 2,000
+    out = derive_candidates(w.assign(core20_population=[2000.0, 8000.0, 8000.0, 2000.0, 2000.0]),
+                            CandidateRule(n=1, per="place5"))
+    assert out["code"].tolist() == ["E05000012"]  # equal Core20 people: higher IMD score
+    # exactly equal on every key at the cut: both kept, sharing the rank
+    out = derive_candidates(w.iloc[3:], CandidateRule(n=1, per="place5"))
+    assert out["code"].tolist() == ["E05000014", "E05000015"] and out["rank_in_group"].tolist() == [1, 1]
+    # without a core20_population column it is derived from % x population
+    out = derive_candidates(w.drop(columns="core20_population"), CandidateRule(n=1, per="place5"))
+    assert out["code"].tolist() == ["E05000012"]

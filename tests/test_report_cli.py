@@ -70,7 +70,8 @@ def test_vintage_2025(store):
     (["--by", "town"], "invalid choice: 'town'"),
     (["--by", "ward", "--place", "Narnia"], "valid: ICB, Central Lancashire"),
     (["--by", "ward", "--scope", "england"], "valid: lsoa, district, england"),
-    (["--by", "district", "--scope", "england", "--vintage", "2025"], "LSC only"),
+    (["--by", "ward", "--scope", "england", "--vintage", "2025", "--ward-vintage", "2019"], "use --ward-vintage 2024"),
+    (["--by", "ward", "--icb", "Narnia"], "unknown ICB 'Narnia'; closest:"),
     (["--by", "ward", "--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_bad_options_one_line_exit_2(store, args, needle):

@@ -143,9 +143,11 @@ def test_empty_file():
         assert not r.ok and "empty" in r.fatal and "upload.csv" in r.fatal
 
 
-def test_header_only_file_loads_nothing_without_crashing():
+def test_header_only_file_is_refused_not_a_success():
+    """Issue #13: a header with no rows is a whole-file message, not a green "0 loaded"."""
     r = _imp(HEADER)
-    assert r.ok and r.records.empty and r.rejected.empty
+    assert not r.ok and r.records.empty
+    assert "no data rows under the header" in r.fatal
 
 
 def test_semicolon_and_tab_delimiters_are_detected():

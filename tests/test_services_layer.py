@@ -89,23 +89,26 @@ def test_upload_gets_its_own_escaped_inert_file(store):
     assert any(f"NHS hospital sites: {n_hosp_open} shown" in m.value for m in at.markdown)
 
 
-def test_ward_table_has_outreach_columns_for_priority_wards(store):
+def test_ward_table_has_outreach_columns_for_every_ward(store):
+    """Days since the HARI bus for every ward of the area (the ward hosting a stop is not
+    blank because it is not a priority ward); no stop = the words, not None."""
     at = _run()
     tables = [d.value for d in at.dataframe if "Ward code" in d.value.columns]
     assert tables, "no ward table"
     t = tables[0]
     days = [c for c in t.columns if c.startswith("Days since HARI bus")]
     assert days and "Last HARI stop" in t.columns
-    prio = t[t["Priority"] != ""]
-    assert len(prio) > 0
-    assert t.loc[t["Priority"] == "", days[0]].isna().all()     # only priority wards get a value
-    from layers.services import outreach_columns
+    from layers.services import NO_STOP, outreach_columns
     from layers.base import MapContext
-    want = outreach_columns(MapContext(store=store, fingerprint="t"), prio["Ward code"]).set_index("code")
-    got = prio.set_index("Ward code")[days[0]]
+    want = outreach_columns(MapContext(store=store, fingerprint="t"), t["Ward code"]).set_index("code")
+    got = t.set_index("Ward code")[days[0]]
     import pandas as pd
     pd.testing.assert_series_equal(got, want[days[0]].reindex(got.index), check_dtype=False,
                                    check_names=False, check_index_type=False)
+    hosts = t[t[days[0]].notna()]
+    assert len(hosts) and (hosts["Priority"] == "").any()        # wards with a stop, priority or not
+    assert (t.loc[t[days[0]].isna(), "Last HARI stop"] == NO_STOP).all()
+    assert not t["Last HARI stop"].isna().any()
 
 
 def test_legend_swatches_match_marker_shapes():

@@ -8,16 +8,29 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright
 
-from layers.view import FALLBACK_S
 from tests.e2e.harness import MAP_IFRAME, Server, launch_browser, wait_idle
 
 
 @pytest.fixture(scope="module")
-def server():
-    with Server() as srv, sync_playwright() as pw:
-        browser = launch_browser(pw)
+def browser():
+    with sync_playwright() as pw:
+        b = launch_browser(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser):
+    with Server() as srv:
         yield srv, browser
-        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server_without_fallback(browser):
+    """The fallback timer pushed beyond the test's own waits: a full page that comes at all
+    was brought by the signal (no timing assertion, which a loaded machine would break)."""
+    with Server(env={"LSC_FIRST_PAINT_FALLBACK_S": "600"}) as srv:
+        yield srv, browser
 
 
 def _painted(page) -> bool:
@@ -29,8 +42,8 @@ def _painted(page) -> bool:
         return False
 
 
-def test_full_page_follows_the_first_paint_signal(server, store):
-    srv, browser = server
+def test_full_page_follows_the_first_paint_signal(server_without_fallback, store):
+    srv, browser = server_without_fallback
     ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
     geo = []
     ctx.on("request", lambda r: geo.append(r.url) if "/app/static/gen/geo." in r.url else None)
@@ -40,15 +53,11 @@ def test_full_page_follows_the_first_paint_signal(server, store):
     while not _painted(page):
         assert time.time() < deadline, "map never painted"
         page.wait_for_timeout(10)
-    t_paint = time.time()
     fr = page.query_selector(MAP_IFRAME).content_frame()
-    wait_idle(page)                                  # waits for the full page
-    t_full = time.time()
+    wait_idle(page)               # waits for the full page (the timer is 600 s away)
     assert page.get_by_role("combobox", name="Measure", exact=True).count() == 1
     assert page.locator("[data-testid='stDataFrame']").count() >= 1      # ward table
     assert fr.evaluate("() => LSC._signalled") is True
-    # the signal, not the fallback timer, brought the full page
-    assert t_full - t_paint < FALLBACK_S, f"full page {t_full - t_paint:.1f}s after the paint"
     # same map frame throughout: geometry fetched once, the first round still applied
     assert page.query_selector(MAP_IFRAME).content_frame() == fr
     assert len(geo) == 1
