@@ -70,6 +70,9 @@ with col_map:
             for note in layer.notes(ctx):
                 st.info(md(note))
     st.caption(panels.ATTRIBUTION)
+    if not first_paint:          # Core20, vintages, provenance (lazy: nothing runs until opened)
+        from layers import about
+        about.about_section(store)
 with col_side:
     with view.timed("membership"):
         membership = view.membership(layers, ctx)

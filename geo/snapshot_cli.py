@@ -37,6 +37,9 @@ READY_JS = """() => document.readyState === 'complete' && (
            var v = document.body.getAttribute(w[0]); return v !== null && v.indexOf(w[1]) === 0; })))"""
 
 
+SNAPSHOT_CSS = ".leaflet-control-zoom { display: none !important; }"
+
+
 class RenderError(GeoError):
     """Chromium could not render the page."""
 
@@ -71,6 +74,10 @@ def render_html(html: str, out, fmt: str = "png", width: int = 1920, height: int
                 err = page.evaluate("() => document.body.getAttribute('data-lsc-error')")
                 if err:
                     raise RenderError(f"the map could not be drawn: {err}")
+                if fmt != "pdf":    # a picture has nothing to click: no zoom buttons
+                    page.add_style_tag(content=SNAPSHOT_CSS)
+                # the whole legend and attribution in the picture (layers/export_html.py FIT_JS)
+                page.evaluate("() => window.LSC_fitLegend ? window.LSC_fitLegend() : true")
                 page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 if fmt == "pdf":
                     page.emulate_media(media="print")

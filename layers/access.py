@@ -20,12 +20,14 @@ from jinja2 import Template
 from geo import access as ac
 from geo.csvsafe import safe_csv_bytes
 from geo.csvsafe import neutralise_frame
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, md, widget_default
+from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
+                         js_json, md, widget_default)
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
 COLOURS = ["#fff5eb", "#fdd0a2", "#fdae6b", "#f16913", "#d94801", "#7f2704"]
-NODATA = "#bdbdbd"
+NODATA = NODATA_FILL                          # hatched grey (layers.base), never a palette-like grey
+RING = {"color": "#08306b", "weight": 2.0, "dashArray": "7 5"}   # the threshold around each open site
 DEFAULT_CATS = ac.DEFAULT_CATS
 THR_KM = ac.THR_KM                             # slider: min, max, default, step
 BY_LABELS = {"ward": "Ward (May 2024, best fit)", "district": "District", "place": "Place (legacy five)",
@@ -76,14 +78,21 @@ class _AccessScript(MacroElement):
   var pane = map.getPane("lsc-access") || map.createPane("lsc-access");
   pane.style.zIndex = 355; pane.style.pointerEvents = "none";
   LSC._accessRenderer = LSC._accessRenderer || L.canvas({ pane: "lsc-access", padding: 0.3 });
+  var fillOf = LSC.fillOf || function (c) { return c; };
   LSC._geo(P.geo).then(function (g) {
     var lay = L.geoJSON(g.fc.lsoa, { renderer: LSC._accessRenderer, interactive: false,
       style: function (f) {
         var c = P.cls[f.properties.i] || 0;
-        return { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7, fillOpacity: P.opacity,
-                 fillColor: c > 0 ? P.colours[c - 1] : P.nodata };
+        return { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7, fillOpacity: c > 0 ? P.opacity : 0.9,
+                 fillColor: c > 0 ? P.colours[c - 1] : fillOf(P.nodata) };
       } });
     fg.addLayer(lay);
+    // the straight-line threshold: a ring of that radius round each open site (LSOAs
+    // whose point lies outside every ring are beyond it)
+    (P.rings || []).forEach(function (pt) {
+      fg.addLayer(L.circle(pt, { radius: P.ring_m, renderer: LSC._accessRenderer, interactive: false, fill: false,
+        color: P.ring.color, weight: P.ring.weight, dashArray: P.ring.dashArray, opacity: 0.95 }));
+    });
     document.body.setAttribute("data-lsc-access", P.key);
   });
 })({{ this._parent.get_name() }});
@@ -213,6 +222,32 @@ class AccessLayer(Layer):
         a = self._args(ctx)
         return None if a is None else _result_cached(*a)
 
+    def paints(self, ctx: MapContext) -> bool:
+        """True when this rerun draws the access choropleth (the deprivation fill then steps
+        aside, as it does for the indicator layer)."""
+        if not self.is_on(ctx):
+            return False
+        try:
+            return self._result(ctx) is not None
+        except Exception:
+            return False
+
+    def _rings(self, ctx: MapContext) -> tuple[list, float | None]:
+        """[lat, lon] of the sites the distances are measured to (event window and
+        programmes honoured) and the threshold in metres; none for travel times."""
+        s = ctx.state.get(self.key, {})
+        if s.get("travel") is not None or s.get("threshold_km") is None:
+            return [], None
+        try:
+            res = self.full_result(ctx)
+        except Exception:
+            return [], None
+        if res is None:
+            return [], None
+        pts = [[round(float(a), 5), round(float(b), 5)] for a, b in zip(res.sites["lat"], res.sites["lon"])
+               if pd.notna(a) and pd.notna(b)]
+        return pts, float(s["threshold_km"]) * 1000.0
+
     def _metric(self, ctx):
         timed = ctx.state.get(self.key, {}).get("travel") is not None
         return ("time_min", MIN_BINS, "min", "travel time") if timed else \
@@ -233,8 +268,10 @@ class AccessLayer(Layer):
         cls = _classes(per[col], bins)
         key = hashlib.sha256(json.dumps(cls).encode()).hexdigest()[:10]
         fg = folium.FeatureGroup(name="lsc-access", control=False)
+        rings, ring_m = self._rings(ctx)
         fg.add_child(_AccessScript({"geo": ctx.static.get("geo"), "cls": cls, "colours": COLOURS,
-                                    "nodata": NODATA, "opacity": 0.8, "key": key}))
+                                    "nodata": NODATA, "opacity": 0.85, "key": key, "rings": rings,
+                                    "ring_m": ring_m, "ring": RING}))
         fg.lsc_payload = ("access", key)
         return fg
 
@@ -253,7 +290,13 @@ class AccessLayer(Layer):
         labels = [f"≤ {bins[0]} {unit}"] + [f"{a}–{b} {unit}" for a, b in zip(bins, bins[1:])] + [f"> {bins[-1]} {unit}"]
         items = [LegendItem(f"{lab} ({int((cls == i + 1).sum())} LSOAs)", fill=COLOURS[i]) for i, lab in enumerate(labels)]
         if (cls == 0).any():
-            items.append(LegendItem(f"no time in matrix ({int((cls == 0).sum())})", fill=NODATA))
+            items.append(LegendItem(f"No data: {'no time in matrix' if col == 'time_min' else 'no distance'} "
+                                    f"({int((cls == 0).sum())})", fill=NODATA_SWATCH, stroke=NODATA_LINE,
+                                    hatch=True))
+        if col == "distance_km" and ctx.state[self.key].get("threshold_km") is not None:
+            items.append(LegendItem(f"Threshold: {float(ctx.state[self.key]['threshold_km']):g} km (straight-line) "
+                                    "round each open site", stroke=RING["color"], stroke_width=RING["weight"],
+                                    dash=RING["dashArray"], shape="line"))
         from geo.services import categories
         cats = categories()
         names = ", ".join(cats[c]["label"] for c in ctx.state[self.key].get("cats", []))
@@ -283,7 +326,7 @@ class AccessLayer(Layer):
             vintage=f"{n_sites} sites ({_when(s, today())}); LSOA 2011 population-weighted points (Code-Point Open 2025)",
             source="geo/access.py (scipy cKDTree on British National Grid metres)",
             note=("Straight-line distance, not road distance or travel time." if col == "distance_km"
-                  else "Travel times from the uploaded matrix; LSOAs without a time are grey.") + thr_txt,
+                  else "Travel times from the uploaded matrix; LSOAs without a time are hatched grey.") + thr_txt,
         )]
 
     def panel(self, ctx: MapContext) -> None:

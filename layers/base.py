@@ -44,7 +44,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default"]
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text"]
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -168,6 +168,32 @@ def widget_default(key: str, **default) -> dict:
     return {} if key in st.session_state else default
 
 
+@functools.lru_cache(maxsize=1)
+def _server_path_re() -> re.Pattern:
+    import os
+    import tempfile
+    from pathlib import Path
+    roots = {str(Path(__file__).resolve().parent.parent), tempfile.gettempdir(), "/tmp", "/var/tmp"}
+    try:
+        from geo.paths import source_dir, store_dir
+        roots |= {str(source_dir()), str(store_dir())}
+        roots |= {str(Path(p).resolve()) for p in (source_dir(), store_dir())}
+    except Exception:
+        pass
+    roots |= {os.path.realpath(r) for r in list(roots)}
+    alts = "|".join(re.escape(r.rstrip("/")) for r in sorted(roots, key=len, reverse=True) if len(r) > 1)
+    return re.compile(r"(?:" + alts + r")(?:/[^\s:'\",;)\]]*)?")
+
+
+def public_text(text: Any) -> str:
+    """`text` with every server path (the repo, the data folder, the store, temp folders)
+    cut to its file name: no server path ever reaches a page (a report's "file", an
+    error naming the temp copy of an upload)."""
+    import posixpath
+    return _server_path_re().sub(lambda m: posixpath.basename(m.group(0).rstrip("/")) or "(server folder)",
+                                 "" if text is None else str(text))
+
+
 def esc(value: Any) -> str:
     """HTML-escape any value for tooltips/popups/labels (quotes included)."""
     return html.escape("" if value is None else str(value), quote=True)
@@ -201,6 +227,15 @@ def esc_line(value: Any) -> str:
     return esc(_MD_LINE_BREAKS.sub(" ", "" if value is None else str(value)))
 
 
+# No data is hatched grey everywhere (map fills, exports, legend swatches): never white,
+# which reads as "good" / least deprived. The map runtime turns this fill into a canvas
+# pattern (static/js/lsc_map.js, LSC.hatch).
+NODATA_FILL = "hatch"
+NODATA_SWATCH = "#e6e6e6"            # the hatch's background (legend swatch fill)
+NODATA_LINE = "#6e6e6e"              # the hatch's lines
+CORE20_CASING = "#1a1a1a"
+
+
 @dataclass
 class LegendItem:
     """One swatch in a legend: a fill colour and/or an outline, with its label."""
@@ -210,6 +245,8 @@ class LegendItem:
     stroke_width: float = 1.0
     dash: str | None = None          # e.g. "4 3" for a dashed outline
     shape: str = "square"            # "square" | "circle" | "line" | "diamond" | "triangle" | "star"
+    hatch: bool = False              # no data: drawn hatched grey, as on the map (NODATA_FILL)
+    casing: str | None = None        # a wider outline under `stroke` (the Core20 outline's casing)
 
 
 @dataclass
@@ -220,6 +257,10 @@ class LegendEntry:
     vintage: str = ""                # e.g. "IoD2019 on LSOA 2011 boundaries"
     source: str = ""                 # e.g. "MHCLG English Indices of Deprivation 2019"
     note: str = ""                   # any caveat to keep visible
+    # a 3 x 3 bivariate key instead of rows: {"colors": [[...] * 3] (rows top to bottom),
+    # "counts": same shape, "rows": 3 labels (top to bottom), "cols": 3 labels (left to
+    # right), "y_title": ..., "x_title": ...}; `items` then hold only extra rows (no data)
+    grid: dict | None = None
 
 
 @dataclass

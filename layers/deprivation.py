@@ -4,7 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.store import MEASURE_LABELS, MEASURES
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
+from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
+                         MapContext, hot, widget_default)
 from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
 from layers.map import part_group
 from layers.static_files import LSOA_OBJECT
@@ -15,6 +16,17 @@ SOURCES = {
     2025: "English Indices of Deprivation 2025 (MHCLG); LSOA Dec 2021 boundaries (ONS)",
 }
 
+
+HELP = {
+    "on": "Colours every LSOA (small area of about 1,500 people) by its deprivation decile.",
+    "vintage": "IoD2019 ranks 2011 LSOAs; IoD2025 (the current edition, Oct 2025) ranks 2021 LSOAs. "
+               "Ranks of the two editions are not directly comparable. See 'About the data'.",
+    "measure": "The overall Index of Multiple Deprivation, or one of its domains (income, employment...).",
+    "local": "National: deciles of all LSOAs in England (1 = most deprived 10%). Local: the footprint's LSOAs "
+             "ranked among themselves, an extra view only.",
+    "core20": "Core20: the most deprived 20% of LSOAs in England (national IMD deciles 1-2), the Core20 "
+              "of NHS England's Core20PLUS5. Always national deciles.",
+}
 
 DECILE_LABELS = {False: "National (England)", True: "Local (within the footprint) - extra view"}
 CHANGE_PALETTE = ["#b35806", "#f1a340", "#fee0b6", "#f0f0f0", "#d8daeb", "#998ec3", "#542788"]   # PuOr
@@ -55,19 +67,20 @@ class DeprivationLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         cfg = self._cfg(ctx)
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, key="deprivation_on", **widget_default("deprivation_on", value=True))
+        s["on"] = st.checkbox(self.label, key="deprivation_on", help=HELP["on"],
+                              **widget_default("deprivation_on", value=True))
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
-                                key="deprivation_vintage", horizontal=False,
+                                key="deprivation_vintage", horizontal=False, help=HELP["vintage"],
                                 **widget_default("deprivation_vintage", index=list(VINTAGES).index(
                                     int(cfg.get("default_vintage", DEFAULT_VINTAGE)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
-                                    key="deprivation_measure",
+                                    key="deprivation_measure", help=HELP["measure"],
                                     **widget_default("deprivation_measure",
                                                      index=MEASURES.index(cfg.get("default_measure", "imd"))))
         s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
-                              format_func=DECILE_LABELS.get, horizontal=False)
+                              format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"])
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
-                                  key="deprivation_core20", **widget_default("deprivation_core20", value=True))
+                                  key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True))
         s["change"] = st.checkbox("Change since IoD2019 (national decile then and now, 2021 LSOAs)",
                                   key="deprivation_change", **widget_default("deprivation_change", value=False),
                                   help="IoD2025 decile minus IoD2019 decile per 2021 LSOA, through the ONS "
@@ -84,17 +97,30 @@ class DeprivationLayer(Layer):
                             s.get("measure", "imd"), bool(s.get("local", False)))
 
     @staticmethod
-    def _under_indicator(ctx: MapContext) -> bool:
-        """An indicator choropleth is drawn this rerun: the LSOA fill steps aside (two
-        stacked choropleths cannot both be read); the Core20 outline stays on top of the
-        indicator as the deprivation cross-view."""
-        if not ctx.state.get("indicators", {}).get("on"):
-            return False
-        from layers.indicators import LAYER as IND
-        try:
-            return IND.paints(ctx)
-        except Exception:
-            return False
+    def _under_choropleth(ctx: MapContext) -> str | None:
+        """The label of another choropleth drawn this rerun (the indicator layer or access
+        gaps), else None: the LSOA fill and its legend step aside (two stacked
+        choropleths cannot both be read, and a translucent one over the deciles no longer
+        matches its own legend); the Core20 outline stays on top as the deprivation
+        cross-view."""
+        import importlib
+        for key, mod in (("indicators", "layers.indicators"), ("access", "layers.access")):
+            if not ctx.state.get(key, {}).get("on"):
+                continue
+            try:
+                layer = importlib.import_module(mod).LAYER
+                if layer.paints(ctx):
+                    return layer.label
+            except Exception:
+                continue
+        return None
+
+    def _under_indicator(self, ctx: MapContext) -> bool:      # the older name, kept for callers
+        return self._under_choropleth(ctx) is not None
+
+    def _core20_item(self, cfg: dict) -> LegendItem:
+        return LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline", "#ff7f00"),
+                          stroke_width=2.0, casing=CORE20_CASING)
 
     def feature_group(self, ctx: MapContext):
         if not self.is_on(ctx):
@@ -104,20 +130,22 @@ class DeprivationLayer(Layer):
         if self._change_on(ctx):
             ch = lsoa_change(ctx.store, ctx.fingerprint, s.get("measure", "imd"))
             return part_group(self.key, {
-                "show": True, "fill": not self._under_indicator(ctx), "cls": ch["cls"], "geom": "lsoa21",
+                "show": True, "fill": not self._under_choropleth(ctx), "cls": ch["cls"], "geom": "lsoa21",
                 "core20": ch["flagged"], "core20_outline": True, "core20_color": CHANGE_FLAG,
-                "palette": CHANGE_PALETTE, "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
+                "palette": CHANGE_PALETTE, "nodata_color": NODATA_FILL,
                 "opacity": float(cfg.get("opacity", 0.85)), "instant": None})
         c = self._classes(ctx)
         return part_group(self.key, {
-            "show": True, "fill": not self._under_indicator(ctx), "cls": c["cls"], "core20": c["core20"],
+            "show": True, "fill": not self._under_choropleth(ctx), "cls": c["cls"], "core20": c["core20"],
             "geom": c["geom"],          # the vintage's LSOA polygons (2011 / 2021 object)
             "core20_outline": bool(s.get("core20", True)),
-            "palette": cfg["palette"], "nodata_color": cfg.get("nodata_color", "#bdbdbd"),
-            "core20_color": cfg.get("core20_outline", "#ff7f00"),
+            "palette": cfg["palette"], "nodata_color": NODATA_FILL,
+            "core20_color": cfg.get("core20_outline", "#ff7f00"), "core20_casing": CORE20_CASING,
             "opacity": float(cfg.get("opacity", 0.85)),
-            # instant restyle: the sidebar controls' labels -> keys, this round's choice
-            "instant": {"url": all_classes_url(ctx.store, ctx.fingerprint),
+            # instant restyle: the sidebar controls' labels -> keys, this round's choice. Only
+            # in the app: a standalone export has no controls, and its file would be fetched
+            # from a server path that does not exist there
+            "instant": None if not ctx.interactive else {"url": all_classes_url(ctx.store, ctx.fingerprint),
                         "names": ["Vintage", "Measure", "Deciles"],
                         "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
                                      "Vintage": {lab: v for v, lab in VINTAGES.items()},
@@ -132,32 +160,31 @@ class DeprivationLayer(Layer):
             return []
         cfg = self._cfg(ctx)
         s = ctx.state[self.key]
-        if self._change_on(ctx) and not self._under_indicator(ctx):
+        if self._change_on(ctx) and not self._under_choropleth(ctx):
             return self._change_legend(ctx)
         vintage = _vintage(s)
         local = bool(s.get("local", False))
         pal = cfg["palette"]
         where = "LSC" if getattr(ctx.store, "is_lsc", True) else getattr(ctx.store, "name", "the footprint")
         kind = f"local decile (within {where})" if local else "national decile"
-        if self._under_indicator(ctx):
-            items = []
-            if s.get("core20", True):
-                items.append(LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline"),
-                                        stroke_width=2.5))
+        other = self._under_choropleth(ctx)
+        if other:
+            items = [self._core20_item(cfg)] if s.get("core20", True) else []
+            what = other.split(" (")[0]
             return [LegendEntry(
                 title="Core20 LSOAs (IMD national deciles 1-2)" if items else f"{MEASURE_LABELS[s.get('measure', 'imd')]}",
                 items=items, vintage=VINTAGES[vintage], source=SOURCES[vintage],
-                note="The LSOA deprivation colours are hidden while the indicator choropleth is shown "
-                     "(untick Indicators to see them again)" + ("; the Core20 outline stays on top of it."
+                note=f"The LSOA deprivation colours are hidden while the {what} layer is shown "
+                     f"(switch {what} off to see them again)" + ("; the Core20 outline stays on top of it."
                                                                 if items else "."))]
         items = [LegendItem(f"{d}" + (" most deprived" if d == 1 else " least deprived" if d == 10 else ""),
                             fill=pal[d - 1]) for d in range(1, 11)]
         c = self._classes(ctx)
         if c["n_polygons_without_value"]:
-            items.append(LegendItem("no value", fill=cfg.get("nodata_color", "#bdbdbd")))
+            items.append(LegendItem(f"No data: no value on this boundary ({c['n_polygons_without_value']})",
+                                    fill=NODATA_SWATCH, stroke=NODATA_LINE, hatch=True))
         if s.get("core20", True):
-            items.append(LegendItem("Core20 LSOA (IMD national decile 1-2)", stroke=cfg.get("core20_outline"),
-                                    stroke_width=2.5))
+            items.append(self._core20_item(cfg))
         return [LegendEntry(
             title=f"{MEASURE_LABELS[s.get('measure', 'imd')]}: {kind}",
             items=items,

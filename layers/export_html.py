@@ -36,9 +36,17 @@ _CSS_LINK = re.compile(r'<link rel="stylesheet" href="(/app/static/[^"?]+)(?:\?[
 _REMOTE = re.compile(r'<(?:script|link)[^>]+(?:src|href)="https?://[^"]*"[^>]*>(?:</script>)?')
 
 
+def _inside_static(p: Path) -> bool:
+    """Lexically under static/ (no ".." escape); a symlinked folder inside it (e.g. a
+    worktree's static/vendor pointing at the installed copy) is fine."""
+    import os
+    norm = Path(os.path.normpath(p.absolute()))
+    return Path(os.path.normpath(STATIC_DIR.absolute())) in norm.parents
+
+
 def _static_path(url: str) -> Path:
-    p = url_path(url).resolve()
-    if STATIC_DIR.resolve() not in p.parents:
+    p = url_path(url)
+    if not _inside_static(p):
         raise ValueError(f"not a static file: {url}")
     return p
 
@@ -55,8 +63,8 @@ def _inline_css(url: str) -> str:
         ref = m.group(1).strip("'\"")
         if ref.startswith(("data:", "#", "http")):
             return "none" if ref.startswith("http") else m.group(0)
-        f = (p.parent / ref).resolve()
-        if not f.exists() or STATIC_DIR.resolve() not in f.parents:
+        f = p.parent / ref
+        if not f.exists() or not _inside_static(f):
             return "none"
         mime = "image/png" if f.suffix == ".png" else "image/svg+xml" if f.suffix == ".svg" else "application/octet-stream"
         return f"url(data:{mime};base64,{base64.b64encode(f.read_bytes()).decode()})"
@@ -105,16 +113,46 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fff;
   overflow: auto; box-sizing: border-box; padding: .8em 1em; border-left: 2px solid #111; background: #fff;
   font-size: var(--fs); z-index: 1500; }
 #lsc-north { position: fixed; top: calc(var(--tb) + 12px); right: calc(var(--lw) + 14px); z-index: 1600; }
-#lsc-foot { position: fixed; left: 0; right: 0; bottom: 0; height: var(--foot); box-sizing: border-box;
-  padding: 0 1em; display: flex; align-items: center; font-size: calc(var(--fs) * .62); color: #333;
-  border-top: 1px solid #bbb; background: #fafafa; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+#lsc-foot { position: fixed; left: 0; right: 0; bottom: 0; min-height: var(--foot); box-sizing: border-box;
+  padding: .25em 1em; display: flex; align-items: center; font-size: calc(var(--fs) * .62); color: #333;
+  border-top: 1px solid #bbb; background: #fafafa; line-height: 1.25; }
 .lsc-legend-entry { margin: 0 0 .9em 0; }
 .lsc-legend-title { font-weight: 700; margin-bottom: .25em; }
 .lsc-legend-item { display: flex; align-items: center; gap: .5em; line-height: 1.25; margin: 2px 0; }
 .lsc-legend-item svg { flex: none; }
 .lsc-legend-meta { color: #222; font-size: .8em; margin-top: .2em; }
-.lsc-notes { font-size: .78em; color: #333; border-top: 1px solid #ccc; padding-top: .5em; }
+.lsc-notes { font-size: .78em; color: #333; border-top: 1px solid #ccc; padding-top: .5em;
+  overflow-wrap: anywhere; }
 .leaflet-control-scale-line { font-size: calc(var(--fs) * .7); border-width: 2px; }
+"""
+
+# The attribution is never cut: the footer wraps and the map and legend end above it;
+# fitLegend() (called by the PNG snapshot, geo/snapshot_cli.py) shrinks the legend's
+# type until all of it fits the panel, then flows it into two columns if it must.
+FIT_JS = """
+(function () {
+  function layout() {
+    var f = document.getElementById("lsc-foot");
+    if (!f) return;
+    document.documentElement.style.setProperty("--foot", f.offsetHeight + "px");
+    if (window.LSC && LSC.map) LSC.map.invalidateSize({ animate: false });
+  }
+  window.LSC_fitLegend = function () {
+    layout();
+    var p = document.getElementById("lsc-legend-panel");
+    if (!p) return true;
+    var fs = parseFloat(getComputedStyle(p).fontSize), min = Math.max(9, fs * 0.62);
+    while (p.scrollHeight > p.clientHeight + 1 && fs > min) { fs -= 0.5; p.style.fontSize = fs + "px"; }
+    if (p.scrollHeight > p.clientHeight + 1) {
+      document.documentElement.style.setProperty("--lw", "min(46vw, 900px)");
+      p.style.columnCount = 2; p.style.columnGap = "1.2em";
+      layout();
+    }
+    return p.scrollHeight <= p.clientHeight + 1;
+  };
+  window.addEventListener("load", layout);
+  window.addEventListener("resize", layout);
+})();
 """
 
 
@@ -176,6 +214,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     m = base_map(ctx.config)
     m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
     entries = []
+    by_layer: dict = {}     # layer key -> its legend entries (the title bar's "Data:")
     waits = []          # layers that paint asynchronously: the snapshot waits for their body attribute
     for layer in layers:
         try:
@@ -188,7 +227,9 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
                     waits.append(["data-lsc-ind", str(payload.get("v", "")) + ":"])
                 elif key == "access" and isinstance(payload, str):
                     waits.append(["data-lsc-access", payload])
-            entries.extend(layer.legend(ctx))
+            es = layer.legend(ctx)
+            by_layer[layer.key] = es
+            entries.extend(es)
             notes.extend(layer.notes(ctx))
         except Exception as e:          # one broken layer must not lose the rest
             notes.append(f"{layer.label} could not be drawn: {type(e).__name__}")
@@ -197,11 +238,10 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     html = inline_assets(html)
     html = html.replace("<head>", "<head>" + seed, 1) if "<head>" in html else seed + html
     from geo.export import area_name
-    name = VS.view_name(state, ctx.area.get("name") if state.area_kind != "icb" else None)
-    vintages = []
-    for e in entries:
-        if e.vintage and e.vintage not in vintages:
-            vintages.append(e.vintage)
+    from layers.present import data_text, view_title
+    shown = [l for l in layers if l.key in by_layer]
+    name = view_title(ctx, shown, state)            # names the indicator / access gaps while drawn
+    data = data_text(ctx, shown, by_layer)
     sources = []
     for e in entries:
         if e.source and e.source not in sources:
@@ -210,7 +250,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     basemap = (ctx.config.get("basemap") or {}).get("attribution") or ""
     chrome = (
         f'<div id="lsc-title"><span class="t">{esc(name)}</span>'
-        f'<span class="m">Data: {esc(vintages[0] if vintages else "IoD" + str(state.vintage))}</span>'
+        f'<span class="m">Data: {esc(data)}</span>'
         f'<span class="m">Area: {esc(area_name(state))}</span>'
         f'<span class="m">{esc(today)}</span></div>'
         f'<div id="lsc-north">{NORTH_SVG}</div>'
@@ -223,7 +263,9 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     html = re.sub(r"(<body[^>]*>)", lambda mm: mm.group(1) + chrome, html, count=1)
     if waits:           # read by geo.snapshot_cli.READY_JS: [attribute, value prefix] pairs
         html = html.replace("<head>", "<head><script>window.LSC_WAIT=" + js_json(waits) + ";</script>", 1)
-    html = html.replace("</head>", f"<style>{PAGE_CSS}</style><title>{esc(name)}</title></head>", 1)
+    from layers.panels import GRID_CSS
+    html = html.replace("</head>", f"<style>{PAGE_CSS}{GRID_CSS}</style><script>{FIT_JS}</script>"
+                                   f"<title>{esc(name)}</title></head>", 1)
     return html
 
 

@@ -29,7 +29,8 @@ from geo import indicators as I
 from geo.errors import GeoError
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, hot, md, widget_default
+from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
+                         hot, md, public_text, widget_default)
 from layers.map import part_group
 from layers.static_files import url_path
 
@@ -50,6 +51,8 @@ SUPPRESSED = -2
 COMPARATORS = ["England", "Region", "ICB", "LSC"]
 K_RANGE = (3, 7)            # the "Number of classes" slider
 K_DEFAULT = 5
+# no data: hatched grey as everywhere on the map (layers.base), with the dashed outline
+MISSING_STYLE = {**C.MISSING_STYLE, "fillColor": NODATA_FILL, "color": NODATA_LINE}
 BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts", "place": "Places (legacy five)"}
 
 
@@ -169,6 +172,34 @@ def classify_areas(data: I.IndicatorData, codes: list, core20_share: pd.Series |
     out.update(cls=cls.astype(int).tolist(), colors=colors, rows=rows, centre=centre, centre_how=centre_how,
                notes=list(cl.notes), decimals=dec)
     return out
+
+
+# ------------------------------------------------------------------ hover values
+@hot(maxsize=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def hover_url(_data, data_key: str, _store, fp: str, indicator: str, period: str | None) -> str:
+    """A static file (static/gen/indhover.<sha>.json) with what the ward hover shows while
+    this indicator is drawn: the value, name and Core20 share of every drawn area (store
+    order), fetched by the map frame on first hover (a rerun carries only its URL; the
+    standalone export inlines it). Suppressed values are the string "suppressed"."""
+    from layers.static_files import _url, write_hashed
+    target = _data.target
+    codes = _codes(_store, fp, target)
+    v = _data.values(indicator, period)
+    vals = v["value"].reindex(codes)
+    status = v["status"].reindex(codes).fillna("missing")
+    ok = status == "ok"
+    dec = min(max(C.decimals_for(vals[ok].to_numpy(float)), 0), 3) if ok.any() else 1
+    af = _area_frame(_store, fp, target).reindex(codes)
+    meta = _data.meta.get(indicator, {})
+    out = {"label": str(meta.get("label", indicator)), "unit": str(meta.get("unit") or ""),
+           "period": str(period or ""), "dp": int(dec), "object": OBJECTS[target][0],
+           "what": OBJECTS[target][3],
+           "names": [("" if pd.isna(n) else str(n)) for n in af["name"]],
+           "values": [round(float(x), dec) if k and pd.notna(x) else ("suppressed" if s == "suppressed" else None)
+                      for x, k, s in zip(vals, ok, status)],
+           "core20": [None if pd.isna(x) else round(float(x) * 100, 1) for x in af["core20_share"]]}
+    return _url(write_hashed("indhover", json.dumps(out, separators=(",", ":"), allow_nan=False).encode()))
 
 
 # ------------------------------------------------------------------ instant restyle
@@ -359,6 +390,7 @@ class IndicatorsLayer(Layer):
         if up is not None:
             options = ["upload"] + options
         ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
+                          help="Built-in open datasets (ONS Census 2021, OHID Fingertips) or your own file.",
                           format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
                           else labels.get(k, k))
         wv_labels = {"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}
@@ -392,21 +424,29 @@ class IndicatorsLayer(Layer):
             s["_error"] = "nothing matched"
             return
         ind = st.selectbox("Indicator", inds, key=f"{self.key}_indicator",
+                           help="Its choropleth takes the place of the deprivation colours; the Core20 "
+                                "outline stays on top.",
                            format_func=lambda k: data.meta.get(k, {}).get("label", k))
         periods = data.periods(ind)
-        per = st.selectbox("Period", periods, index=len(periods) - 1, key=f"{self.key}_period")
+        per = st.selectbox("Period", periods, index=len(periods) - 1, key=f"{self.key}_period",
+                           help="The time period of the values (latest by default).")
         fam_level = I.FAMILY_LEVEL.get(data.family, 9)
         bys = ["native"] + [b for b, lv in I.BY_LEVELS.items() if lv > fam_level and data.family in
                             ("lsoa", "ward", "district")]
-        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get)
+        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get,
+                          help="Aggregate to larger areas (population-weighted where the data allow).")
         if by != "native":
             data = _aggregated(data, f"{fp}:{dkey}:{by}", store, by, wv)     # fp: a rebuilt store re-aggregates
             dkey = f"{dkey}:{by}"
         mode = st.radio("View", ["choropleth", "bivariate"], horizontal=True, key=f"{self.key}_mode",
-                        format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get)
+                        format_func={"choropleth": "Choropleth", "bivariate": "Bivariate × Core20"}.get,
+                        help="Bivariate: the indicator's thirds crossed with each area's share of residents in "
+                             "Core20 (national IMD deciles 1-2), as a 3 x 3 key.")
         if mode == "choropleth":
             method = st.selectbox("Classes", list(C.METHODS), format_func=C.METHODS.get,
-                                  key=f"{self.key}_method")
+                                  key=f"{self.key}_method",
+                                  help="How values are grouped into colours: equal counts (quantiles), natural "
+                                       "breaks, equal intervals or your own thresholds.")
             k, thresholds = 5, ()
             if method == "fixed":
                 txt = st.text_input("Thresholds (comma-separated)", key=f"{self.key}_thresholds",
@@ -423,6 +463,8 @@ class IndicatorsLayer(Layer):
                               **widget_default(f"{self.key}_k", value=K_DEFAULT))
             avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
             scheme = st.radio("Palette", ["sequential", "diverging"], horizontal=True, key=f"{self.key}_scheme",
+                              help="Diverging: colours run either side of a comparator value (England, region, "
+                                   "ICB).",
                               format_func={"sequential": "Sequential",
                                            "diverging": "Diverging around a comparator"}.get)
             comp = None
@@ -483,12 +525,13 @@ class IndicatorsLayer(Layer):
         if not exp.open:
             return
         with exp:
-            st.text(rep.text(max_list=12))
+            # the report names files by their server path: show only the file name
+            st.text(public_text(rep.text(max_list=12)))
             # cells neutralised: the table's own "Download as CSV" must not carry formulas
             for what, rows in (("unmatched", rep.unmatched), ("problems", rep.problems)):
                 if not rows:
                     continue
-                tab = pd.DataFrame(rows)
+                tab = _public_frame(rows)
                 st.dataframe(neutralise_frame(tab.astype(str)), hide_index=True, key=f"{KEY}_{what}",
                              width="stretch")
                 st.download_button(f"Download {what} rows (CSV)", safe_csv_bytes(tab),
@@ -538,9 +581,15 @@ class IndicatorsLayer(Layer):
             "show": not c.get("error"), "object": c["object"], "cls": c["cls"], "colors": c["colors"],
             "opacity": 0.88, "weight": 0.5 if c["object"] == "lsoa" else 0.9,
             "stroke": "#ffffff" if c["object"] == "lsoa" else "#3a3a3a",
-            "missing_style": C.MISSING_STYLE, "suppressed_style": C.SUPPRESSED_STYLE,
+            "missing_style": MISSING_STYLE, "suppressed_style": C.SUPPRESSED_STYLE,
             "extra": extra_geometry_url(ctx.store, ctx.fingerprint) if c["object"] in EXTRA_OBJECTS else None,
         }
+        if payload["show"]:         # the ward hover shows the indicator's value while it is drawn
+            try:
+                payload["hover"] = hover_url(s["_data"], s["_data_key"], ctx.store, ctx.fingerprint, s["indicator"],
+                                             s["period"])
+            except Exception:       # no hover values: the map still paints
+                payload["hover"] = None
         payload["v"] = hashlib.sha256(json.dumps([payload, s.get("_data_key"), s.get("indicator"), s.get("period")],
                                                  default=str).encode()).hexdigest()[:10]
         if ctx.interactive and payload["show"]:
@@ -586,25 +635,15 @@ class IndicatorsLayer(Layer):
         pol_txt = {"higher_is_worse": "higher is worse", "higher_is_better": "higher is better"}.get(
             pol, "polarity not configured")
         vintage = f"Period: {s['period']} · drawn on {OBJECTS[data.target][3]}"
-        source = meta.get("source") or data.source
+        source = public_text(meta.get("source") or data.source)
         n_missing = int(c.get("n_missing", 0))
         n_supp = int(c.get("n_suppressed", 0))
         items: list[LegendItem] = []
         if c.get("error"):
             return [LegendEntry(title=title, items=[LegendItem(c["error"])], vintage=vintage, source=source)]
+        grid = None
         if s["mode"] == "bivariate":
-            d = int(c.get("decimals", 1))
-            b, lo = c["tertile_bins"], c["tertile_min"]
-            rng = [f"{lo:,.{d}f}–{b[0]:,.{d}f}"] + [f">{b[i - 1]:,.{d}f}–{b[i]:,.{d}f}" for i in range(1, len(b))]
-            if pol == "higher_is_better":
-                rng = rng[::-1]
-            tert = ["best third", "middle third", "worst third"]
-            for row in (2, 1, 0):
-                for col in range(3):
-                    i = row * 3 + col
-                    items.append(LegendItem(
-                        f"{C.CORE20_LEVELS[row]} · {tert[col]} ({rng[col] if col < len(rng) else ''}): "
-                        f"{c['cell_counts'][i]}", fill=c["colors"][i]))
+            grid = self._bivariate_grid(c, pol)
             note = ("Bivariate: indicator tertile (across = worse) × share of residents in Core20 "
                     "(IMD 2019 national deciles 1-2; 20% is England's share by definition). Dark blue = "
                     "worst third of the indicator in majority-Core20 areas. " + f"Polarity: {pol_txt}.")
@@ -624,9 +663,26 @@ class IndicatorsLayer(Layer):
             note = "; ".join(bits) + "."
         items.append(LegendItem(f"Suppressed ({n_supp})", fill=C.SUPPRESSED_STYLE["fillColor"],
                                 stroke=C.SUPPRESSED_STYLE["color"], dash=C.SUPPRESSED_STYLE["dashArray"]))
-        items.append(LegendItem(f"No data ({n_missing})", fill=C.MISSING_STYLE["fillColor"], stroke=C.MISSING_STYLE["color"],
-                                dash=C.MISSING_STYLE["dashArray"]))
-        return [LegendEntry(title=title, items=items, vintage=vintage, source=source, note=note)]
+        items.append(LegendItem(f"No data ({n_missing})", fill=NODATA_SWATCH, stroke=MISSING_STYLE["color"],
+                                dash=MISSING_STYLE["dashArray"], hatch=True))
+        return [LegendEntry(title=title, items=items, vintage=vintage, source=source, note=note, grid=grid)]
+
+    @staticmethod
+    def _bivariate_grid(c: dict, pol: str) -> dict:
+        """The 3 x 3 key: rows = Core20 level (top = 50%+), columns = indicator tertile
+        (left = best third), each cell its colour and number of areas."""
+        d = int(c.get("decimals", 1))
+        b, lo = c["tertile_bins"], c["tertile_min"]
+        rng = [f"{lo:,.{d}f}–{b[0]:,.{d}f}"] + [f">{b[i - 1]:,.{d}f}–{b[i]:,.{d}f}" for i in range(1, len(b))]
+        if pol == "higher_is_better":
+            rng = rng[::-1]
+        tert = ["best third", "middle third", "worst third"]
+        rows = (2, 1, 0)
+        return {"colors": [[c["colors"][r * 3 + k] for k in range(3)] for r in rows],
+                "counts": [[int(c["cell_counts"][r * 3 + k]) for k in range(3)] for r in rows],
+                "rows": [C.CORE20_LEVELS[r] for r in rows],
+                "cols": [f"{tert[k]} ({rng[k]})" if k < len(rng) else tert[k] for k in range(3)],
+                "y_title": "Share of residents in Core20", "x_title": "Indicator: worse"}
 
     @_timed
     def notes(self, ctx: MapContext) -> list[str]:
@@ -642,9 +698,18 @@ class IndicatorsLayer(Layer):
                 h = u["reason"].split(":")[0].split(" — ")[0].split(" (")[0][:90]
                 heads[h] = heads.get(h, 0) + 1
             top = "; ".join(f"{n} × {h}" for h, n in sorted(heads.items(), key=lambda kv: -kv[1])[:3])
-            out.append(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
-                       f"{len(rep.unmatched)} file rows not drawn ({top}). See the code-vintage report in the sidebar.")
+            out.append(public_text(f"Indicator: {rep.matched_codes} of {rep.n_target_areas} areas matched; "
+                       f"{len(rep.unmatched)} file rows not drawn ({top}); the indicator's code-vintage report lists them."))
         return out
+
+
+def _public_frame(rows: list[dict]) -> pd.DataFrame:
+    """A report table with server paths cut to file names (layers.base.public_text)."""
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(lambda v: public_text(v) if isinstance(v, str) else v)
+    return df
 
 
 @hot

@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.csvsafe import safe_csv_bytes
 from layers.base import _MD_LINE_BREAKS as _BREAKS
-from layers.base import LegendEntry, LegendItem, MapContext, esc, esc_line, hot, md
+from layers.base import NODATA_LINE, NODATA_SWATCH, LegendEntry, LegendItem, MapContext, esc, esc_line, hot, md
 from layers.data import area_table, ward_table
 
 ATTRIBUTION = (
@@ -33,7 +33,24 @@ def _star(n: int = 5, size: float = 16, r_in: float = 16 / 4.5) -> str:
 _POINTS = {"diamond": "8,1 15,8 8,15 1,8", "triangle": "8,1 15,14 1,14", "star": _star()}
 
 
+_HATCH_DEFS = ('<defs><pattern id="lsc-hatch" width="6" height="6" patternUnits="userSpaceOnUse">'
+               f'<rect width="6" height="6" fill="{NODATA_SWATCH}"/><path d="M0,6 L6,0 M-1.5,1.5 L1.5,-1.5 '
+               f'M4.5,7.5 L7.5,4.5" stroke="{NODATA_LINE}" stroke-width="1.3"/></pattern></defs>')
+
+
 def _swatch(it: LegendItem) -> str:
+    if it.hatch:        # no data: the map's hatch (LSC.hatch in static/js/lsc_map.js)
+        stroke = esc(it.stroke) if it.stroke else NODATA_LINE
+        dash = f' stroke-dasharray="{esc(it.dash)}"' if it.dash else ""
+        return (f'<svg width="22" height="16" aria-hidden="true" class="lsc-sw-hatch">{_HATCH_DEFS}'
+                f'<rect x="1.5" y="1.5" width="19" height="13" fill="url(#lsc-hatch)" stroke="{stroke}" '
+                f'stroke-width="1"{dash}/></svg>')
+    if it.casing and it.stroke and not it.fill:     # a cased outline (Core20): dark under orange
+        sw = float(it.stroke_width)
+        return (f'<svg width="22" height="16" aria-hidden="true" class="lsc-sw-cased">'
+                f'<rect x="2.5" y="2.5" width="17" height="11" fill="none" stroke="{esc(it.casing)}" '
+                f'stroke-width="{sw + 2.4}"/><rect x="2.5" y="2.5" width="17" height="11" fill="none" '
+                f'stroke="{esc(it.stroke)}" stroke-width="{sw}"/></svg>')
     if it.shape == "line":
         dash = f' stroke-dasharray="{esc(it.dash)}"' if it.dash else ""
         return (f'<svg width="30" height="14" aria-hidden="true"><line x1="1" y1="7" x2="29" y2="7" '
@@ -57,6 +74,8 @@ def legend_html(entries: list[LegendEntry]) -> str:
     out = ['<div class="lsc-legend">']
     for e in entries:
         out.append(f'<div class="lsc-legend-entry"><div class="lsc-legend-title">{esc_line(e.title)}</div>')
+        if e.grid:
+            out.append(_grid_html(e.grid))
         for it in e.items:
             out.append(f'<div class="lsc-legend-item">{_swatch(it)}<span>{esc_line(it.label)}</span></div>')
         if e.vintage:
@@ -69,6 +88,40 @@ def legend_html(entries: list[LegendEntry]) -> str:
     out.append("</div>")
     # one line: a blank line would end the HTML block and let the rest be read as markdown
     return _BREAKS.sub(" ", "".join(out))
+
+
+def _grid_html(g: dict) -> str:
+    """The bivariate key as the 3 x 3 grid people know: rows = the y variable (top = high),
+    columns = the x variable (left to right), each cell its colour and count."""
+    out = ['<div class="lsc-bigrid" role="table" aria-label="Bivariate key">'
+           f'<div class="lsc-bigrid-y">{esc(g.get("y_title", ""))} &uarr;</div><table>']
+    for r, row in enumerate(g["colors"]):
+        out.append(f'<tr><th class="rl" scope="row">{esc(g["rows"][r])}</th>')
+        for c, colour in enumerate(row):
+            n = g.get("counts", [[""] * 3] * 3)[r][c]
+            out.append(f'<td class="cell" style="background:{esc(colour)}" title="{esc(g["rows"][r])}, '
+                       f'{esc(g["cols"][c])}: {esc(n)}"><span>{esc(n)}</span></td>')
+        out.append("</tr>")
+    out.append('<tr><th></th>' + "".join(f'<th class="cl" scope="col">{esc(c)}</th>' for c in g["cols"])
+               + "</tr></table>")
+    out.append(f'<div class="lsc-bigrid-x">{esc(g.get("x_title", ""))} &rarr;</div></div>')
+    return "".join(out)
+
+
+GRID_CSS = """
+.lsc-bigrid { margin: .2rem 0 .35rem 0; }
+.lsc-bigrid table { border-collapse: separate; border-spacing: 2px; border: none !important; margin: 0; }
+.lsc-bigrid th, .lsc-bigrid td, .lsc-bigrid tr { border: none !important; background: none; }
+.lsc-bigrid td.cell { width: 3.1em; height: 2.3em; text-align: center; vertical-align: middle; padding: 0 !important; }
+.lsc-bigrid td.cell span { background: rgba(255,255,255,.78); border-radius: 3px; padding: 0 .25em;
+  font-size: .8em; font-variant-numeric: tabular-nums; color: #111; }
+.lsc-bigrid th.rl { text-align: right; font-weight: 400; font-size: .8em; padding: 0 .35em 0 0 !important;
+  white-space: nowrap; }
+.lsc-bigrid th.cl { font-weight: 400; font-size: .75em; text-align: center; line-height: 1.15; width: 3.1em;
+  vertical-align: top; padding: .2em 0 0 0 !important; }
+.lsc-bigrid-y, .lsc-bigrid-x { font-size: .8em; font-weight: 600; }
+.lsc-bigrid-x { padding-left: 7em; }
+"""
 
 
 CSS = """
@@ -85,6 +138,7 @@ CSS = """
 .lsc-bar-row .b { height: 14px; }
 .lsc-bar-row .n { color: #333; font-variant-numeric: tabular-nums; white-space: nowrap; }
 div[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+""" + GRID_CSS + """
 </style>
 """
 

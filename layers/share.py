@@ -241,28 +241,21 @@ def title_bar(ctx: MapContext, layers: list[Layer]) -> None:
         return
     st.markdown(present.page_css(True), unsafe_allow_html=True)
     state = state_from_ctx(ctx, layers)
-    name = VS.view_name(state, ctx.area.get("name"))
-    vint = _vintage_text(ctx, layers)
+    shown = [l for l in layers if l.key != KEY]
+    name = present.view_title(ctx, shown, state)       # names the indicator / access gaps while drawn
+    vint = present.data_text(ctx, shown)
     c1, c2 = st.columns([12, 1], vertical_alignment="center")
     with c1:
-        st.markdown(present.title_bar_html(name, vint), unsafe_allow_html=True)
+        from layers.panels import ATTRIBUTION
+        st.markdown(present.title_bar_html(name, vint, attribution=ATTRIBUTION), unsafe_allow_html=True)
     with c2:
         st.button("Exit", key="share_exit_present", on_click=_exit_present,
                   help="Leave presentation mode")
 
 
 def _vintage_text(ctx: MapContext, layers: list[Layer]) -> str:
-    seen = []
-    for layer in layers:
-        if layer.key == KEY:
-            continue
-        try:
-            for e in layer.legend(ctx):
-                if e.vintage and e.vintage not in seen:
-                    seen.append(e.vintage)
-        except Exception:
-            continue
-    return seen[0] if seen else "IoD2019"
+    """(Kept for callers) the title bar's data vintage: layers.present.data_text."""
+    return present.data_text(ctx, [l for l in layers if l.key != KEY])
 
 
 # ------------------------------------------------------------------ map-side script

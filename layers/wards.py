@@ -46,7 +46,9 @@ class WardsLayer(Layer):
             note = "LSOAs do not nest in wards: ward figures are approximate."
         return [LegendEntry(
             title="Electoral wards" + (" (approximate shapes)" if getattr(ctx.store, "approximate_wards", False) else ""),
-            items=[LegendItem("ward boundary (hover for figures, click for profile)", stroke="#2b2b2b",
+            # a click opens a profile only in the app (not in an exported map)
+            items=[LegendItem("ward boundary (hover for figures" + (", click for profile)" if ctx.interactive
+                                                                   else ")"), stroke="#2b2b2b",
                               stroke_width=1), LegendItem("district boundary", stroke="#555555",
                                                           stroke_width=1.5)],
             vintage=vint, source=src, note=note,

@@ -35,6 +35,26 @@
     return Number(n).toLocaleString("en-GB", { minimumFractionDigits: dp || 0, maximumFractionDigits: dp || 0 });
   }
 
+  // No data is hatched grey (never white, which reads as "good"): a fill colour of
+  // "hatch" becomes this canvas pattern (Leaflet's canvas renderer assigns fillColor to
+  // the context's fillStyle as it is, so a CanvasPattern fills like a colour).
+  LSC.hatch = function () {
+    if (LSC._hatch) return LSC._hatch;
+    var c = document.createElement("canvas"), n = 8;
+    c.width = c.height = n;
+    var x = c.getContext("2d");
+    x.fillStyle = "#e6e6e6"; x.fillRect(0, 0, n, n);
+    x.strokeStyle = "#6e6e6e"; x.lineWidth = 1.6;
+    x.beginPath();
+    x.moveTo(0, n); x.lineTo(n, 0);
+    x.moveTo(-n / 2, n / 2); x.lineTo(n / 2, -n / 2);
+    x.moveTo(n / 2, n * 1.5); x.lineTo(n * 1.5, n / 2);
+    x.stroke();
+    LSC._hatch = x.createPattern(c, "repeat");
+    return LSC._hatch;
+  };
+  LSC.fillOf = function (c) { return c === "hatch" ? LSC.hatch() : c; };
+
   LSC.fetchJSON = function (url) {
     if (!LSC.fetched[url]) {
       LSC.fetched[url] = fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -157,6 +177,13 @@
     });
     Ls.wards.bindTooltip(function (l) { return LSC._wardTip(l.feature.properties.i); },
       { sticky: true, direction: "top", className: "lsc-tip", opacity: 0.95 });
+    // an indicator drawn on other areas than these wards (LSOAs, districts...): the hover
+    // follows the area under the pointer
+    Ls.wards.on("mousemove", function (e) {
+      var p = LSC.parts.indicators;
+      if (!p || !p.show || p.object === "wards" || !e.layer.getTooltip()) return;
+      e.layer.setTooltipContent(LSC._wardTip(e.layer.feature.properties.i, e.latlng));
+    });
     Ls.wards.on("mouseover", function (e) { e.layer.setStyle({ weight: 2.5, opacity: 1 }); });
     Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
     Ls.subsets = {};   // small layers built on demand from a subset of features
@@ -197,22 +224,83 @@
   LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa"; };
 
   // ---------------------------------------------------------------- hover text
-  LSC._wardTip = function (i) {
-    var g = LSC._built, st = LSC._stats;
+  // "click for profile" only where a click opens one (the app; not a standalone export)
+  function inApp() { return !!(window.Streamlit && window.Streamlit.setComponentValue); }
+
+  function ringIn(ring, ll) {
+    var inside = false, x = ll.lng, y = ll.lat;
+    for (var a = 0, b = ring.length - 1; a < ring.length; b = a++) {
+      var xi = ring[a].lng, yi = ring[a].lat, xj = ring[b].lng, yj = ring[b].lat;
+      if (((yi > y) !== (yj > y)) && (x < (xj - xi) * (y - yi) / (yj - yi) + xi)) inside = !inside;
+    }
+    return inside;
+  }
+  function polyIn(lls, ll) {      // L.Polygon latlngs: a ring, [outer, holes...] or a list of those
+    if (!lls.length) return false;
+    if (lls[0] instanceof L.LatLng) return ringIn(lls, ll);
+    if (lls[0].length && lls[0][0] instanceof L.LatLng) {
+      if (!ringIn(lls[0], ll)) return false;
+      for (var h = 1; h < lls.length; h++) if (ringIn(lls[h], ll)) return false;
+      return true;
+    }
+    for (var k = 0; k < lls.length; k++) if (polyIn(lls[k], ll)) return true;
+    return false;
+  }
+  // index of the indicator area under `ll` (-1: none)
+  LSC._indAt = function (ll) {
+    var lay = LSC.ind.current, found = -1;
+    if (!lay || !ll) return -1;
+    lay.eachLayer(function (l) {
+      if (found < 0 && l.getBounds().contains(ll) && polyIn(l.getLatLngs(), ll)) found = l._indI;
+    });
+    return found;
+  };
+
+  // While an indicator is drawn the hover shows ITS value (of the ward, or of the area
+  // under the pointer), not the ward's IMD figures.
+  function indTip(i, ll, head) {
+    var p = LSC.parts.indicators, H = p && p.hover && LSC._hover && LSC._hover[p.hover];
+    if (!H) {
+      if (p && p.hover) LSC.fetchJSON(p.hover).then(function (d) { (LSC._hover = LSC._hover || {})[p.hover] = d; });
+      return head + "<div class='lsc-tip-foot'>loading the indicator's values&hellip;</div>";
+    }
+    var j = p.object === "wards" ? i : LSC._indAt(ll);
+    var v = j >= 0 ? H.values[j] : undefined;
+    var txt = v === "suppressed" ? "suppressed" : v == null ? "no data" : fmt(v, H.dp) + (H.unit ? " " + esc(H.unit) : "");
+    var h = head + "<table class='lsc-tip-t'><tr><td>" + esc(H.label) + "</td><td>" + txt + "</td></tr>";
+    if (p.object !== "wards" && j >= 0) h += "<tr><td>Area</td><td>" + esc(H.names[j]) + "</td></tr>";
+    if (j >= 0 && H.core20[j] != null) h += "<tr><td>Residents in Core20</td><td>" + fmt(H.core20[j], 1) + "%</td></tr>";
+    return h + "</table><div class='lsc-tip-foot'>" + esc(H.period) + " &middot; " + esc(H.what) +
+      (inApp() ? " &middot; click for ward profile" : "") + "</div>";
+  }
+
+  LSC._wardTip = function (i, ll) {
+    var g = LSC._built, st = LSC._stats, p = LSC.parts.indicators;
     var name = g ? g.meta.ward_names[i] : "";
+    var r = st && st.rows[i];
+    var head = "<div class='lsc-tip-title'>" + esc(r ? r[0] : name) + "</div>" +
+      (r ? "<div>" + esc(r[1]) + " &middot; " + esc(r[2]) + " / " + esc(r[3]) + "</div>" : "");
+    if (p && p.show) {
+      if (!ll && p.object !== "wards" && Ls_wardCentre(i)) ll = Ls_wardCentre(i);
+      return indTip(i, ll, head);
+    }
     if (!st || !st.rows[i]) return "<b>" + esc(name) + "</b>";
-    var r = st.rows[i];
-    var h = "<div class='lsc-tip-title'>" + esc(r[0]) + "</div>" +
-      "<div>" + esc(r[1]) + " &middot; " + esc(r[2]) + " / " + esc(r[3]) + "</div>";
+    var h = head;
     if (r[4] == null) return h + "<div>No LSOA best-fits this ward: no figures</div>";
     h += "<table class='lsc-tip-t'>" +
       "<tr><td>Population</td><td>" + fmt(r[4]) + "</td></tr>" +
       "<tr><td>IMD score (pop-weighted)</td><td>" + fmt(r[5], 1) + "</td></tr>" +
       "<tr><td>Core20</td><td>" + fmt(r[6], 1) + "% (" + fmt(r[7]) + " people)</td></tr>" +
       "<tr><td>Rank in " + esc(st.rank_in || "LSC") + "</td><td>" + fmt(r[8]) + " of " + fmt(r[9]) + "</td></tr></table>" +
-      "<div class='lsc-tip-foot'>" + esc(st.vintage) + " &middot; 1 = most deprived &middot; click for profile</div>";
+      "<div class='lsc-tip-foot'>" + esc(st.vintage) + " &middot; 1 = most deprived" +
+      (inApp() ? " &middot; click for profile" : "") + "</div>";
     return h;
   };
+  // the ward's label point (a first guess of the area under the pointer before it moves)
+  function Ls_wardCentre(i) {
+    var g = LSC._built, pt = g && g.meta.ward_labels && g.meta.ward_labels[i];
+    return pt ? L.latLng(pt[0], pt[1]) : null;
+  }
 
   // ---------------------------------------------------------------- labels
   LSC._labels = function () {
@@ -264,16 +352,29 @@
     return p.cls.filter(function (c) { return c > 0; }).length;
   }
 
+  // The Core20 outline is cased: a dark line under the orange one, so it reads on every
+  // fill under it (orange on the dark deprivation blues, the dark casing on the orange
+  // access palette and on light colours). Both are rebuilt together, casing first.
   function showCore20(p, idx) {
-    subset("core20", lsoaFc(), idx, LSC.renderers["lsc-core20"],
-      { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: 1.6, opacity: 1 });
+    var o = LSC._shareCfg && LSC._shareCfg.outlines, w = (o && o.core20_weight) || 1.6;
+    var casing = { stroke: true, fill: false, color: (p && p.core20_casing) || "#1a1a1a", weight: w + 2.4,
+                   opacity: 0.9 };
+    var fc = lsoaFc(), cur = LSC.layers.subsets.core20_casing;   // the vintage's LSOA polygons
+    if (!cur || cur.key !== JSON.stringify([idx, casing, fc.lscName || ""])) {
+      if (LSC.layers.subsets.core20) LSC.map.removeLayer(LSC.layers.subsets.core20.layer);
+      delete LSC.layers.subsets.core20;
+    }
+    subset("core20_casing", fc, idx, LSC.renderers["lsc-core20"], casing);
+    subset("core20", fc, idx, LSC.renderers["lsc-core20"],
+      { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: w, opacity: 1 });
   }
+  LSC._showCore20 = showCore20;
 
   function paintFill(p, cls) {
-    var pal = p.palette, nodata = p.nodata_color || "#d9d9d9";
+    var pal = p.palette, nodata = LSC.fillOf(p.nodata_color || "hatch");
     eachIdx(LSC.layers.fill, function (l, i) {
       var c = cls[i];
-      l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.5 });
+      l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.9 });
     });
   }
 
@@ -295,6 +396,8 @@
     var radios = sb.querySelectorAll("[data-testid='stRadio']");
     for (var k = 0; k < radios.length; k++) {
       var lab = radios[k].querySelector("[data-testid='stWidgetLabel']");
+      // the label's own text (a help tooltip icon may sit beside it)
+      lab = lab && (lab.querySelector("[data-testid='stMarkdownContainer']") || lab);
       if (lab && lab.innerText.trim() === label) {
         var on = radios[k].querySelector("input[type='radio']:checked");
         var l = on && on.closest("label");
@@ -527,10 +630,10 @@
         l.setStyle({ fill: true, fillColor: colors[c], fillOpacity: p.opacity, stroke: true, color: stroke,
                      weight: p.weight, opacity: 0.8, dashArray: null });
       } else if (c === -2) {
-        l.setStyle({ fill: true, fillColor: ss.fillColor, fillOpacity: ss.fillOpacity, stroke: true,
+        l.setStyle({ fill: true, fillColor: LSC.fillOf(ss.fillColor), fillOpacity: ss.fillOpacity, stroke: true,
                      color: ss.color, weight: 1, opacity: 1, dashArray: ss.dashArray });
       } else {
-        l.setStyle({ fill: true, fillColor: ms.fillColor, fillOpacity: ms.fillOpacity, stroke: true,
+        l.setStyle({ fill: true, fillColor: LSC.fillOf(ms.fillColor), fillOpacity: ms.fillOpacity, stroke: true,
                      color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
       }
     });
@@ -565,6 +668,8 @@
       LSC.ind.key = p.instant ? p.instant.key : null;
       LSC.ind.painted = n;
       instantSetup(p.instant);
+      if (p.hover) LSC.fetchJSON(p.hover).then(function (d) { (LSC._hover = LSC._hover || {})[p.hover] = d; },
+                                               function () {});
       requestAnimationFrame(function () {
         document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
       });

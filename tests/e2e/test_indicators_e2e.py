@@ -148,7 +148,9 @@ def test_switch_to_natural_breaks_repaints_with_mapclassify_breaks(session, stor
     assert "Natural breaks (Fisher-Jenks)" in body
 
 
-IND_FILL_JS = """() => { const out = []; LSC.ind.current.eachLayer(l => { out[l._indI] = l.options.fillColor; });
+# a fill that is not a colour string is the no-data hatch (a CanvasPattern: LSC.hatch)
+IND_FILL_JS = """() => { const out = []; LSC.ind.current.eachLayer(l => { const f = l.options.fillColor;
+  out[l._indI] = typeof f === "string" ? f : (f === LSC.hatch() ? "hatch" : "?"); });
   return out; }"""
 
 
@@ -181,7 +183,7 @@ def test_instant_indicator_switch_matches_the_rerun(session, store, census):
     exp = np.full(len(codes), -1)
     exp[ok] = mc.FisherJenks(y[ok], k=5).yb
     assert part["cls"] == exp.tolist()
-    assert instant == [part["colors"][c] if c >= 0 else C.MISSING_STYLE["fillColor"] for c in part["cls"]]
+    assert instant == [part["colors"][c] if c >= 0 else "hatch" for c in part["cls"]]
     prev, _ = ind_state(page)
     pick(page, "Indicator", census.meta[census.indicators()[0]]["label"])
     wait_idle(page)
@@ -212,7 +214,13 @@ def test_bivariate_view_paints(session, store, census):
     px = fr.evaluate(PIXELS_JS)
     assert px is not None and px["colours"] >= 5
     body = _legend_text(page)
-    assert "50%+ Core20 · worst third" in body and "Bivariate" in body
+    assert "50%+ Core20" in body and "worst third" in body and "Bivariate" in body
+    # the key is the 3 x 3 grid: its cells carry the map's colours, top row = 50%+ Core20
+    cells = page.locator(".lsc-bigrid td.cell")
+    assert cells.count() == 9
+    bg = [cells.nth(i).evaluate("e => e.style.background || e.style.backgroundColor") for i in range(9)]
+    assert bg[2] and bg[2] == page.evaluate("(c) => { const d = document.createElement('div'); d.style.background = c;"
+                                            " return d.style.background; }", C.BIVARIATE[2][2])
     page.screenshot(path=str(ART / "indicators_bivariate.png"))
     click_text(page, "Choropleth")
     wait_idle(page)
