@@ -33,6 +33,10 @@ if missing:
     st.stop()
 
 view.init_state()
+base_store, base_fp = store, fp
+with view.timed("footprint"):
+    view.seed_icb_from_url(base_store, base_fp)          # the link's icb= picks the footprint
+    store, fp = view.footprint_store(base_store, base_fp)   # the chosen ICB's view of the store
 with view.timed("url_state"):
     share.read_url_state(store, fp)      # the link's view (once per session), before any widget
 ctx = MapContext(store=store, fingerprint=fp, config=view.layers_config(),
@@ -43,13 +47,13 @@ first_paint = view.first_paint_phase()   # map first; controls and tables once i
 if not first_paint:
     view.restore_first_paint_widgets()
 with st.sidebar:
-    st.markdown("## LSC deprivation map")
+    st.markdown("## Deprivation map" if not getattr(store, "is_lsc", True) else "## LSC deprivation map")
     if first_paint:
         st.caption("Loading the controls…")
         view.full_page_fallback()
     with view.values_only(first_paint):      # first paint: widget values, nothing drawn
         with view.timed("area_and_search"):
-            view.area_and_search(ctx)
+            view.area_and_search(ctx, base_store, base_fp)
         for layer in layers:
             st.divider()
             with view.timed(f"{layer.key}.sidebar"):

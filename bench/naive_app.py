@@ -24,7 +24,13 @@ PALETTE = ["#081d58", "#22318d", "#2355a4", "#1f80b8", "#31a6c2",
 @st.cache_resource
 def lsoa():
     s = load_store()
-    g = s.lsoa[["lsoa11cd", "lsoa11nm", "geometry"] + [f"{m}_decile" for m in MEASURES]]
+    icb = os.environ.get("NAIVE_ICB")        # bench/bench_scale.py: another ICB / England, 2021 LSOAs
+    if icb:
+        from geo.footprint import footprint
+        g = footprint(s, icb).lsoa25.rename(columns={"lsoa21nm": "lsoa11nm"})
+    else:
+        g = s.lsoa
+    g = g[["lsoa11nm", "geometry"] + [f"{m}_decile" for m in MEASURES]]
     return json.loads(g.to_json())
 
 
@@ -37,7 +43,8 @@ with st.sidebar:
     measure = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get, key="m")
 
 gj = lsoa()
-m = LocalMap(location=[54.0, -2.65], zoom_start=9, tiles=None)
+m = LocalMap(location=[54.0, -2.65] if not os.environ.get("NAIVE_ICB") else [53.0, -1.5],
+             zoom_start=9 if not os.environ.get("NAIVE_ICB") else 7, tiles=None)
 col = f"{measure}_decile"
 folium.GeoJson(gj, style_function=lambda f: {
     "fillColor": PALETTE[int(f["properties"][col]) - 1], "color": "#ffffff", "weight": 0.3,

@@ -78,6 +78,8 @@ def run(args) -> int:
     from geo import export as X
     from geo.store import load_store
     store = load_store(args.store)
+    from geo.footprint import for_link
+    store = for_link(store, args.url_state)   # the link's icb= (LSC by default)
     state = state_from_args(args, store)
     fmt = args.format
     if fmt in ("csv", "xlsx"):

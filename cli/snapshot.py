@@ -52,6 +52,8 @@ def run(args) -> int:
     if not str(args.out).lower().endswith(".png"):
         raise UsageError("--out must be a .png file")
     store = load_store(args.store)
+    from geo.footprint import for_link
+    store = for_link(store, args.url_state)   # the link's icb= (LSC by default)
     state, notices = parse_query_string(args.url_state, known_from_store(store))
     for n in notices:
         if args.strict:

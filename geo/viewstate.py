@@ -24,6 +24,7 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | acc     | access layer: nearest open site of these service categories | comma list of config/services.yaml categories |
 | svc     | service categories shown on the map           | comma list of config/services.yaml categories, or "none" |
 | thr     | access threshold, km straight-line                | 0.5-40 in steps of 0.5 (clamped)      |
+| icb     | the footprint (which ICB, or England)             | an ICB code E54xxxxxx of the 42, or E92000001 (England); default LSC |
 | area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE |
 | ward    | selected ward (profile open)                      | a May 2024 LSC ward code               |
 | lat, lon, z | map centre and zoom                           | lat 49-61, lon -8-2, z 7-17 (clamped)  |
@@ -76,7 +77,7 @@ THR_STEP = 0.5
 MAX_CATS = 12
 
 PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
-          "ind", "cls", "k", "brk", "acc", "svc", "thr", "area", "ward", "lat", "lon", "z", "present", "title",
+          "ind", "cls", "k", "brk", "acc", "svc", "thr", "icb", "area", "ward", "lat", "lon", "z", "present", "title",
           "plan", "planx")
 
 # used with fullmatch(): "$" would also accept a trailing newline
@@ -85,6 +86,8 @@ _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:, -]{1,40}$")
 _IND = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
 _CAT = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _WARD = re.compile(r"^E05\d{6}$")
+_ICB = re.compile(r"^E54\d{6}$|^E92000001$")
+LSC_ICB = "E54000048"
 _DISTRICT = re.compile(r"^E0[6-9]\d{6}$")
 _TITLE_DROP = re.compile(r"[^\w ,.:;()'&/+?!%-]", re.UNICODE)
 _TRUE = {"1", "true", "yes", "on"}
@@ -109,6 +112,7 @@ class Known:
     areas: Mapping[str, frozenset] = field(default_factory=dict)   # kind -> codes
     indicators: frozenset = frozenset()
     categories: frozenset = frozenset()      # service categories (access layer)
+    icbs: Mapping[str, str] = field(default_factory=dict)   # footprint code -> name (empty: LSC only)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ class ViewState:
     """The view. None means "the layer's/config's own default"."""
     layers: tuple | None = None
     measure: str = "imd"
-    vintage: int = 2019
+    vintage: int = 2025             # IoD2025 on 2021 LSOAs is the current edition
     deciles: str = "national"
     core20: bool = True
     labels: bool = True
@@ -131,6 +135,7 @@ class ViewState:
     acc: tuple | None = None        # access layer: service categories
     svc: tuple | None = None        # services layer: categories shown (() = none)
     thr: float | None = None        # access layer: threshold in km (straight-line)
+    icb: str | None = None          # footprint (ICB code, E92000001 = England); None = LSC
     area_kind: str = "icb"
     area_code: str | None = None
     ward: str | None = None
@@ -192,6 +197,24 @@ def _last(v) -> str:
     if isinstance(v, (list, tuple)):
         v = v[-1] if v else ""
     return "" if v is None else str(v)
+
+
+def _parse_icb(raw: str, known: Known, out: dict, note) -> None:
+    """icb=CODE: one of the known footprints; otherwise a notice naming the closest
+    (by code or name) and the LSC default."""
+    import difflib
+    v = raw.strip().upper()
+    if _ICB.fullmatch(v) and (not known.icbs or v in known.icbs):
+        out["icb"] = None if v == LSC_ICB else v
+        return
+    names = dict(known.icbs)
+    low = {str(n).lower(): c for c, n in names.items()}
+    near = difflib.get_close_matches(raw.strip().lower(), list(low), n=3, cutoff=0.3)
+    codes = [low[n] for n in near]
+    codes += [c for c in difflib.get_close_matches(v, list(names), n=3, cutoff=0.5) if c not in codes]
+    hint = ("; closest: " + ", ".join(f"{c} {names[c]}" for c in codes[:3])) if codes else ""
+    what = f"ICB {_quote(raw.strip())}" if _SAFE_VALUE.fullmatch(raw.strip()) else "That ICB"
+    note("icb", f"{what} is not one of the 42 ICBs{hint}; showing Lancashire and South Cumbria.")
 
 
 # ---------------------------------------------------------------- links at the edges
@@ -366,6 +389,9 @@ def _parse_indicator_and_services(p: _Parse) -> None:
 
 def _parse_area_and_view(p: _Parse) -> None:
     vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
+    # footprint
+    if "icb" in vals:
+        _parse_icb(vals["icb"], known, out, note)
     # area
     if "area" in vals:
         v = vals["area"].strip()
@@ -459,6 +485,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         q["svc"] = ",".join(state.svc) or "none"
     if state.thr is not None:
         q["thr"] = f"{state.thr:g}"
+    if state.icb and state.icb != LSC_ICB:
+        q["icb"] = state.icb
     q["area"] = state.area
     if state.ward:
         q["ward"] = state.ward
@@ -493,16 +521,27 @@ def parse_query_string(qs: str, known: Known | None = None) -> tuple[ViewState, 
 def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] = LAYER_KEYS) -> Known:
     """Known ward codes, areas and service categories from the built store + config/."""
     from geo.sources import load_places
-    cfg = load_places()
-    areas = {g: frozenset(cfg["groupings"][g]["places"]) for g in ("place5", "place4")}
-    areas["district"] = frozenset(cfg["districts"])
+    if getattr(store, "is_lsc", True):
+        cfg = load_places()
+        areas = {g: frozenset(cfg["groupings"][g]["places"]) for g in ("place5", "place4")}
+        areas["district"] = frozenset(cfg["districts"])
+    else:                       # another ICB's view (geo.footprint): its own places/districts
+        areas = {g: frozenset(store.table(g)["code"]) for g in ("place5", "place4")}
+        areas["district"] = frozenset(store.districts["lad19cd"])
+    try:
+        from geo.footprint import ENGLAND_CODE, icb_names
+        icbs = dict(icb_names(getattr(store, "base", store)))
+        if len(icbs) > 1:
+            icbs[ENGLAND_CODE] = "England"
+    except Exception:           # no England tables: LSC only
+        icbs = {}
     try:
         from geo.services import category_names
         cats = frozenset(category_names())
     except Exception:           # no services config: do not check
         cats = frozenset()
     return Known(layers=frozenset(layers), wards=frozenset(store.wards24["wd24cd"]), areas=areas,
-                 indicators=frozenset(indicators), categories=cats)
+                 indicators=frozenset(indicators), categories=cats, icbs=icbs)
 
 
 def view_name(state: ViewState, area_name: str | None = None) -> str:

@@ -8,14 +8,17 @@ import streamlit as st
 
 from geo.store import MEASURES
 from layers.base import hot
+from layers.static_files import LSOA_OBJECT
 
 
 @hot(maxsize=32)
 @st.cache_data(max_entries=32, show_spinner=False)
 def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
-    """geo.report.build_table for the LSC (England: scope england, IoD2019 only)."""
+    """geo.report.build_table for the footprint (`_store` is its view: geo.footprint);
+    by="england": scope england, IoD2019 only."""
     from geo.report import build_table
     if by == "england":
+        _store = getattr(_store, "base", _store)
         if vintage != 2019:
             return pd.DataFrame()
         return build_table(_store, "england", scope="england", vintage=2019)
@@ -29,32 +32,26 @@ def ward_table(store, fp: str, vintage: int) -> pd.DataFrame:
 @hot
 @st.cache_resource(max_entries=64, show_spinner=False)
 def lsoa_classes(_store, fp: str, vintage: int, measure: str, local: bool) -> dict:
-    """Per-LSOA (store.lsoa order) class 1-10 (0 = no value), Core20 indices, counts.
+    """Per-LSOA class 1-10 (0 = no value), Core20 indices, counts, aligned with the
+    vintage's own polygons: IoD2019 in store.lsoa order (LSOA 2011, geometry object
+    "lsoa"), IoD2025 in store.lsoa25 order (LSOA 2021, object "lsoa21").
     Shared and read-only (a resource: no copy per call; it is read twice per rerun)."""
     if measure not in MEASURES:
         raise ValueError(f"unknown measure {measure!r}")
     col = f"{measure}_local_decile" if local else f"{measure}_decile"
-    lsoa = _store.lsoa.reset_index(drop=True)
-    if vintage == 2019:
-        vals = lsoa[col]
-        imd = lsoa["imd_decile"]
-        n_total, n_not_drawn = len(lsoa), 0
-    else:
-        l25 = _store.lsoa25
-        drawable = l25[l25["drawable"].astype(bool)]
-        by11 = drawable.set_index("lsoa11cd")
-        vals = lsoa["lsoa11cd"].map(by11[col])
-        imd = lsoa["lsoa11cd"].map(by11["imd_decile"])
-        n_total, n_not_drawn = len(l25), int((~l25["drawable"].astype(bool)).sum())
+    t = (_store.lsoa if vintage == 2019 else _store.lsoa25).reset_index(drop=True)
+    no_poly = t.geometry.isna() | t.geometry.is_empty
+    vals, imd = t[col].where(~no_poly), t["imd_decile"].where(~no_poly)
     cls = pd.to_numeric(vals, errors="coerce").fillna(0).astype(int).clip(0, 10)
     core = np.flatnonzero(pd.to_numeric(imd, errors="coerce").fillna(99).astype(int).le(2).to_numpy())
     return {
         "cls": cls.tolist(),
         "core20": core.tolist(),
+        "geom": LSOA_OBJECT[vintage],
         "n_drawn": int((cls > 0).sum()),
-        "n_polygons_without_value": int((cls == 0).sum()),
-        "n_total": int(n_total),
-        "n_not_drawn": n_not_drawn,
+        "n_polygons_without_value": int(((cls == 0) & ~no_poly).sum()),
+        "n_total": int(len(t)),
+        "n_not_drawn": int(no_poly.sum()),
     }
 
 
@@ -117,3 +114,32 @@ def area_index(_store, fp: str, kind: str, code: str | None) -> int:
     else:
         codes = {"place5": _store.place5, "place4": _store.place4}[kind]["code"].tolist()
     return codes.index(code) if code in codes else -1
+
+
+# "Change since IoD2019" view: 2025 decile minus 2019 decile per LSOA 2021 (positive =
+# relatively LESS deprived), in 7 classes; split/merged/redrawn LSOAs are flagged
+CHANGE_CLASSES = ["3+ deciles more deprived", "2 deciles more deprived", "1 decile more deprived",
+                  "same decile", "1 decile less deprived", "2 deciles less deprived", "3+ deciles less deprived"]
+
+
+@hot
+@st.cache_resource(max_entries=32, show_spinner=False)
+def lsoa_change(_store, fp: str, measure: str) -> dict:
+    """Per LSOA 2021 (store.lsoa25 order, geometry object "lsoa21"): change class 1-7 of
+    the national decile from IoD2019 to IoD2025 through the ONS 2011->2021 lookup
+    (geo.change: split LSOAs take their parent's 2019 value, merged ones the
+    population-weighted mean), 0 = no 2019 value; `flagged` = indices of the LSOAs whose
+    2011->2021 change was not "unchanged"."""
+    from geo.change import change_table
+    from geo.footprint import national
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    l25 = pd.DataFrame(_store.lsoa25.drop(columns="geometry")).reset_index(drop=True)
+    base = getattr(_store, "base", _store)
+    t = change_table(national(base, "lsoa11_lsoa21"), base.england19, l25, measure)
+    d = t["decile_change"].reindex(l25["lsoa21cd"]).to_numpy(dtype="float64")
+    cls = np.where(np.isnan(d), 0, np.clip(np.nan_to_num(d), -3, 3) + 4).astype(int)
+    comparable = t["comparable"].reindex(l25["lsoa21cd"]).fillna(False).to_numpy(dtype=bool)
+    return {"cls": cls.tolist(), "flagged": np.flatnonzero(~comparable).tolist(),
+            "counts": {lab: int((cls == i + 1).sum()) for i, lab in enumerate(CHANGE_CLASSES)},
+            "n_flagged": int((~comparable).sum()), "n_total": int(len(l25))}

@@ -6,14 +6,14 @@ import streamlit as st
 from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
                          MapContext, hot, widget_default)
-from layers.data import lsoa_classes
+from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
 from layers.map import part_group
+from layers.static_files import LSOA_OBJECT
 
 VINTAGES = {2019: "IoD2019 (2011 LSOAs)", 2025: "IoD2025 (2021 LSOAs)"}
 SOURCES = {
     2019: "English Indices of Deprivation 2019 (MHCLG); LSOA Dec 2011 boundaries (ONS)",
-    2025: "English Indices of Deprivation 2025 (MHCLG); drawn on LSOA 2011 boundaries "
-          "where the 2021 LSOA code is unchanged (ONS)",
+    2025: "English Indices of Deprivation 2025 (MHCLG); LSOA Dec 2021 boundaries (ONS)",
 }
 
 
@@ -22,13 +22,20 @@ HELP = {
     "vintage": "IoD2019 ranks 2011 LSOAs; IoD2025 (the current edition, Oct 2025) ranks 2021 LSOAs. "
                "Ranks of the two editions are not directly comparable. See 'About the data'.",
     "measure": "The overall Index of Multiple Deprivation, or one of its domains (income, employment...).",
-    "local": "National: deciles of all LSOAs in England (1 = most deprived 10%). Local: the LSC LSOAs "
+    "local": "National: deciles of all LSOAs in England (1 = most deprived 10%). Local: the footprint's LSOAs "
              "ranked among themselves, an extra view only.",
     "core20": "Core20: the most deprived 20% of LSOAs in England (national IMD deciles 1-2), the Core20 "
               "of NHS England's Core20PLUS5. Always national deciles.",
 }
 
-DECILE_LABELS = {False: "National (England)", True: "Local (within LSC) - extra view"}
+DECILE_LABELS = {False: "National (England)", True: "Local (within the footprint) - extra view"}
+CHANGE_PALETTE = ["#b35806", "#f1a340", "#fee0b6", "#f0f0f0", "#d8daeb", "#998ec3", "#542788"]   # PuOr
+CHANGE_FLAG = "#333333"
+DEFAULT_VINTAGE = 2025          # IoD2025 on 2021 LSOAs: the current edition
+
+
+def _vintage(s: dict) -> int:
+    return int(s.get("vintage", DEFAULT_VINTAGE))
 
 
 @hot
@@ -65,7 +72,7 @@ class DeprivationLayer(Layer):
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
                                 key="deprivation_vintage", horizontal=False, help=HELP["vintage"],
                                 **widget_default("deprivation_vintage", index=list(VINTAGES).index(
-                                    int(cfg.get("default_vintage", 2019)))))
+                                    int(cfg.get("default_vintage", DEFAULT_VINTAGE)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
                                     key="deprivation_measure", help=HELP["measure"],
                                     **widget_default("deprivation_measure",
@@ -74,10 +81,19 @@ class DeprivationLayer(Layer):
                               format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"])
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
                                   key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True))
+        s["change"] = st.checkbox("Change since IoD2019 (national decile then and now, 2021 LSOAs)",
+                                  key="deprivation_change", **widget_default("deprivation_change", value=False),
+                                  help="IoD2025 decile minus IoD2019 decile per 2021 LSOA, through the ONS "
+                                       "2011->2021 lookup; split or merged LSOAs are outlined.")
+
+    @staticmethod
+    def _change_on(ctx: MapContext) -> bool:
+        s = ctx.state.get("deprivation", {})
+        return bool(s.get("change")) and not bool(s.get("local"))
 
     def _classes(self, ctx: MapContext) -> dict:
         s = ctx.state.get(self.key, {})
-        return lsoa_classes(ctx.store, ctx.fingerprint, int(s.get("vintage", 2019)),
+        return lsoa_classes(ctx.store, ctx.fingerprint, _vintage(s),
                             s.get("measure", "imd"), bool(s.get("local", False)))
 
     @staticmethod
@@ -110,10 +126,18 @@ class DeprivationLayer(Layer):
         if not self.is_on(ctx):
             return None
         cfg = self._cfg(ctx)
-        c = self._classes(ctx)
         s = ctx.state[self.key]
+        if self._change_on(ctx):
+            ch = lsoa_change(ctx.store, ctx.fingerprint, s.get("measure", "imd"))
+            return part_group(self.key, {
+                "show": True, "fill": not self._under_choropleth(ctx), "cls": ch["cls"], "geom": "lsoa21",
+                "core20": ch["flagged"], "core20_outline": True, "core20_color": CHANGE_FLAG,
+                "palette": CHANGE_PALETTE, "nodata_color": NODATA_FILL,
+                "opacity": float(cfg.get("opacity", 0.85)), "instant": None})
+        c = self._classes(ctx)
         return part_group(self.key, {
-            "show": True, "fill": not self._under_indicator(ctx), "cls": c["cls"], "core20": c["core20"],
+            "show": True, "fill": not self._under_choropleth(ctx), "cls": c["cls"], "core20": c["core20"],
+            "geom": c["geom"],          # the vintage's LSOA polygons (2011 / 2021 object)
             "core20_outline": bool(s.get("core20", True)),
             "palette": cfg["palette"], "nodata_color": NODATA_FILL,
             "core20_color": cfg.get("core20_outline", "#ff7f00"), "core20_casing": CORE20_CASING,
@@ -126,7 +150,8 @@ class DeprivationLayer(Layer):
                         "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
                                      "Vintage": {lab: v for v, lab in VINTAGES.items()},
                                      "Deciles": {lab: int(k) for k, lab in DECILE_LABELS.items()}},
-                        "key": f"{int(s.get('vintage', 2019))}|{s.get('measure', 'imd')}|"
+                        "geoms": {str(v): LSOA_OBJECT[v] for v in VINTAGES},
+                        "key": f"{_vintage(s)}|{s.get('measure', 'imd')}|"
                                f"{int(bool(s.get('local', False)))}"},
         })
 
@@ -135,10 +160,13 @@ class DeprivationLayer(Layer):
             return []
         cfg = self._cfg(ctx)
         s = ctx.state[self.key]
-        vintage = int(s.get("vintage", 2019))
+        if self._change_on(ctx) and not self._under_choropleth(ctx):
+            return self._change_legend(ctx)
+        vintage = _vintage(s)
         local = bool(s.get("local", False))
         pal = cfg["palette"]
-        kind = "local decile (within LSC)" if local else "national decile"
+        where = "LSC" if getattr(ctx.store, "is_lsc", True) else getattr(ctx.store, "name", "the footprint")
+        kind = f"local decile (within {where})" if local else "national decile"
         other = self._under_choropleth(ctx)
         if other:
             items = [self._core20_item(cfg)] if s.get("core20", True) else []
@@ -162,21 +190,37 @@ class DeprivationLayer(Layer):
             items=items,
             vintage=VINTAGES[vintage],
             source=SOURCES[vintage],
-            note=(f"Local deciles rank the {c['n_total']:,} LSC LSOAs of this vintage among themselves; "
+            note=(f"Local deciles rank the {c['n_total']:,} LSOAs of {where} of this vintage among themselves; "
                   "Core20 always uses national IMD deciles." if local else ""),
         )]
+
+    def _change_legend(self, ctx: MapContext) -> list[LegendEntry]:
+        s = ctx.state[self.key]
+        ch = lsoa_change(ctx.store, ctx.fingerprint, s.get("measure", "imd"))
+        items = [LegendItem(f"{lab} ({ch['counts'][lab]:,})", fill=CHANGE_PALETTE[i])
+                 for i, lab in enumerate(CHANGE_CLASSES)]
+        if any(c == 0 for c in ch["cls"]):
+            items.append(LegendItem("no 2019 value", fill=self._cfg(ctx).get("nodata_color", "#bdbdbd")))
+        items.append(LegendItem(f"split, merged or redrawn in 2021 ({ch['n_flagged']:,}): 2019 value from "
+                                "its 2011 LSOA(s)", stroke=CHANGE_FLAG, stroke_width=2))
+        return [LegendEntry(
+            title=f"{MEASURE_LABELS[s.get('measure', 'imd')]}: change in national decile since IoD2019",
+            items=items,
+            vintage="IoD2019 (LSOA 2011) to IoD2025 (LSOA 2021), through the ONS LSOA 2011->2021 lookup",
+            source="English Indices of Deprivation 2019 and 2025 (MHCLG); ONS LSOA 2011 to 2021 lookup",
+            note="Deciles rank LSOAs against the rest of England in each edition: a move is relative, "
+                 "not a measured rise or fall in deprivation. A split LSOA takes its parent's 2019 decile; "
+                 "a merged one the population-weighted mean of its parents.")]
 
     def notes(self, ctx: MapContext) -> list[str]:
         if not self.is_on(ctx):
             return []
-        s = ctx.state[self.key]
-        if int(s.get("vintage", 2019)) != 2025:
-            return []
         c = self._classes(ctx)
-        return [f"IoD2025: {c['n_not_drawn']} of {c['n_total']:,} LSOAs (2021) could not be drawn: "
-                f"they were split or merged in 2021 and no 2021 polygons are available. "
-                f"{c['n_polygons_without_value']} 2011 areas are hatched grey (no IoD2025 value on "
-                f"their old boundary)."]
+        if not c["n_not_drawn"]:
+            return []
+        geo = "2011" if _vintage(ctx.state[self.key]) == 2019 else "2021"
+        return [f"IoD{_vintage(ctx.state[self.key])}: {c['n_not_drawn']} of {c['n_total']:,} LSOAs ({geo}) "
+                f"have no polygon in the store and are not drawn (rebuild the store: `make store`)."]
 
 
 LAYER = DeprivationLayer()

@@ -152,7 +152,7 @@ def base_map(config: dict | None = None, geo_url: str | None = None) -> folium.M
     geometry file). Tiles only if configured (config/layers.yaml basemap)."""
     cfg = (config or {}).get("basemap") or {}
     m = LscMap(geo_url=geo_url, location=list(LSC_CENTER), zoom_start=LSC_ZOOM, tiles=None,
-               prefer_canvas=True, control_scale=True, min_zoom=7, max_zoom=17,
+               prefer_canvas=True, control_scale=True, min_zoom=5, max_zoom=17,
                zoom_snap=0.25, zoom_delta=0.5)
     if cfg.get("tiles"):
         folium.TileLayer(tiles=cfg["tiles"], attr=cfg.get("attribution") or "Basemap",
@@ -160,7 +160,7 @@ def base_map(config: dict | None = None, geo_url: str | None = None) -> folium.M
                          opacity=float(cfg.get("opacity", 1.0))).add_to(m)
     # folium passes min/max zoom to tile layers only; plugins (marker clusters) need them
     # on the map itself
-    m.options["min_zoom"] = 7
+    m.options["min_zoom"] = 5     # England as a whole fits at zoom 6
     m.options["max_zoom"] = 17
     _LscInit().add_to(m)
     return m

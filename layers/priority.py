@@ -1,4 +1,10 @@
-"""Priority wards: the ICB's list, exemplar wards and deprivation-derived candidates."""
+"""Priority wards: the ICB's list, exemplar wards and deprivation-derived candidates.
+
+Which list: a list filled in config/priority_wards.yaml (May 2024 ward codes, a newer
+local list) wins for the footprint it names wards of; otherwise the NHS England /
+Improvement 2021 list of priority and exemplar wards for the chosen ICB (Dec-2019 ward
+codes), drawn on its APPROXIMATE 2019 ward shapes (store table priority_nhsei; see
+geo.footprint). Derived candidates are a third, separately labelled option."""
 from __future__ import annotations
 
 import os
@@ -43,6 +49,59 @@ def priority_config(ctx: MapContext) -> PriorityConfig:
     return _load(str(p), mtime, ctx.fingerprint, ctx.store)
 
 
+NHSEI_NAME = {"icb": "NHSE/I priority wards", "exemplar": "NHSE/I exemplar wards"}
+NHSEI_STATUS = {"icb": "Priority", "exemplar": "Exemplar"}
+NHSEI_SOURCE = ("NHS England/Improvement list of priority & exemplar wards for every system, c. 2021 "
+                "(Dec-2019 ward codes; as staged in shared/data priority/"
+                "nhsei_priority_exemplar_wards_2021_england.csv)")
+NHSEI_VINTAGE = "Ward codes Dec 2019 (list 2021); shapes APPROXIMATE: dissolved from LSOA 2011 by the ONS best fit"
+
+
+def _yaml_applies(ctx: MapContext, wl) -> bool:
+    """A filled config list wins where it names wards of this footprint."""
+    return bool(wl.wards)
+
+
+@hot(maxsize=64)
+@st.cache_data(show_spinner=False, max_entries=64)
+def _nhsei_lsc_members(_store, fp: str) -> dict:
+    """NHSE/I list (WD19 codes) -> the May-2024 wards (WD24) of the footprint where most of
+    the ward's people (2011 LSOAs by best fit, mid-2015 population) live in a listed
+    Dec-2019 ward: {"icb": [...], "exemplar": [...]} (for the ward table and profile)."""
+    p19 = getattr(_store, "priority19", None)
+    out = {"icb": [], "exemplar": []}
+    if p19 is None or not len(p19):
+        return out
+    l = _store.lsoa[["wd19cd", "wd24cd", "pop2015"]].dropna(subset=["wd24cd"])
+    tot = l.groupby("wd24cd")["pop2015"].sum()
+    for kind, status in NHSEI_STATUS.items():
+        codes = set(p19.loc[p19["status"].str.lower() == status.lower(), "wd19cd"])
+        share = l[l["wd19cd"].isin(codes)].groupby("wd24cd")["pop2015"].sum() / tot
+        out[kind] = sorted(share.index[share > 0.5])
+    return out
+
+
+def nhsei_lists(ctx: MapContext) -> dict:
+    """kind -> (row indices in the footprint's priority19 / prio19 geometry object, names)."""
+    p19 = getattr(ctx.store, "priority19", None)
+    out = {}
+    for kind, status in NHSEI_STATUS.items():
+        if p19 is None or not len(p19):
+            out[kind] = ([], [])
+            continue
+        m = (p19["status"].str.lower() == status.lower()).to_numpy()
+        out[kind] = ([int(i) for i in m.nonzero()[0]], p19.loc[m, "wd19nm"].tolist())
+    return out
+
+
+def list_source(ctx: MapContext, kind: str) -> str:
+    """"config" (config/priority_wards.yaml), "nhsei" (the 2021 national list) or "" (none)."""
+    wl = priority_config(ctx).lists[kind]
+    if _yaml_applies(ctx, wl):
+        return "config"
+    return "nhsei" if nhsei_lists(ctx)[kind][0] else ""
+
+
 class PriorityLayer(Layer):
     key = "priority"
     label = "Priority wards"
@@ -53,10 +112,18 @@ class PriorityLayer(Layer):
         s = ctx.state.setdefault(self.key, {})
         s["on"] = st.checkbox(self.label, key="priority_on", **widget_default("priority_on", value=True))
         icb, ex = cfg.lists["icb"], cfg.lists["exemplar"]
-        s["icb"] = st.checkbox(f"ICB list ({len(icb.wards)} wards)", key="priority_icb",
+        labels = {}
+        for k, wl in (("icb", icb), ("exemplar", ex)):
+            src = list_source(ctx, k)
+            if src == "nhsei":
+                labels[k] = f"{NHSEI_NAME[k]}, 2021 ({len(nhsei_lists(ctx)[k][0])})"
+            else:
+                labels[k] = (f"ICB list ({len(wl.wards)} wards)" if k == "icb"
+                             else f"Exemplar wards ({len(wl.wards)})")
+        s["icb"] = st.checkbox(labels["icb"], key="priority_icb",
                                **widget_default("priority_icb", value=True),
                                disabled=not s["on"])
-        s["exemplar"] = st.checkbox(f"Exemplar wards ({len(ex.wards)})", key="priority_exemplar",
+        s["exemplar"] = st.checkbox(labels["exemplar"], key="priority_exemplar",
                                     **widget_default("priority_exemplar", value=True), disabled=not s["on"])
         s["candidate"] = st.checkbox("Derived candidates", key="priority_candidate",
                                      **widget_default("priority_candidate", value=cfg.rule.enabled),
@@ -82,9 +149,11 @@ class PriorityLayer(Layer):
     def _compute_sets(self, ctx: MapContext) -> dict:
         cfg = priority_config(ctx)
         s = ctx.state.get(self.key, {})
-        out = {"icb": list(cfg.lists["icb"].wards) if s.get("icb", True) else [],
-               "exemplar": list(cfg.lists["exemplar"].wards) if s.get("exemplar", True) else [],
-               "candidate": []}
+        out = {"candidate": []}
+        nat = _nhsei_lsc_members(ctx.store, ctx.fingerprint)
+        for k in ("icb", "exemplar"):     # WD24 codes: the config list, else the NHSE/I list's wards
+            src = list_source(ctx, k) if s.get(k, True) else ""
+            out[k] = (list(cfg.lists[k].wards) if src == "config" else list(nat[k]) if src == "nhsei" else [])
         rule = s.get("rule", cfg.rule)
         if s.get("candidate", rule.enabled):
             out["candidate"] = list(_candidate_codes(ctx.store, ctx.fingerprint, rule))
@@ -105,11 +174,15 @@ class PriorityLayer(Layer):
         _, _, _, idx, _ = ward_lookup(ctx.store, ctx.fingerprint)
         sets = self._sets(ctx)
         styles = ctx.config.get("priority", {}).get("styles", {})
-        return part_group(self.key, {
-            "show": True,
-            **{k: [idx[c] for c in v if c in idx] for k, v in sets.items()},
-            "styles": styles,
-        })
+        s = ctx.state.get(self.key, {})
+        payload = {"show": True, **{k: [idx[c] for c in v if c in idx] for k, v in sets.items()},
+                   "styles": styles, "geoms": {}}
+        nat = nhsei_lists(ctx)
+        for k in ("icb", "exemplar"):     # the NHSE/I list: drawn on its own Dec-2019 ward shapes
+            if s.get(k, True) and list_source(ctx, k) == "nhsei":
+                payload[k] = nat[k][0]
+                payload["geoms"][k] = "prio19"
+        return part_group(self.key, payload)
 
     def membership(self, ctx: MapContext) -> dict[str, list[str]]:
         """code -> list of kinds it is highlighted as (for tables/profile)."""
@@ -129,27 +202,42 @@ class PriorityLayer(Layer):
         styles = ctx.config.get("priority", {}).get("styles", {})
         sets = self._sets(ctx)
         items, notes = [], []
+        nat = nhsei_lists(ctx)
+        vintage = "Ward codes May 2024"
         for k in ("icb", "exemplar"):
             wl = cfg.lists[k]
             if not s.get(k, True):
                 continue
             st_ = styles.get(k, {})
-            if wl.wards:
+            if list_source(ctx, k) == "nhsei":
+                items.append(LegendItem(f"{NHSEI_NAME[k]} ({len(nat[k][0])}): NHS England/Improvement list, 2021",
+                                        stroke=st_.get("color"), stroke_width=st_.get("weight", 3),
+                                        dash=st_.get("dash"), shape="line"))
+                vintage = NHSEI_VINTAGE
+            elif wl.wards:
                 src = f"{wl.source or 'source not given'}, {wl.date.isoformat() if wl.date else 'date not given'}"
                 items.append(LegendItem(f"{wl.name} ({len(sets[k])}): {src}", stroke=st_.get("color"),
                                         stroke_width=st_.get("weight", 3), dash=st_.get("dash"), shape="line"))
             else:
-                notes.append(f"{wl.name}: none listed in config/priority_wards.yaml (the list is not public).")
+                if getattr(ctx.store, "priority19", None) is not None:
+                    notes.append(f"{NHSEI_NAME[k]}: the 2021 list names none in this ICB, and "
+                                 "config/priority_wards.yaml lists none.")
+                else:
+                    notes.append(f"{wl.name}: none listed in config/priority_wards.yaml (the list is not public).")
         if s.get("candidate", True):
             rule = s.get("rule", cfg.rule)
             st_ = styles.get("candidate", {})
             items.append(LegendItem(f"{KIND_LABELS['candidate']} ({len(sets['candidate'])}): {rule.describe()}",
                                     stroke=st_.get("color"), stroke_width=st_.get("weight", 2.5),
                                     dash=st_.get("dash"), shape="line"))
-        return [LegendEntry(title="Priority wards", items=items,
-                            vintage="Ward codes May 2024",
-                            source="config/priority_wards.yaml (ICB/exemplar lists as supplied); "
-                                   "candidates derived from IoD ward figures",
+        src = ("config/priority_wards.yaml (ICB/exemplar lists as supplied)"
+               if any(list_source(ctx, k) == "config" for k in ("icb", "exemplar")) else NHSEI_SOURCE)
+        if vintage == NHSEI_VINTAGE:
+            notes.append("The 2021 list names Dec-2019 wards; the ward table and profiles flag the May-2024 "
+                         "wards where most people live in a listed 2019 ward. A newer local list in "
+                         "config/priority_wards.yaml takes its place.")
+        return [LegendEntry(title="Priority wards", items=items, vintage=vintage,
+                            source=src + "; candidates derived from IoD ward figures",
                             note=" ".join(notes))]
 
 

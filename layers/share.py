@@ -181,6 +181,7 @@ def state_from_ctx(ctx: MapContext, layers: list[Layer]) -> VS.ViewState:
         "measure": d.get("measure", "imd"), "vintage": int(d.get("vintage", 2019)),
         "deciles": "local" if d.get("local") else "national", "core20": bool(d.get("core20", True)),
         "labels": bool(w.get("labels", True)),
+        "icb": getattr(ctx.store, "code", None),     # the footprint (geo.footprint view)
         "area_kind": ctx.area.get("kind", "icb"), "area_code": ctx.area.get("code"),
         "ward": ss.get("selected_ward") or None,
         "present": bool(ss.get("share_present")), "title": VS._clean_title(ss.get("share_title") or ""),
@@ -579,6 +580,8 @@ def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
     notes = notes if notes is not None else []
     fp = hashlib.sha256(json.dumps(store.manifest.get("fingerprint", store.manifest), sort_keys=True,
                                    default=str).encode()).hexdigest()[:16]
+    from geo import footprint as F        # the link's ICB (icb=): that footprint's view of the store
+    store, fp = F.footprint(getattr(store, "base", store), state.icb), F.fingerprint(fp, state.icb)
     config = yaml.safe_load((CONFIG_DIR / "layers.yaml").read_text(encoding="utf-8")) or {}
     ctx = MapContext(store=store, fingerprint=fp, config=config, static=build_static(store))
     cfg = priority_config(store)

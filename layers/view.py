@@ -48,8 +48,92 @@ def get_store():
         return None, f"the data store at {d} could not be read ({type(e).__name__}: {e}); rebuild it"
 
 
-@hot(maxsize=2)
-@st.cache_resource(show_spinner="Preparing map files…")
+# ------------------------------------------------------------------ footprint (ICB)
+ICB_KEY = "icb"
+
+
+@hot(maxsize=64)
+@st.cache_data(show_spinner=False)
+def icb_options(_store, fp: str) -> dict[str, str]:
+    """ICB code -> label for the footprint selector: LSC first, the other ICBs by name,
+    then England as a whole."""
+    from geo import footprint as F
+    names = F.icb_names(_store)
+    out = {F.LSC_CODE: names.get(F.LSC_CODE, F.LSC_NAME)}
+    out.update({c: n for c, n in names.items() if c != F.LSC_CODE})
+    if len(names) > 1:
+        out[F.ENGLAND_CODE] = "England (all 42 ICBs)"
+    return out
+
+
+@hot(maxsize=8)
+@st.cache_resource(show_spinner="Preparing the footprint…", max_entries=8)
+def _footprint_cached(_store, fp: str, code: str):
+    from geo import footprint as F
+    v = F.footprint(_store, code)
+    for t in ("lsoa", "lsoa25", "wards24", "districts", "place5", "place4"):
+        v.table(t)          # built once here: later reruns only read them
+    v.priority19
+    return v, F.fingerprint(fp, code)
+
+
+def chosen_icb(store, fp: str) -> str:
+    """The footprint of this session: the ICB selector's value (the link's `icb=` seeds it)."""
+    from geo import footprint as F
+    code = st.session_state.get(ICB_KEY) or F.LSC_CODE
+    return code if code in icb_options(store, fp) else F.LSC_CODE
+
+
+def footprint_store(store, fp: str, code: str | None = None):
+    """(view, fingerprint): the store as seen for the chosen ICB (geo.footprint)."""
+    return _footprint_cached(store, fp, code or chosen_icb(store, fp))
+
+
+def seed_icb_from_url(store, fp: str) -> None:
+    """Once per session, before any widget: the link's `icb=` (validated by
+    geo.viewstate) picks the footprint, so the rest of the link is read against it."""
+    if st.session_state.get("_lsc_icb_seeded"):
+        return
+    st.session_state["_lsc_icb_seeded"] = True
+    from geo import viewstate as VS
+    raw = st.query_params.get("icb")
+    if raw is None:
+        return
+    state, notices = VS.from_query({"icb": raw}, VS.Known(icbs=icb_options(store, fp)))
+    if state.icb:
+        st.session_state[ICB_KEY] = state.icb
+    st.session_state["_lsc_icb_notices"] = [str(n) for n in notices]
+
+
+def _on_icb_change(store, fp):
+    """A new footprint: the area filter, ward search and profile start afresh."""
+    v, vfp = footprint_store(store, fp, st.session_state.get(ICB_KEY))
+    for k in ("area", "ward_search"):
+        st.session_state.pop(k, None)
+    st.session_state["selected_ward"] = None
+    st.session_state["fit"] = {"key": _fit_key(v, "icb", None), "b": area_bounds(v, vfp, "icb", None)}
+
+
+def _fit_key(store, kind: str, code) -> str:
+    """The runtime refits when the key changes: the whole footprint is "icb:None" for LSC
+    and "icb:<code>" elsewhere, so a new ICB always refits."""
+    if kind == "icb" and not code and not getattr(store, "is_lsc", True):
+        code = store.code
+    return f"{kind}:{code}"
+
+
+def icb_selector(ctx: MapContext, base_store, base_fp: str) -> None:
+    opts = icb_options(base_store, base_fp)
+    for n in st.session_state.pop("_lsc_icb_notices", []):
+        ctx.messages.append(("warning", n))
+    st.selectbox("ICB", list(opts), format_func=opts.get, key=ICB_KEY,
+                 on_change=_on_icb_change, args=(base_store, base_fp),
+                 help="The footprint: any of the 42 Integrated Care Boards, or England. "
+                      "Type to search.")
+
+
+@hot(maxsize=16)
+@st.cache_resource(show_spinner="Preparing map files…", max_entries=16)
 def static_files(_store, fp: str) -> dict:
     from layers.data import ward_table
     from layers.static_files import build_static_indexed
@@ -100,6 +184,8 @@ def load_layers(messages: list) -> list[Layer]:
 def area_options(_store, fp: str) -> dict[str, tuple[str, str | None, str]]:
     """option key ("icb", "place5:Fylde Coast", "district:E06000009") -> (kind, code, label)."""
     from geo.sources import load_places
+    if not getattr(_store, "is_lsc", True):
+        return _footprint_area_options(_store)
     cfg = load_places()
     opts: dict[str, tuple[str, str | None, str]] = {
         "icb": ("icb", None, "Whole ICB (Lancashire and South Cumbria)")}
@@ -107,6 +193,21 @@ def area_options(_store, fp: str) -> dict[str, tuple[str, str | None, str]]:
         for p in cfg["groupings"][g]["places"]:
             opts[f"{g}:{p}"] = (g, p, f"{label}: {p}")
     for code, name in sorted(cfg["districts"].items(), key=lambda kv: kv[1]):
+        opts[f"district:{code}"] = ("district", code, f"District: {name}")
+    return opts
+
+
+def _footprint_area_options(v) -> dict[str, tuple[str, str | None, str]]:
+    """Outside LSC: the whole footprint, its sub-ICB locations (England: its ICBs) and
+    districts (LAD 2024)."""
+    from geo.footprint import ENGLAND_CODE
+    england = v.code == ENGLAND_CODE
+    whole = "Whole of England" if england else f"Whole ICB ({v.name})"
+    opts: dict[str, tuple[str, str | None, str]] = {"icb": ("icb", None, whole)}
+    label = "ICB" if england else "Sub-ICB location"
+    for p in sorted(v.place5["code"]):
+        opts[f"place5:{p}"] = ("place5", p, f"{label}: {p}")
+    for code, name in sorted(zip(v.districts["lad19cd"], v.districts["lad19nm"]), key=lambda kv: kv[1]):
         opts[f"district:{code}"] = ("district", code, f"District: {name}")
     return opts
 
@@ -126,7 +227,7 @@ def init_state():
 
 def _on_area_change(store, fp):
     kind, code, _ = area_options(store, fp)[st.session_state["area"]]
-    st.session_state["fit"] = {"key": f"{kind}:{code}", "b": area_bounds(store, fp, kind, code)}
+    st.session_state["fit"] = {"key": _fit_key(store, kind, code), "b": area_bounds(store, fp, kind, code)}
 
 
 def _on_ward_search(store, fp):
@@ -147,13 +248,16 @@ def _on_map_change(store, fp):
     st.session_state["selected_ward"] = code      # a click outside every ward closes the profile
 
 
-def area_and_search(ctx: MapContext) -> None:
+def area_and_search(ctx: MapContext, base_store=None, base_fp: str | None = None) -> None:
+    if base_store is not None:
+        icb_selector(ctx, base_store, base_fp)
     opts = area_options(ctx.store, ctx.fingerprint)
     a = st.selectbox("Area", list(opts), format_func=lambda k: opts[k][2], key="area",
                      on_change=_on_area_change, args=(ctx.store, ctx.fingerprint),
                      help="Zooms the map and filters the ward table.")
     kind, code, label = opts.get(a, opts["icb"])
-    name = label.split(": ", 1)[-1] if kind != "icb" else "the whole ICB"
+    whole = "the whole ICB" if getattr(ctx.store, "code", "") != "E92000001" else "the whole of England"
+    name = label.split(": ", 1)[-1] if kind != "icb" else whole
     ctx.area = {"kind": kind, "code": code, "name": name}
     wards = ward_options(ctx.store, ctx.fingerprint)
     st.selectbox("Find a ward", list(wards), index=None, format_func=wards.get, key="ward_search",
@@ -165,7 +269,7 @@ def view_payload(ctx: MapContext) -> dict:
     """What LSC.commit gets: geometry URL, area outline, selection, fit bounds."""
     from layers.data import ward_lookup
     fit = st.session_state.get("fit") or {
-        "key": "icb:None", "b": area_bounds(ctx.store, ctx.fingerprint, "icb", None)}
+        "key": _fit_key(ctx.store, "icb", None), "b": area_bounds(ctx.store, ctx.fingerprint, "icb", None)}
     sel = -1
     if ctx.selected_ward:
         sel = ward_lookup(ctx.store, ctx.fingerprint)[3].get(ctx.selected_ward, -1)
@@ -220,7 +324,11 @@ def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
                 st.markdown("\n".join(f"- {md(t)}" for t in warn))
         with timed("st_folium"):
             # = st_folium(base_map(...), ...) with the constant base map's part cached
-            return map_component(ctx.config, ctx.static.get("geo"), fgs, key="map", height=height,
+            # the base map (the component's identity) keeps the session's first geometry URL
+            # (only a prefetch hint): a new ICB's geometry comes through the commit, so the
+            # map iframe is never remounted
+            base_geo = st.session_state.setdefault("_lsc_base_geo", ctx.static.get("geo"))
+            return map_component(ctx.config, base_geo, fgs, key="map", height=height,
                                  returned_objects=["last_clicked"],
                                  on_change=lambda: _on_map_change(ctx.store, ctx.fingerprint))
 

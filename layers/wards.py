@@ -21,7 +21,7 @@ class WardsLayer(Layer):
     def feature_group(self, ctx: MapContext):
         if not self.is_on(ctx):
             return None
-        vintage = int(ctx.choice("deprivation", "vintage", 2019))
+        vintage = int(ctx.choice("deprivation", "vintage", 2025))
         s = ctx.state[self.key]
         return part_group(self.key, {
             "show": True, "labels": bool(s.get("labels", True)),
@@ -32,18 +32,33 @@ class WardsLayer(Layer):
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         if not self.is_on(ctx):
             return []
-        vintage = int(ctx.choice("deprivation", "vintage", 2019))
+        vintage = int(ctx.choice("deprivation", "vintage", 2025))
+        if getattr(ctx.store, "approximate_wards", False):
+            vint = (f"Wards May 2024: APPROXIMATE shapes dissolved from LSOA 2021 by the ONS best fit "
+                    f"(not the official ward boundary); figures IoD{vintage} by LSOA best fit")
+            src = "ONS LSOA (2021) to ward (May 2024) best-fit lookup and LSOA Dec 2021 boundaries (OGL)"
+            note = ("Outside LSC the official ward polygons are not staged: each ward is drawn as the "
+                    "LSOAs that best-fit to it, so its edges follow LSOA boundaries. LSOAs do not nest "
+                    "in wards: ward figures are approximate.")
+        else:
+            vint = f"Wards May 2024 (BSC); figures IoD{vintage} by LSOA best fit (postcodes)"
+            src = "ONS Open Geography Portal (OGL); LSOA->ward best fit derived from Code-Point Open"
+            note = "LSOAs do not nest in wards: ward figures are approximate."
         return [LegendEntry(
-            title="Electoral wards",
+            title="Electoral wards" + (" (approximate shapes)" if getattr(ctx.store, "approximate_wards", False) else ""),
             # a click opens a profile only in the app (not in an exported map)
             items=[LegendItem("ward boundary (hover for figures" + (", click for profile)" if ctx.interactive
                                                                    else ")"), stroke="#2b2b2b",
                               stroke_width=1), LegendItem("district boundary", stroke="#555555",
                                                           stroke_width=1.5)],
-            vintage=f"Wards May 2024 (BSC); figures IoD{vintage} by LSOA best fit (postcodes)",
-            source="ONS Open Geography Portal (OGL); LSOA->ward best fit derived from Code-Point Open",
-            note="LSOAs do not nest in wards: ward figures are approximate.",
+            vintage=vint, source=src, note=note,
         )]
+
+    def notes(self, ctx: MapContext) -> list[str]:
+        if not self.is_on(ctx) or not getattr(ctx.store, "approximate_wards", False):
+            return []
+        return ["Ward shapes here are APPROXIMATE (built from LSOA 2021 by the ONS best-fit lookup), "
+                "not the official May 2024 ward boundaries."]
 
 
 LAYER = WardsLayer()

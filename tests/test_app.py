@@ -45,7 +45,8 @@ def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
         payload = json.dumps(_set_payload(args["feature_group"], part))
         assert "coordinates" not in payload and len(payload) < 12_000, part
     dep = _set_payload(args["feature_group"], "deprivation")
-    assert dep["cls"] == store.lsoa["imd_decile"].astype(int).tolist()
+    # the default view is IoD2025 on the 2021 LSOA polygons (geometry object "lsoa21")
+    assert dep["cls"] == store.lsoa25["imd_decile"].astype(int).tolist() and dep["geom"] == "lsoa21"
     assert "LSC.commit(" in args["feature_group"]
     # the geometry URL named in the commit exists in static/gen
     geo_url = re.search(r'"geo":"(/app/static/gen/geo\.[0-9a-f]+\.json)"', args["feature_group"]).group(1)
@@ -60,8 +61,13 @@ def test_base_map_constant_when_measure_changes(store):
     a2 = _map_args(at)
     assert a1["script"] == a2["script"] and a1["header"] == a2["header"]
     dep = _set_payload(a2["feature_group"], "deprivation")
-    assert dep["cls"] == store.lsoa["health_decile"].astype(int).tolist()
+    assert dep["cls"] == store.lsoa25["health_decile"].astype(int).tolist()
     assert a1["feature_group"] != a2["feature_group"]
+    at.radio(key="deprivation_vintage").set_value(2019).run()      # the vintage switch: 2011 polygons
+    a3 = _map_args(at)
+    assert a3["script"] == a1["script"]
+    dep = _set_payload(a3["feature_group"], "deprivation")
+    assert dep["cls"] == store.lsoa["health_decile"].astype(int).tolist() and dep["geom"] == "lsoa"
 
 
 def test_area_filter_sets_fit_and_filters_table(store):
@@ -92,6 +98,7 @@ def test_ward_profile_comparison_rows_per_vintage(store):
     row is left out (the caption says why) rather than shown as empty cells."""
     at = _run()
     w = store.wards24.iloc[5]
+    at.radio(key="deprivation_vintage").set_value(2019).run()
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
     table = [d for d in at.dataframe if "Area" in d.value.columns][0].value
     assert list(table["Area"])[2:] == ["LSC ICB", "England"]
@@ -146,7 +153,7 @@ candidates:
     assert pr["icb"] == [int(store.wards24.index[store.wards24["wd24cd"] == good][0])]
     assert len(pr["candidate"]) > 0            # the default rule still applies
     dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
-    assert len(dep["cls"]) == len(store.lsoa)  # and the map still draws
+    assert len(dep["cls"]) == len(store.lsoa25)  # and the map still draws
 
 
 def test_ward_profile_shows_the_wards_indicators_with_cis(store, real_source):
@@ -179,7 +186,7 @@ def test_indicator_choropleth_replaces_the_deprivation_fill(store):
     assert ind["show"] is True and any(c >= 0 for c in ind["cls"])
     dep = _set_payload(args["feature_group"], "deprivation")
     assert dep["fill"] is False and dep["show"] is True
-    assert dep["core20"] == [i for i, d in enumerate(store.lsoa["imd_decile"].astype(int)) if d <= 2]
+    assert dep["core20"] == [i for i, d in enumerate(store.lsoa25["imd_decile"].astype(int)) if d <= 2]
     legend = " ".join(m.body for m in at.markdown)
     assert "Core20 LSOAs (IMD national deciles 1-2)" in legend
     assert "deprivation colours are hidden while the Indicators layer is shown" in legend

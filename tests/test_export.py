@@ -39,7 +39,8 @@ def read_csv_export(path_or_bytes):
 
 def test_ward_csv_of_a_place_matches_the_store(store, tmp_path):
     out = tmp_path / "fylde.csv"
-    r = _cli("export", "--place", "Fylde Coast", "--format", "csv", "--out", str(out))
+    # IoD2025 is the app's default now: this export asks for IoD2019 explicitly
+    r = _cli("export", "--place", "Fylde Coast", "--format", "csv", "--vintage", "2019", "--out", str(out))
     assert r.returncode == 0, r.stderr
     header, t = read_csv_export(out)
     expect = store.wards24[store.wards24["place5"] == "Fylde Coast"]
@@ -125,7 +126,7 @@ def test_empty_selection_is_a_message_not_a_file(tmp_path):
 
 def test_geopackage_reads_back_with_crs_rows_and_styles(store, tmp_path):
     out = tmp_path / "fylde.gpkg"
-    r = _cli("export", "--place", "Fylde Coast", "--format", "gpkg", "--out", str(out))
+    r = _cli("export", "--place", "Fylde Coast", "--format", "gpkg", "--vintage", "2019", "--out", str(out))
     assert r.returncode == 0, r.stderr
     import pyogrio
     names = [n for n, _ in pyogrio.list_layers(out)]

@@ -46,7 +46,7 @@ def test_first_run_draws_map_and_legend_but_no_widgets(progressive, store):
     assert len(at.dataframe) == 0                                        # no tables yet
     fg = _map_args(at)["feature_group"]
     dep = _deprivation_payload(fg)
-    assert dep["cls"] == store.lsoa["imd_decile"].astype(int).tolist()   # the default view
+    assert dep["cls"] == store.lsoa25["imd_decile"].astype(int).tolist()   # the default view: IoD2025
     assert any("Index of Multiple Deprivation" in m.value for m in at.markdown)   # legend
     assert "Open Government Licence" in " ".join(c.value for c in at.caption)
 
@@ -57,7 +57,7 @@ def test_full_page_keeps_the_map_and_shows_the_links_values(progressive, store):
     at.query_params["deciles"] = "local"
     at.run()
     fg1 = _map_args(at)["feature_group"]
-    assert _deprivation_payload(fg1)["cls"] == store.lsoa["income_local_decile"].astype(int).tolist()
+    assert _deprivation_payload(fg1)["cls"] == store.lsoa25["income_local_decile"].astype(int).tolist()
     _full_page(at)
     assert not at.exception
     # same map arguments: the iframe is not re-rendered, nothing repaints

@@ -122,9 +122,19 @@
       var topo = r[0];
       mark("geo_start");
       var out = { meta: topo.lsc, fc: {} };
-      ["lsoa", "wards", "districts", "place5", "place4"].forEach(function (k) {
-        out.fc[k] = topojson.feature(topo, topo.objects[k]);
-        out.fc[k].features.forEach(function (f, i) { f.properties = { i: i }; });
+      // lsoa (2011, IoD2019) and lsoa21 (2021, IoD2025); prio19 where the footprint has
+      // NHSE/I priority wards (their Dec-2019 shapes)
+      // each object is decoded on first use (England: the vintage not shown, ~33,000
+      // polygons, is never decoded unless asked for)
+      ["lsoa", "lsoa21", "wards", "districts", "place5", "place4", "prio19"].forEach(function (k) {
+        if (!topo.objects[k]) return;
+        Object.defineProperty(out.fc, k, { configurable: true, enumerable: true, get: function () {
+          var fc = topojson.feature(topo, topo.objects[k]);
+          fc.lscName = k;
+          fc.features.forEach(function (f, i) { f.properties = { i: i }; });
+          Object.defineProperty(out.fc, k, { value: fc, enumerable: true });
+          return fc;
+        } });
       });
       mark("geo_decoded");
       return out;
@@ -154,8 +164,10 @@
     Object.keys(old).forEach(function (k) { LSC.map.removeLayer(old[k].layer); });
     var R = LSC.renderers;
     var Ls = (LSC.layers = {});
-    Ls.fill = makeLayer(g.fc.lsoa, { renderer: R["lsc-fill"], interactive: false,
-      style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
+    LSC._all = [];
+    LSC._built = g;
+    Ls.fills = {};      // LSOA fill per geometry object ("lsoa" 2011, "lsoa21" 2021), built on first use
+    Ls.fill = fillLayer(g, "lsoa21");
     Ls.districts = makeLayer(g.fc.districts, { renderer: R["lsc-area"], interactive: false,
       style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
     Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
@@ -176,10 +188,40 @@
     Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
     Ls.subsets = {};   // small layers built on demand from a subset of features
     Ls.labels = L.layerGroup([], { pane: "lsc-labels" });
-    LSC._all = [Ls.fill, Ls.districts, Ls.area, Ls.wards, Ls.labels];
+    LSC._all = LSC._all.concat([Ls.districts, Ls.area, Ls.wards, Ls.labels]);
     LSC._built = g;
     LSC.map.addLayer(Ls.districts);
   }
+
+  // The LSOA fill of one geometry object (the vintage's own LSOA polygons): built once,
+  // then only restyled; the other vintage's layer is taken off the map.
+  function fillLayer(g, obj) {
+    var Ls = LSC.layers;
+    if (!g.fc[obj]) obj = "lsoa";                 // an older geometry file: 2011 polygons only
+    if (!Ls.fills[obj]) {
+      Ls.fills[obj] = makeLayer(g.fc[obj], { renderer: LSC.renderers["lsc-fill"], interactive: false,
+        style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
+      Ls.fills[obj]._lscObj = obj;
+      LSC._all.push(Ls.fills[obj]);
+    }
+    return Ls.fills[obj];
+  }
+
+  // Switch the LSOA fill to geometry object `obj`; the other vintage's fill leaves the map.
+  function useFill(obj) {
+    var Ls = LSC.layers, lay = fillLayer(LSC._built, obj || "lsoa");
+    Object.keys(Ls.fills).forEach(function (k) { if (Ls.fills[k] !== lay) showLayer(Ls.fills[k], false); });
+    if (Ls.fill !== lay && LSC.map.hasLayer(Ls.fill)) { showLayer(Ls.fill, false); }
+    Ls.fill = lay;
+    return lay;
+  }
+
+  // The LSOA features the current fill is drawn from (Core20 outlines use the same).
+  function lsoaFc() {
+    var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa";
+    return g.fc[obj] || g.fc.lsoa;
+  }
+  LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa"; };
 
   // ---------------------------------------------------------------- hover text
   // "click for profile" only where a click opens one (the app; not a standalone export)
@@ -249,7 +291,7 @@
       "<tr><td>Population</td><td>" + fmt(r[4]) + "</td></tr>" +
       "<tr><td>IMD score (pop-weighted)</td><td>" + fmt(r[5], 1) + "</td></tr>" +
       "<tr><td>Core20</td><td>" + fmt(r[6], 1) + "% (" + fmt(r[7]) + " people)</td></tr>" +
-      "<tr><td>Rank in LSC</td><td>" + fmt(r[8]) + " of " + fmt(r[9]) + "</td></tr></table>" +
+      "<tr><td>Rank in " + esc(st.rank_in || "LSC") + "</td><td>" + fmt(r[8]) + " of " + fmt(r[9]) + "</td></tr></table>" +
       "<div class='lsc-tip-foot'>" + esc(st.vintage) + " &middot; 1 = most deprived" +
       (inApp() ? " &middot; click for profile" : "") + "</div>";
     return h;
@@ -282,7 +324,7 @@
   // A layer holding only the features `idx` of collection `fc`, rebuilt when the set
   // (or style) changes, hidden when empty. Keeps the first paint to the layers in use.
   function subset(name, fc, idx, renderer, style) {
-    var Ls = LSC.layers, key = JSON.stringify([idx, style]);
+    var Ls = LSC.layers, key = JSON.stringify([idx, style, fc.lscName || ""]);
     var cur = Ls.subsets[name];
     if (cur && cur.key === key) { showLayer(cur.layer, idx.length > 0); return; }
     if (cur) LSC.map.removeLayer(cur.layer);
@@ -298,6 +340,7 @@
   function applyDeprivation(p) {
     var Ls = LSC.layers;
     var on = !!(p && p.show), fill = on && p.fill !== false;   // fill: false under an indicator
+    if (on) useFill(p.geom);                                    // the vintage's LSOA polygons
     // style first, then add: setStyle on a layer already on a canvas asks the renderer
     // to update each of the ~1,000 polygons (~40 ms on the first paint); off the map it
     // only sets options, and adding draws them once
@@ -316,13 +359,13 @@
     var o = LSC._shareCfg && LSC._shareCfg.outlines, w = (o && o.core20_weight) || 1.6;
     var casing = { stroke: true, fill: false, color: (p && p.core20_casing) || "#1a1a1a", weight: w + 2.4,
                    opacity: 0.9 };
-    var cur = LSC.layers.subsets.core20_casing;
-    if (!cur || cur.key !== JSON.stringify([idx, casing])) {
+    var fc = lsoaFc(), cur = LSC.layers.subsets.core20_casing;   // the vintage's LSOA polygons
+    if (!cur || cur.key !== JSON.stringify([idx, casing, fc.lscName || ""])) {
       if (LSC.layers.subsets.core20) LSC.map.removeLayer(LSC.layers.subsets.core20.layer);
       delete LSC.layers.subsets.core20;
     }
-    subset("core20_casing", LSC._built.fc.lsoa, idx, LSC.renderers["lsc-core20"], casing);
-    subset("core20", LSC._built.fc.lsoa, idx, LSC.renderers["lsc-core20"],
+    subset("core20_casing", fc, idx, LSC.renderers["lsc-core20"], casing);
+    subset("core20", fc, idx, LSC.renderers["lsc-core20"],
       { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: w, opacity: 1 });
   }
   LSC._showCore20 = showCore20;
@@ -401,7 +444,10 @@
     var key = controlKey(doc, inst);
     if (key == null || key === LSC._depKey || !d.cls[key]) return;
     LSC._depKey = key;
+    var wasOn = LSC.map.hasLayer(LSC.layers.fill);
+    useFill((inst.geoms || {})[key.split("|")[0]] || p.geom);   // a vintage switch changes the polygons too
     paintFill(p, d.cls[key]);
+    if (wasOn) showLayer(LSC.layers.fill, true);
     showCore20(p, p.core20_outline !== false ? (d.core20[key.split("|")[0]] || []) : []);
     instantMark("data-lsc-styled", key);
   };
@@ -451,7 +497,9 @@
     ["icb", "exemplar", "candidate"].forEach(function (k) {
       var on = !!(p && p.show && p[k] && p[k].length);
       var st = (p && p.styles && p.styles[k]) || {};
-      subset("prio_" + k, g.fc.wards, on ? p[k] : [], R,
+      // a list on Dec-2019 ward codes is drawn on its own ward shapes (p.geoms[k])
+      var fc = (p && p.geoms && g.fc[p.geoms[k]]) || g.fc.wards;
+      subset("prio_" + k, fc, on ? p[k] : [], R,
         { stroke: true, fill: false, color: st.color, weight: st.weight, dashArray: st.dash || null, opacity: 1 });
     });
     subset("selected", g.fc.wards, sel != null && sel >= 0 ? [sel] : [], R,

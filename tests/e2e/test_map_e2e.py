@@ -40,7 +40,9 @@ def test_app_loads_and_paints_every_lsoa(session, store):
     page = session["page"]
     fr = _frame(page)
     painted = int(fr.evaluate("() => document.body.getAttribute('data-lsc-painted')"))
-    assert painted == len(store.lsoa) == 1049
+    # the default view: IoD2025 on the 1,051 LSOA 2021 polygons of the 16 LSC districts
+    assert painted == len(store.lsoa25) == 1051
+    assert fr.evaluate("() => LSC.lsoaObject()") == "lsoa21"
     px = fr.evaluate(PIXELS_JS)
     assert px is not None, "no canvas in the LSOA pane"
     # the LSOA fill covers a real part of the map and shows many decile colours
@@ -48,9 +50,9 @@ def test_app_loads_and_paints_every_lsoa(session, store):
     assert px["colours"] >= 8
     # the browser holds exactly the store's national IMD deciles, in store order
     cls = fr.evaluate("() => LSC.parts.deprivation.cls")
-    assert cls == store.lsoa["imd_decile"].astype(int).tolist()
+    assert cls == store.lsoa25["imd_decile"].astype(int).tolist()
     core = fr.evaluate("() => LSC.parts.deprivation.core20")
-    assert len(core) == int((store.lsoa["imd_decile"] <= 2).sum())
+    assert len(core) == int((store.lsoa25["imd_decile"] <= 2).sum())
     # legend + attribution are on screen, drawn by Streamlit
     assert page.get_by_text("Index of Multiple Deprivation: national decile").is_visible()
     assert page.get_by_text("Core20 LSOA (IMD national decile 1-2)").is_visible()
@@ -66,34 +68,33 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     wait_idle(page)
     v1 = wait_applied(page, v0)
     fr = _frame(page)
-    assert fr.evaluate("() => LSC.parts.deprivation.cls") == store.lsoa["income_decile"].astype(int).tolist()
+    assert fr.evaluate("() => LSC.parts.deprivation.cls") == store.lsoa25["income_decile"].astype(int).tolist()
     assert page.get_by_text("Income: national decile").is_visible()
 
-    page.get_by_text("IoD2025 (2021 LSOAs)", exact=True).click()
+    # the vintage switch changes the values AND the polygons (2011 LSOAs for IoD2019)
+    page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
     wait_idle(page)
     v2 = wait_applied(page, v1)
-    l25 = store.lsoa25
-    drawable = l25[l25["drawable"].astype(bool)].set_index("lsoa11cd")["income_decile"]
-    expected = store.lsoa["lsoa11cd"].map(drawable).fillna(0).astype(int).tolist()
-    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == expected
-    n_not = int((~l25["drawable"].astype(bool)).sum())
-    assert page.get_by_text(f"{n_not} of {len(l25):,} LSOAs (2021) could not be drawn").is_visible()
-    assert int(_frame(page).evaluate("() => LSC.painted")) == sum(1 for c in expected if c > 0)
+    fr = _frame(page)
+    expected = store.lsoa["income_decile"].astype(int).tolist()
+    assert fr.evaluate("() => LSC.parts.deprivation.cls") == expected
+    assert fr.evaluate("() => LSC.lsoaObject()") == "lsoa"
+    assert fr.evaluate("() => LSC.layers.fill.getLayers().length") == len(store.lsoa) == 1049
+    assert int(fr.evaluate("() => LSC.painted")) == len(store.lsoa)
 
-    page.get_by_text("Local (within LSC) - extra view", exact=True).click()
+    page.get_by_text("Local (within the footprint) - extra view", exact=True).click()
     wait_idle(page)
     wait_applied(page, v2)
-    exp_local = store.lsoa["lsoa11cd"].map(
-        l25[l25["drawable"].astype(bool)].set_index("lsoa11cd")["income_local_decile"]).fillna(0).astype(int)
-    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == exp_local.tolist()
+    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == \
+        store.lsoa["income_local_decile"].astype(int).tolist()
     # the map iframe was never remounted: geometry fetched once
     geo_fetches = [u for u in session["requests"] if "/app/static/gen/geo." in u]
     assert len(geo_fetches) == 1
-    page.screenshot(path=str(ART / "map_iod2025_income_local.png"))
+    page.screenshot(path=str(ART / "map_iod2019_income_local.png"))
     # back to the defaults for the next tests
     page.get_by_text("National (England)", exact=True).click()
     wait_idle(page)
-    page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
+    page.get_by_text("IoD2025 (2021 LSOAs)", exact=True).click()
     wait_idle(page)
     choose(page, "Measure", MEASURE_LABELS["imd"])
     wait_idle(page)
@@ -112,27 +113,30 @@ def test_instant_restyle_matches_the_rerun(session, store):
     n0 = fr.evaluate("() => LSC.instantCount || 0")
     v0 = fr.evaluate("() => LSC.applied")
     choose(page, "Measure", MEASURE_LABELS["crime"])
-    fr.wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2019|crime|0'",
+    fr.wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2025|crime|0'",
                          timeout=10_000, polling=5)
     instant = fr.evaluate(FILL_JS)
     assert fr.evaluate("() => LSC.instantCount") == n0 + 1        # the instant path painted it
-    expected = [pal[c - 1] if c > 0 else None for c in store.lsoa["crime_decile"].astype(int)]
+    expected = [pal[c - 1] if c > 0 else None for c in store.lsoa25["crime_decile"].astype(int)]
     assert instant == expected
     wait_idle(page)
     wait_applied(page, v0)
-    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == store.lsoa["crime_decile"].astype(int).tolist()
+    assert _frame(page).evaluate("() => LSC.parts.deprivation.cls") == store.lsoa25["crime_decile"].astype(int).tolist()
     assert _frame(page).evaluate(FILL_JS) == instant
-    # a radio (vintage) goes the same way, Core20 outlines follow the vintage
+    # a radio (vintage) goes the same way: the 2011 polygons at once, Core20 outlines follow
     v1 = _frame(page).evaluate("() => LSC.applied")
-    page.get_by_text("IoD2025 (2021 LSOAs)", exact=True).click()
-    _frame(page).wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2025|crime|0'",
+    page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
+    _frame(page).wait_for_function("() => document.body.getAttribute('data-lsc-styled') === '2019|crime|0'",
                                    timeout=10_000, polling=5)
     assert _frame(page).evaluate("() => LSC.instantCount") == n0 + 2
+    assert _frame(page).evaluate("() => LSC.lsoaObject()") == "lsoa"
+    assert _frame(page).evaluate(FILL_JS) == [pal[c - 1] if c > 0 else None
+                                              for c in store.lsoa["crime_decile"].astype(int)]
     wait_idle(page)
     wait_applied(page, v1)
     fr = _frame(page)
-    assert fr.evaluate("() => LSC.parts.deprivation.core20") == fr.evaluate("() => LSC._instantData[LSC.parts.deprivation.instant.url].core20['2025']")
-    page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
+    assert fr.evaluate("() => LSC.parts.deprivation.core20") == fr.evaluate("() => LSC._instantData[LSC.parts.deprivation.instant.url].core20['2019']")
+    page.get_by_text("IoD2025 (2021 LSOAs)", exact=True).click()
     wait_idle(page)
     choose(page, "Measure", MEASURE_LABELS["imd"])
     wait_idle(page)
@@ -180,7 +184,7 @@ def test_click_ward_opens_profile(session, store):
     heading.wait_for(timeout=20_000)
     page.screenshot(path=str(ART / "map_ward_profile.png"))
     page.get_by_text("Against place, ICB and England").wait_for(timeout=20_000)
-    assert page.get_by_text(f"Its {int((store.lsoa['wd24cd'] == target['wd24cd']).sum())} LSOAs by IMD national decile").is_visible()
+    assert page.get_by_text(f"Its {int((store.lsoa25['wd24cd'] == target['wd24cd']).sum())} LSOAs by IMD national decile").is_visible()
     sel = _frame(page).evaluate("() => LSC._pending.view.sel")
     assert store.wards24["wd24cd"].iloc[sel] == target["wd24cd"]
     page.screenshot(path=str(ART / "map_ward_profile.png"))
