@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from geo import sources as S
+from geo import storefile
 from geo.arrowops import isin
 from geo.errors import SourceError
 from geo.paths import CONFIG_DIR, ROOT, source_dir, store_dir
@@ -465,7 +464,7 @@ def fingerprint(root: Path, config_dir: Path = CONFIG_DIR) -> dict:
         fp["sources"][key] = S.sha256_file(p) if p.exists() else None
     for f in ("sources.yaml", "places.yaml"):
         fp["config"][f] = S.sha256_file(Path(config_dir) / f)
-    for f in ("build.py", "build_england.py", "wardmap.py", "arrowops.py", "store.py", "sources.py"):
+    for f in ("build.py", "build_england.py", "wardmap.py", "arrowops.py", "store.py", "sources.py", "storefile.py"):
         fp["code"][f] = S.sha256_file(ROOT / "geo" / f)
     return fp
 
@@ -481,30 +480,10 @@ def is_stale(root: Path, dest: Path, config_dir: Path = CONFIG_DIR) -> str | Non
         return "manifest unreadable"
     if man.get("fingerprint") != fingerprint(root, config_dir):
         return "sources, config or build code changed"
-    return None
+    return storefile.damaged(dest, man)
 
 
-def write_store(tables: dict, dest: Path, manifest: dict) -> None:
-    """Write every table into a temp folder beside dest, then swap it in."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".tmp-", dir=dest.parent))
-    try:
-        for name, df in tables.items():
-            f = tmp / f"{name}.parquet"
-            df.to_parquet(f, index=False, compression="zstd")
-            manifest.setdefault("tables", {})[name] = {"rows": int(len(df)), "bytes": f.stat().st_size}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
-        old = None
-        if dest.exists():
-            old = dest.parent / f"{dest.name}.old-{int(time.time() * 1000)}"
-            dest.rename(old)
-        tmp.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+write_store = storefile.write_store      # temp folder, per-table sha256, atomic exchange (geo/storefile.py)
 
 
 def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_changed=False, log=print) -> dict:

@@ -112,10 +112,14 @@ class Store:
         if not f.exists():
             raise StoreMissing(f"store table '{name}' missing in {self.path}: run `make store` "
                                f"(or `python -m geo build`)")
-        if name in GEO_TABLES:
-            import geopandas as gpd
-            return gpd.read_parquet(f)
-        return pd.read_parquet(f)
+        try:
+            if name in GEO_TABLES:
+                import geopandas as gpd
+                return gpd.read_parquet(f)
+            return pd.read_parquet(f)
+        except Exception as e:      # truncated / corrupt file: one line, never pyarrow's traceback
+            raise StoreMissing(f"store table '{name}' in {self.path} cannot be read ({type(e).__name__}): "
+                               f"run `make store` (or `python -m geo build --if-stale`) to rebuild it") from None
 
     def table(self, name: str):
         return getattr(self, name)

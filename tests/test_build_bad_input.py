@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from geo.build import build, write_store
+from geo.storefile import StoreWriteError
 from geo.errors import SourceError
 from geo.store import load_store
 
@@ -156,7 +157,7 @@ def test_failure_while_writing_leaves_previous_store(tmp_path, good, monkeypatch
         def to_parquet(self, *a, **k):
             raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreWriteError, match="disk full.*previous store is unchanged"):
         write_store({"lsoa": pd.DataFrame({"a": [1]}), "boom": Boom({"a": [1]})}, dest, {"store_version": 1})
     assert (dest / "manifest.json").read_text() == before
     assert sorted(os.listdir(tmp_path)) == ["store"]
