@@ -98,15 +98,16 @@ NORTH_SVG = ('<svg width="46" height="64" viewBox="0 0 46 64" role="img" aria-la
              'stroke="#fff" stroke-width="3" paint-order="stroke">N</text></svg>')
 
 PAGE_CSS = """
-:root { --tb: max(54px, 6.2vh); --lw: clamp(280px, 25vw, 520px); --foot: max(30px, 3.4vh);
+:root { --tb: max(78px, 8.8vh); --lw: clamp(280px, 25vw, 520px); --foot: max(30px, 3.4vh);
         --fs: clamp(14px, 1.75vh, 24px); }
 html, body { margin: 0; padding: 0; height: 100%; background: #fff;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #111; }
 #lsc-title { position: fixed; top: 0; left: 0; right: 0; height: var(--tb); background: #111; color: #fff;
-  display: flex; align-items: center; gap: 1.6em; padding: 0 1em; box-sizing: border-box; overflow: hidden;
-  font-size: calc(var(--fs) * 1.0); white-space: nowrap; z-index: 2000; }
-#lsc-title .t { font-size: 1.35em; font-weight: 700; overflow: hidden; text-overflow: ellipsis; flex: 0 1 auto; }
-#lsc-title .m { color: #eee; flex: 0 10 auto; overflow: hidden; text-overflow: ellipsis; min-width: 4em; }
+  display: flex; flex-wrap: wrap; align-content: center; column-gap: 1.6em; row-gap: .15em; padding: 0 1em;
+  box-sizing: border-box; overflow: hidden; font-size: calc(var(--fs) * 1.0); white-space: nowrap; z-index: 2000; }
+/* two rows: the view's name on its own, then data, area and date (nothing cut short on a 16:9 picture) */
+#lsc-title .t { font-size: 1.3em; font-weight: 700; overflow: hidden; text-overflow: ellipsis; flex: 1 0 100%; }
+#lsc-title .m { color: #eee; flex: 0 1 auto; overflow: hidden; text-overflow: ellipsis; min-width: 4em; }
 .folium-map { position: fixed !important; top: var(--tb) !important; left: 0 !important; right: var(--lw) !important;
   bottom: var(--foot) !important; width: auto !important; height: auto !important; }
 #lsc-legend-panel { position: fixed; top: var(--tb); right: 0; width: var(--lw); bottom: var(--foot);
