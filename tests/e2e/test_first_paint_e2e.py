@@ -61,7 +61,8 @@ def test_full_page_follows_the_first_paint_signal(server_without_fallback, store
     # same map frame throughout: geometry fetched once, the first round still applied
     assert page.query_selector(MAP_IFRAME).content_frame() == fr
     assert len(geo) == 1
-    assert int(fr.evaluate("() => document.body.getAttribute('data-lsc-painted')")) == len(store.lsoa)
+    # the default vintage (IoD2025) paints the 2021 LSOA polygons
+    assert int(fr.evaluate("() => document.body.getAttribute('data-lsc-painted')")) == len(store.lsoa25)
     ctx.close()
 
 
