@@ -276,6 +276,8 @@ class PlannerLayer(Layer):
     # ---------------------------------------------------------------- compute
     def _inputs(self, ctx: MapContext):
         s = ctx.state.get(self.key, {})
+        if getattr(ctx.store, "code", "") == "E92000001":
+            raise GeoError("the planner works per ICB: choose an ICB (not England) in the ICB selector")
         area = _area(ctx)
         at = (area.kind, area.code, area.name)
         wf, vf = s.get("weights_file"), s.get("venues_file")

@@ -142,3 +142,13 @@ def test_app_plans_on_the_chosen_footprint(store):
     legend = " ".join(m.value for m in at.markdown)
     assert "Plan outreach: 3 stops in the whole ICB" in legend
     assert at.radio(key="planner_vintage").value == 2025
+
+
+def test_app_on_england_says_to_choose_an_icb(store):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["icb"] = "E92000001"
+    at.session_state["planner_on"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert any("the planner works per ICB" in w.value for w in at.warning)
