@@ -7,6 +7,10 @@
    target case: k = 10, 5,000 candidates, exact in <= 2 s.
 2. Covered Core20 against a naive baseline in the same run: stops at the k most deprived
    LSOA points (lowest IMD2019 rank), same radius; ratio planner / naive.
+3. The largest ICB next to LSC: North East and North Cumbria (E54000050), its footprint
+   view (geo/footprint.py), demand = its LSOA 2021 population-weighted points weighted
+   by Core20 people (IoD2025 national deciles, Census 2021), candidates = its postcode
+   units on a 400 m grid sampled to 5,000; k = 10, exact solve time beside LSC's.
 """
 from __future__ import annotations
 
@@ -75,6 +79,32 @@ def naive_ratio(store, area, k: int, radius_km: float, cand) -> None:
           f"[{cand.kind}: {len(cand.venues)}]")
 
 
+def largest_icb_row(store, lsc_demand, lsc_venues, k: int = 10, n: int = 5000, radius_km: float = 2.0,
+                    repeat: int = 3) -> None:
+    """Exact solve time, k = 10 with 5,000 postcode-grid candidates: LSC and NENC."""
+    from geo import footprint as F
+    view = F.footprint(store, "E54000050")
+    t0 = time.perf_counter()
+    area = pi.resolve_area(view, None)
+    dem = pi.build_demand(view, area, "core20").points
+    ven = pi.postcode_candidates(view, area, 400).venues
+    prep = time.perf_counter() - t0
+    print(f"\nLargest ICB: {view.name} ({view.code}): {len(dem)} demand points (of "
+          f"{len(view.lsoa25)} LSOA 2021; weight = Core20 people, IoD2025 national deciles, Census 2021), {len(ven)} postcode points (400 m grid); "
+          f"inputs {prep:.1f} s (footprint view + demand + candidates, first call)")
+    print(f"{'footprint':>28} {'demand':>7} {'cands':>6} {'k':>3} {'exact s':>8} {'status':>8} {'gap':>8} "
+          f"{'covered':>9} {'share':>6}")
+    for name, d, v in (("LSC (E54000048, IoD2019)", lsc_demand, lsc_venues), ("NENC (E54000050, IoD2025)", dem, ven)):
+        rng = np.random.default_rng(0)
+        sub = v.iloc[np.sort(rng.choice(len(v), size=min(n, len(v)), replace=False))]
+        w = d["weight"].to_numpy(float)
+        cover = pl.coverage_by_distance(d[["easting", "northing"]].to_numpy(float),
+                                        sub[["easting", "northing"]].to_numpy(float), radius_km * 1000)
+        te, ex = _median_time(lambda: pl.solve_exact(cover, w, k), repeat)
+        print(f"{name:>28} {len(d):>7} {len(sub):>6} {k:>3} {te:>8.3f} {ex.status[:8]:>8} {ex.gap or 0:>8.1e} "
+              f"{ex.covered:>9,.0f} {100 * ex.covered / w.sum():>5.1f}%")
+
+
 def main(argv=None) -> int:
     from geo.store import load_store
     store = load_store()
@@ -85,6 +115,7 @@ def main(argv=None) -> int:
     solve_times(demand, venues, 2.0, ks=(1, 5, 10, 20), ns=(500, 2000, 5000))
     solve_times(demand, venues, 5.0, ks=(10,), ns=(5000,))
     full_plan_time(demand, venues, 10, 2.0)
+    largest_icb_row(store, demand, venues)
     print("\nCovered Core20: planner vs naive baseline (same radius, same k)")
     naive_ratio(store, icb, 10, 2.0, pi.Candidates(venues, "postcodes 400 m"))
     for place in ("Blackpool", "Pennine Lancashire"):

@@ -6,6 +6,13 @@
         --travel-times times.csv --weight smi_register.csv --candidates venues.csv --format csv
     python -m geo plan --place Burnley --stops 4 --radius-km 2 --weight population \\
         --candidates postcodes --existing gp,hari_bus --recent-days 60
+    python -m geo plan --icb Northamptonshire --place "West Northamptonshire" --stops 3 --radius-km 2
+
+Any of the 42 ICBs (--icb code, NHS code or name; default LSC): the plan runs on that
+ICB's footprint view of the store (geo/footprint.py). Outside LSC the default vintage
+is 2025 (LSOA 2021 population-weighted points, Census 2021 population), --place is one
+of its sub-ICB locations or districts (LAD 2024), GP/hospital candidates and --existing
+gp,hospital come from the England-wide files (geo/plan_national.py).
 
 Coverage is STRAIGHT-LINE distance on the British National Grid from population-weighted
 LSOA points (or minutes from a travel-time matrix: LSOA x venue). JSON: radius_km,
@@ -30,7 +37,8 @@ MAX_LISTED = 20
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--icb", help="ICB code or name (only E54000048, Lancashire and South Cumbria, today)")
+    p.add_argument("--icb", help="ICB code (E54...), NHS code or name; default E54000048 (Lancashire and "
+                                 "South Cumbria)")
     p.add_argument("--place", required=True,
                    help="place (legacy five or current four), district, or the ICB's name for all of it")
     p.add_argument("--stops", type=int, required=True, help="number of stops k")
@@ -44,7 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="none, or service categories whose open sites already cover (comma-separated)")
     p.add_argument("--recent-days", type=int, default=90,
                    help="with --existing hari_bus: stops of the last N days count as covering (default 90)")
-    p.add_argument("--vintage", type=int, default=2019, help="IoD vintage: 2019 (pop mid-2015) or 2025 (Census 2021)")
+    p.add_argument("--vintage", type=int, default=None,
+                   help="IoD vintage: 2019 (pop mid-2015) or 2025 (Census 2021); default 2019 in LSC, 2025 elsewhere")
     p.add_argument("--grid-m", type=float, default=500.0, help="--candidates postcodes: grid size in metres")
     p.add_argument("--min-distance-km", type=float, default=0.0, help="minimum distance between chosen stops")
     p.add_argument("--require", action="append", default=[], metavar="ID", help="venue id that must be a stop")
@@ -67,7 +76,7 @@ def _check(args) -> None:
         raise UsageError(f"argument --format: invalid choice '{args.format}' (choose from {', '.join(FORMATS)})")
     if args.stops <= 0:
         raise UsageError(f"argument --stops: must be at least 1 (got {args.stops})")
-    if args.vintage not in (2019, 2025):
+    if args.vintage is not None and args.vintage not in (2019, 2025):
         raise UsageError(f"argument --vintage: invalid choice '{args.vintage}' (choose from 2019, 2025)")
     if args.method not in ("exact", "greedy"):
         raise UsageError(f"argument --method: invalid choice '{args.method}' (choose from exact, greedy)")
@@ -106,8 +115,15 @@ def run(args) -> int:
     from geo import plan_inputs as pi
     from geo.planner import plan
     from geo.store import load_store
-    pi.check_icb(args.icb)
-    store = load_store()
+    base = load_store()
+    if args.icb is None:
+        store = base
+    else:
+        store, _ = pi.footprint_store(base, args.icb)
+        if store.is_lsc:
+            store = base               # LSC: the curated store itself, exactly as without --icb
+    if args.vintage is None:
+        args.vintage = pi.default_vintage(store)
     area = pi.resolve_area(store, args.place)
     if args.weight in pi.WEIGHTS:
         dem = pi.build_demand(store, area, args.weight, vintage=args.vintage)
@@ -119,7 +135,7 @@ def run(args) -> int:
                               weights_name=Path(args.weight).name)
     _report(dem.problems, "row skipped")
     reg = None
-    if args.candidates in ("gp", "hospitals") or args.existing != "none":
+    if pi.is_lsc(store) and (args.candidates in ("gp", "hospitals") or args.existing != "none"):
         from geo.saved_services import load_register
         reg = load_register()
     if args.candidates in ("gp", "hospitals"):
@@ -140,7 +156,7 @@ def run(args) -> int:
         raise UsageError(f"argument --stops: {args.stops} stops asked for but there are only {n} candidate "
                          f"venue(s) in {area.name}")
     existing, ex_notes = pi.existing_sites(args.existing.split(","), register=reg, as_of=args.as_of,
-                                           recent_days=args.recent_days)
+                                           recent_days=args.recent_days, store=store)
     travel = None
     if args.travel_times:
         from geo.access import read_travel_times
@@ -157,11 +173,11 @@ def run(args) -> int:
                min_distance_km=args.min_distance_km, method=args.method, weight=dem.weight,
                weight_label=dem.label)
     notes = dem.notes + cand.notes + ex_notes + res.notes
-    _write(args, res, dem, cand, area, notes)
+    _write(args, res, dem, cand, area, notes, store)
     return 0
 
 
-def _write(args, res, dem, cand, area, notes) -> None:
+def _write(args, res, dem, cand, area, notes, store=None) -> None:
     out = sys.stdout
     stops = [{"id": s.id, "name": s.name, "lat": round(s.lat, 6), "lon": round(s.lon, 6),
               "marginal_weight": s.marginal_weight} for s in res.stops]
@@ -181,7 +197,8 @@ def _write(args, res, dem, cand, area, notes) -> None:
         doc = {
             "radius_km": res.radius_km, "minutes": res.minutes, "weight": res.weight,
             "weight_label": res.weight_label, "denominator": dem.denominator, "vintage": dem.vintage,
-            "place": area.name, "candidates": cand.kind, "n_candidates": res.n_candidates,
+            "icb": getattr(store, "code", "E54000048"), "icb_name": getattr(store, "name", None) or
+            "NHS Lancashire and South Cumbria ICB", "place": area.name, "candidates": cand.kind, "n_candidates": res.n_candidates,
             "total_weight": res.total_weight, "already_covered_weight": res.already_covered_weight,
             "covered_weight": res.covered_weight, "greedy_covered_weight": res.greedy_covered_weight,
             "optimal": res.optimal, "gap": res.gap, "status": res.status, "method": res.method,

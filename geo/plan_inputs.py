@@ -12,6 +12,15 @@ pwc_northing: the mean of the LSOA's live postcode units). Vintages:
   parent have no point and are left out (counted in the notes).
 
 Core20 = people in LSOAs of national IMD deciles 1-2 (national, never local deciles).
+
+Any ICB: `store` may be a footprint view (geo.footprint.for_icb / footprint): LSC's
+view plans on the curated tables exactly as before; another ICB's view plans on its
+own LSOAs, places (sub-ICB locations) and districts (LAD 2024). Outside LSC the 2021
+LSOA points are the view's own population-weighted points (mean of the LSOA 2021's
+postcode units, geo.build_england.population_points) with Census 2021 population,
+the default vintage there; 2011 LSOA points outside LSC are ONS label points (said in
+the notes). GP and hospital candidates outside LSC come from the England-wide files
+(geo/plan_national.py); postcode candidates from the England postcode table.
 Pure Python: no streamlit/folium.
 """
 from __future__ import annotations
@@ -79,23 +88,46 @@ class Candidates:
 # --- area ----------------------------------------------------------------------------
 
 def check_icb(code: str | None) -> None:
-    """Only the LSC ICB is in the store today (England-wide tables are coming)."""
+    """UsageError (one line, closest matches) unless `code` names one of the 42 ICBs."""
     if code is None:
         return
-    from geo.sources import load_places
-    icb = load_places()["icb"]
-    c = str(code).strip()
-    if c.upper() == LSC_ICB or c.lower() in (icb["name"].lower(), "lancashire and south cumbria", "lsc"):
-        return
-    if re.fullmatch(r"E54\d{6}", c.upper()):
-        raise UsageError(f"--icb {c}: only {LSC_ICB} ({icb['name']}) is in the data store today")
-    raise UsageError(f"--icb '{c}' is not an ICB code (E54xxxxxx); only {LSC_ICB} ({icb['name']}) is available")
+    from geo.icb import resolve_icb
+    resolve_icb(code, allow_england=False)
+
+
+def is_lsc(store) -> bool:
+    """True for the LSC store (or its footprint view), False for another ICB's view."""
+    return bool(getattr(store, "is_lsc", True))
+
+
+def default_vintage(store) -> int:
+    """2019 in LSC (unchanged), 2025 elsewhere (IoD2025 LSOA 2021 points exist there)."""
+    return 2019 if is_lsc(store) else 2025
+
+
+def footprint_store(base, icb) -> tuple[object, object]:
+    """(footprint view, geo.icb.ICB) for an ICB code or name; UsageError (one line,
+    closest matches) when unknown. England is refused: plan per ICB."""
+    from geo import footprint as F
+    from geo.icb import resolve_icb
+    rec = resolve_icb(icb, base, allow_england=False)
+    return F.footprint(base, rec.code), rec
+
+
+def _footprint_areas(store) -> tuple[dict[str, str], dict[str, str]]:
+    """(place name -> place, district code -> name) of a non-LSC footprint view."""
+    places = {str(p): str(p) for p in store.place5["code"]}
+    d = store.districts
+    return places, dict(zip(d["lad19cd"].astype(str), d["lad19nm"].astype(str)))
 
 
 def resolve_area(store, name: str | None) -> Area:
-    """A place (legacy five or current four), a district name/code, or the whole ICB."""
+    """A place (legacy five or current four), a district name/code, or the whole ICB.
+    Outside LSC (a footprint view): a sub-ICB location, a LAD 2024 district, or the ICB."""
     if name is None or not str(name).strip():
         return Area("icb", None, "the whole ICB")
+    if not is_lsc(store):
+        return _resolve_area_footprint(store, str(name).strip())
     from geo.sources import load_places
     cfg = load_places()
     n = str(name).strip().lower()
@@ -110,6 +142,25 @@ def resolve_area(store, name: str | None) -> Area:
             return Area("district", code, dname)
     places = sorted({p for g in ("place5", "place4") for p in cfg["groupings"][g]["places"]})
     raise UsageError(f"--place '{name}' is not valid (choose from {', '.join(places)}, or a district name)")
+
+
+def _resolve_area_footprint(store, name: str) -> Area:
+    n = name.lower()
+    code = str(getattr(store, "code", ""))
+    vname = str(getattr(store, "name", ""))
+    short = vname.lower().removeprefix("nhs ").removesuffix(" icb")
+    if n in ("whole icb", "icb", "the whole icb", code.lower(), vname.lower(), short):
+        return Area("icb", None, "the whole ICB")
+    places, districts = _footprint_areas(store)
+    for p in places:
+        if p.lower() == n:
+            return Area("place5", p, p)
+    for c, dn in districts.items():
+        if n in (dn.lower(), c.lower()):
+            return Area("district", c, dn)
+    raise UsageError(f"--place '{name}' is not valid in {vname} (choose from "
+                     f"{', '.join(sorted(places))} (sub-ICB locations), {', '.join(sorted(districts.values()))} "
+                     f"(districts), or the ICB's name for all of it)")
 
 
 def _in_area(df: pd.DataFrame, area: Area) -> pd.Series:
@@ -135,6 +186,7 @@ def demand_points(store, area: Area, vintage: int = 2019) -> pd.DataFrame:
         l25 = pd.DataFrame(store.lsoa25.drop(columns="geometry"))
         src = l25.assign(code=l25["lsoa21cd"], name=l25["lsoa21nm"])
         parent = src["lsoa11cd"]
+    own = vintage == 2025 and not is_lsc(store) and "pwc_easting" in src.columns
     col = DENOMINATORS[vintage][0]
     out = pd.DataFrame({
         "code": src["code"].to_numpy(), "name": src["name"].to_numpy(),
@@ -144,8 +196,10 @@ def demand_points(store, area: Area, vintage: int = 2019) -> pd.DataFrame:
         "wd24cd": src["wd24cd"].to_numpy(), "wd24nm": src["wd24nm"].to_numpy(),
         "lad19cd": src["lad19cd"].to_numpy(), "place5": src["place5"].to_numpy(),
         "place4": src["place4"].to_numpy(),
+        "wd19cd": src["wd19cd"].to_numpy() if "wd19cd" in src.columns else None,
     })
-    p = pts.reindex(parent.to_numpy())
+    # outside LSC the LSOA 2021 rows carry their own population-weighted points
+    p = src.set_index("code")[pts.columns] if own else pts.reindex(parent.to_numpy())
     out["easting"], out["northing"] = p["pwc_easting"].to_numpy(), p["pwc_northing"].to_numpy()
     out["lat"], out["lon"] = p["pwc_lat"].to_numpy(), p["pwc_lon"].to_numpy()
     return out[_in_area(out, area).to_numpy()].reset_index(drop=True)
@@ -174,11 +228,12 @@ def priority_wards(store, config_path=None) -> tuple[set[str], str]:
     return codes, "; ".join(parts) or "no priority wards configured"
 
 
-def build_demand(store, area: Area, weight: str = "core20", *, vintage: int = 2019,
+def build_demand(store, area: Area, weight: str = "core20", *, vintage: int | None = None,
                  weights_file: str | Path | None = None, weights_bytes: bytes | None = None,
                  weights_name: str | None = None) -> Demand:
     """Demand points of `area` weighted by Core20 people, all people, people in
-    priority wards, or a file of counts per LSOA."""
+    priority wards, or a file of counts per LSOA. vintage None: default_vintage(store)."""
+    vintage = default_vintage(store) if vintage is None else vintage
     pts = demand_points(store, area, vintage)
     col, denom = DENOMINATORS[vintage]
     notes, problems = [], []
@@ -186,13 +241,21 @@ def build_demand(store, area: Area, weight: str = "core20", *, vintage: int = 20
     if nopt.any():
         notes.append(f"{int(nopt.sum())} LSOA(s) without a population-weighted point left out "
                      f"({int(pts.loc[nopt, 'population'].sum()):,} people): new LSOA 2021 codes with no 2011 parent")
-    if vintage == 2025:
+    if vintage == 2025 and is_lsc(store):
         notes.append("LSOA 2021 points: the same-code LSOA 2011 point, or the 2011 best-fit parent's (approximate)")
+    elif vintage == 2025:
+        notes.append(f"{getattr(store, 'name', 'ICB')}: {len(pts)} LSOA 2021 population-weighted points (mean of "
+                     f"each LSOA's postcode units, Code-Point Open); denominator {denom}")
+    elif not is_lsc(store):
+        notes.append("LSOA 2011 points outside LSC are ONS label points, not population-weighted: "
+                     "prefer --vintage 2025 (LSOA 2021 population-weighted points, Census 2021)")
     if weights_file is not None or weights_bytes is not None:
         fname = weights_name or Path(str(weights_file)).name
         counts, problems = read_weights(weights_file if weights_bytes is None else weights_bytes, fname,
                                         known=set(pts["code"]), all_codes=_all_codes(store, vintage),
-                                        other_vintage=_all_codes(store, 2025 if vintage == 2019 else 2019))
+                                        other_vintage=_all_codes(store, 2025 if vintage == 2019 else 2019),
+                                        where="an LSC LSOA" if is_lsc(store) else
+                                        f"an LSOA of {getattr(store, 'name', 'this ICB')}")
         pts["weight"] = pts["code"].map(counts).fillna(0.0).astype(float)
         w_name, label = f"file:{fname}", f"counts per LSOA from {fname}"
         denom = f"{fname} ({len(counts)} LSOA rows used)"
@@ -205,6 +268,13 @@ def build_demand(store, area: Area, weight: str = "core20", *, vintage: int = 20
     elif weight == "population":
         pts["weight"] = pts["population"]
         w_name, label = weight, WEIGHT_LABELS[weight]
+    elif weight == "priority" and not is_lsc(store):
+        pr = getattr(store, "priority19", None)
+        codes = set(pr["wd19cd"]) if pr is not None else set()
+        pts["weight"] = np.where(pts["wd19cd"].isin(codes), pts["population"], 0.0)
+        w_name = weight
+        label = WEIGHT_LABELS[weight] + f" (NHS England/Improvement priority & exemplar wards 2021: {len(codes)})"
+        notes.append("priority wards: each LSOA counts wholly in its best-fit Dec-2019 ward")
     elif weight == "priority":
         codes, which = priority_wards(store)
         pts["weight"] = np.where(pts["wd24cd"].isin(codes), pts["population"], 0.0)
@@ -221,7 +291,8 @@ def _all_codes(store, vintage: int) -> set[str]:
 
 
 def read_weights(data, filename: str, *, known: set[str], all_codes: set[str] | None = None,
-                 other_vintage: set[str] | None = None) -> tuple[pd.Series, list[Problem]]:
+                 other_vintage: set[str] | None = None,
+                 where: str = "an LSC LSOA") -> tuple[pd.Series, list[Problem]]:
     """A team's own counts per LSOA (CSV: LSOA code, count; e.g. an SMI register).
     Rows with unknown codes, duplicates, non-numeric, negative or NaN counts are listed
     (file, row, problem) and skipped; the rest are used. Returns counts by code."""
@@ -272,7 +343,7 @@ def read_weights(data, filename: str, *, known: set[str], all_codes: set[str] | 
                 problems.append(Problem(filename, i, f"LSOA code {short} is of the other LSOA vintage "
                                                      f"(choose the IoD vintage that matches the file)"))
             else:
-                problems.append(Problem(filename, i, f"unknown LSOA code '{short}' (not an LSC LSOA)"))
+                problems.append(Problem(filename, i, f"unknown LSOA code '{short}' (not {where})"))
             continue
         try:
             x = float(val.replace(",", "")) if val else float("nan")
@@ -298,7 +369,8 @@ def read_weights(data, filename: str, *, known: set[str], all_codes: set[str] | 
 
 def _attach_ward(v: pd.DataFrame, store) -> pd.DataFrame:
     import geopandas as gpd
-    w = store.wards24[["wd24cd", "wd24nm", "geometry"]].to_crs(27700)
+    w = store.wards24[["wd24cd", "wd24nm", "geometry"]]
+    w = w[w.geometry.notna()].to_crs(27700)
     g = gpd.GeoDataFrame(v, geometry=gpd.points_from_xy(v["easting"], v["northing"]), crs=27700)
     j = gpd.sjoin(g, w, how="left", predicate="within")
     j = j[~j.index.duplicated()]
@@ -312,13 +384,19 @@ def _area_lsoas(store, area: Area) -> set[str]:
     return set(l.loc[_in_area(l, area), "lsoa11cd"])
 
 
+def _area_lsoas21(store, area: Area) -> pd.DataFrame:
+    l = pd.DataFrame(store.lsoa25.drop(columns="geometry"))
+    return l.loc[_in_area(l, area), ["lsoa21cd", "wd24cd", "wd24nm"]]
+
+
 def _clip_to_area(v: pd.DataFrame, store, area: Area) -> pd.DataFrame:
     """Venues inside the area's wards (LSOA polygons), or all for the whole ICB."""
     if area.kind == "icb" or not len(v):
         return v
     import geopandas as gpd
     import shapely
-    l = store.lsoa[_in_area(store.lsoa, area)].to_crs(27700)
+    polys = store.lsoa if is_lsc(store) else store.lsoa25        # outside LSC: areas are made of LSOA 2021
+    l = polys[_in_area(polys, area)].to_crs(27700)
     shape = shapely.union_all(l.geometry.values).buffer(50)
     inside = shapely.contains_xy(shape, v["easting"].to_numpy(float), v["northing"].to_numpy(float))
     del gpd
@@ -329,7 +407,16 @@ VENUE_COLS = ["id", "name", "easting", "northing", "lat", "lon", "postcode"]
 
 
 def register_candidates(store, area: Area, kind: str, register=None, as_of=None) -> Candidates:
-    """Open GP practices or NHS hospital sites of the service register in the area."""
+    """Open GP practices or NHS hospital sites of the service register in the area
+    (LSC); outside LSC those of the ICB from the England-wide files (geo/plan_national.py)."""
+    if not is_lsc(store):
+        from geo import plan_national as N
+        v, notes = N.sites(kind, store.code)
+        n_icb = len(v)
+        v = _clip_to_area(v, store, area)
+        if area.kind != "icb":
+            notes = notes + [f"{len(v)} of them in {area.name}"] if len(v) < n_icb else notes
+        return Candidates(_attach_ward(v, store) if len(v) else v.assign(wd24cd=None, wd24nm=None), kind, notes)
     from geo.saved_services import load_register   # shipped + saved files (user-data store)
     from geo.services import open_sites
     cat = {"gp": "gp", "hospitals": "hospital"}[kind]
@@ -346,7 +433,15 @@ def postcode_candidates(store, area: Area, grid_m: float = 500.0) -> Candidates:
     if not np.isfinite(grid_m) or grid_m < 50:
         raise UsageError(f"grid size must be at least 50 m (got {grid_m:g})")
     pc = store.postcodes
-    pc = pc[pc["lsoa11cd"].isin(_area_lsoas(store, area))]
+    if "lsoa11cd" not in pc.columns and is_lsc(store) and hasattr(store, "base"):
+        pc = store.base.postcodes          # LSC's view: the curated LSC postcodes, as the plain store
+    if "lsoa11cd" in pc.columns:
+        pc = pc[pc["lsoa11cd"].isin(_area_lsoas(store, area))]
+    else:                                  # England postcodes: by LSOA 2021, ward by its best fit
+        l21 = _area_lsoas21(store, area)
+        pc = pc[pc["lsoa21cd"].isin(set(l21["lsoa21cd"]))]
+        by = l21.set_index("lsoa21cd")
+        pc = pc.assign(ward24cd=pc["lsoa21cd"].map(by["wd24cd"]), ward24nm=pc["lsoa21cd"].map(by["wd24nm"]))
     pc = pc[pc["easting"].notna() & pc["northing"].notna()]
     e, n = pc["easting"].to_numpy(float), pc["northing"].to_numpy(float)
     cell = pd.Series(list(zip(np.floor(e / grid_m).astype(np.int64), np.floor(n / grid_m).astype(np.int64))),
@@ -361,8 +456,11 @@ def postcode_candidates(store, area: Area, grid_m: float = 500.0) -> Candidates:
                       "lat": p["latitude"].to_numpy(float), "lon": p["longitude"].to_numpy(float),
                       "postcode": p["postcode"].to_numpy(), "wd24cd": p["ward24cd"].to_numpy(),
                       "wd24nm": p["ward24nm"].to_numpy()})
-    return Candidates(v, "postcodes", [f"{len(v)} postcode-unit points ({len(pc):,} postcodes thinned on a "
-                                       f"{grid_m:g} m grid, Code-Point Open) in {area.name}"])
+    notes = [f"{len(v)} postcode-unit points ({len(pc):,} postcodes thinned on a {grid_m:g} m grid, "
+             f"Code-Point Open) in {area.name}"]
+    if "lsoa11cd" not in store.postcodes.columns and not is_lsc(store):
+        notes.append("postcode wards: the best-fit May-2024 ward of the postcode's LSOA 2021")
+    return Candidates(v, "postcodes", notes)
 
 
 def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidates:
@@ -397,9 +495,26 @@ def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidate
                       f"file:{fname}", notes, problems, warnings)
 
 
-def existing_sites(categories, register=None, as_of=None, recent_days: int = 90) -> tuple[pd.DataFrame, list[str]]:
+EXISTING_OUTSIDE_LSC = {"gp": "gp", "hospital": "hospitals"}
+
+
+def existing_categories(store) -> list[str]:
+    """The --existing categories valid for this footprint: LSC's curated service
+    categories in LSC; elsewhere only what the England files give (gp, hospital)."""
+    if is_lsc(store):
+        from geo.services import category_names
+        return list(category_names(None))
+    return list(EXISTING_OUTSIDE_LSC)
+
+
+def existing_sites(categories, register=None, as_of=None, recent_days: int = 90,
+                   store=None) -> tuple[pd.DataFrame, list[str]]:
     """Open sites of the chosen categories on `as_of` (today), plus HARI bus stops
-    visited in the last `recent_days` days: they already cover their surroundings."""
+    visited in the last `recent_days` days: they already cover their surroundings.
+    With a non-LSC footprint view as `store`: that ICB's GP practices and NHS hospital
+    sites (England-wide files), the only categories known outside LSC."""
+    if store is not None and not is_lsc(store):
+        return _existing_outside_lsc(categories, store)
     import datetime as dt
     from geo.saved_services import load_register   # shipped + saved files (user-data store)
     from geo.services import category_names, open_sites
@@ -419,3 +534,22 @@ def existing_sites(categories, register=None, as_of=None, recent_days: int = 90)
     if len(s) and s["illustrative"].astype(bool).any():
         notes.append("existing sites include ILLUSTRATIVE example data (the HARI bus schedule is not real)")
     return s[["id", "name", "easting", "northing", "category"]].reset_index(drop=True), notes
+
+
+def _existing_outside_lsc(categories, store) -> tuple[pd.DataFrame, list[str]]:
+    from geo import plan_national as N
+    cats = [c for c in categories if c and c != "none"]
+    bad = [c for c in cats if c not in EXISTING_OUTSIDE_LSC]
+    if bad:
+        raise UsageError(f"--existing '{bad[0]}' is not valid in {getattr(store, 'name', 'this ICB')} (choose from "
+                         f"none, {', '.join(EXISTING_OUTSIDE_LSC)}; the other categories are LSC's curated lists)")
+    cols = ["id", "name", "easting", "northing", "category"]
+    if not cats:
+        return pd.DataFrame(columns=cols), []
+    frames, n = [], []
+    for c in cats:
+        v, _ = N.sites(EXISTING_OUTSIDE_LSC[c], store.code)
+        frames.append(v.assign(category=c)[cols])
+        n.append(f"{c} {len(v)}")
+    s = pd.concat(frames, ignore_index=True)
+    return s, [f"{len(s)} existing site(s) already cover ({', '.join(n)}; England-wide files, ICB {store.code})"]

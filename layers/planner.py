@@ -19,6 +19,12 @@ the user-data store and "Save as schedule" saves its stops as planned, dated HAR
 stops in the services data (layers/planner_saved.py, geo/plan_store.py). Sidebar
 "Saved plans": Open (inputs and stops back on the map), Delete, Restore.
 
+Any ICB: ctx.store is the chosen footprint's view (geo/footprint.py), so the plan runs
+on that ICB's LSOAs and its areas are the footprint's places/districts (the Area
+filter). Outside LSC: IoD2025 on LSOA 2021 by default (population-weighted points,
+Census 2021), GP/hospital candidates and "already covered" sites from the England-wide
+files (geo/plan_national.py); the HARI schedule and LSC's curated categories are LSC's.
+
 Computation: geo/planner.py (MCLP, exact MILP with HiGHS) and geo/plan_inputs.py.
 Every user-supplied text reaching HTML goes through `esc`, markdown through `_md`.
 """
@@ -85,7 +91,9 @@ def _candidates(_store, fp: str, area: tuple, kind: str, grid_m: float, reg_key:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _existing(cats: tuple, reg_key: str, day: str, recent_days: int):
+def _existing(cats: tuple, reg_key: str, day: str, recent_days: int, _store=None, fp: str = ""):
+    if _store is not None and not pi.is_lsc(_store):      # another ICB: its GP/hospital sites
+        return pi.existing_sites(list(cats), store=_store)
     from layers.services import current_register
     return pi.existing_sites(list(cats), register=current_register(), as_of=day, recent_days=recent_days)
 
@@ -189,8 +197,12 @@ class PlannerLayer(Layer):
         if s["weight"] == "file":
             s["weights_file"] = st.file_uploader("Counts per LSOA (CSV: lsoa11cd, count — e.g. an SMI register)",
                                                  type=["csv", "txt"], key="planner_wfile")
+        lsc = pi.is_lsc(ctx.store)
         s["vintage"] = int(st.radio("IoD vintage", [2019, 2025], horizontal=True, key="planner_vintage",
-                                    help="2019: LSOA 2011, mid-2015 population; 2025: LSOA 2021, Census 2021"))
+                                    **widget_default("planner_vintage", index=0 if lsc else 1),
+                                    help="2019: LSOA 2011, mid-2015 population; 2025: LSOA 2021, Census 2021"
+                                         + ("" if lsc else " (outside LSC the 2011 LSOA points are label "
+                                                           "points, not population-weighted)")))
         s["cand"] = st.selectbox("Candidate venues", list(CAND_OPTS), format_func=CAND_OPTS.get, key="planner_cand")
         s["grid_m"], s["venues_file"] = 500.0, None
         if s["cand"] == "postcodes":
@@ -200,7 +212,9 @@ class PlannerLayer(Layer):
             s["venues_file"] = st.file_uploader("Venues (CSV/XLSX/GeoJSON: id, name, postcode or lat/lon)",
                                                 type=["csv", "xlsx", "geojson", "json"], key="planner_vfile")
         from geo.services import categories
-        cats = categories()
+        cats = {c: v for c, v in categories().items() if c in pi.existing_categories(ctx.store)}
+        if any(c not in cats for c in ss.get("planner_existing") or []):   # e.g. LSC's HARI stops, elsewhere
+            ss["planner_existing"] = [c for c in ss["planner_existing"] if c in cats]
         s["existing"] = st.multiselect("Already covered by (open sites; recent HARI stops)", list(cats),
                                        format_func=lambda c: cats[c]["label"], key="planner_existing")
         s["recent_days"] = int(st.number_input("Recent HARI stops: last N days", 0, 730, key="planner_recent",
@@ -262,6 +276,8 @@ class PlannerLayer(Layer):
     # ---------------------------------------------------------------- compute
     def _inputs(self, ctx: MapContext):
         s = ctx.state.get(self.key, {})
+        if getattr(ctx.store, "code", "") == "E92000001":
+            raise GeoError("the planner works per ICB: choose an ICB (not England) in the ICB selector")
         area = _area(ctx)
         at = (area.kind, area.code, area.name)
         wf, vf = s.get("weights_file"), s.get("venues_file")
@@ -273,7 +289,8 @@ class PlannerLayer(Layer):
         vd = vf.getvalue() if vf is not None else None
         dig = lambda b: hashlib.sha256(b).hexdigest()[:16] if b is not None else ""  # noqa: E731
         from layers.services import register_key
-        dem = _demand(ctx.store, ctx.fingerprint, at, s.get("weight", "core20"), int(s.get("vintage", 2019)),
+        dem = _demand(ctx.store, ctx.fingerprint, at, s.get("weight", "core20"),
+                      int(s.get("vintage") or pi.default_vintage(ctx.store)),
                       dig(wd), wd, wf.name if wf is not None else None)
         cand = _candidates(ctx.store, ctx.fingerprint, at, s.get("cand", "gp"), float(s.get("grid_m", 500)),
                            register_key(), dig(vd), vd, vf.name if vf is not None else None)
@@ -287,7 +304,8 @@ class PlannerLayer(Layer):
             raise GeoError("upload a travel-time matrix (lsoa11cd, site_id, minutes) or use straight-line km")
         from geo.access import read_travel_times
         data = f.getvalue()
-        tt = read_travel_times(data, f.name, lsoa_codes=pi._all_codes(ctx.store, int(s.get("vintage", 2019))),
+        tt = read_travel_times(data, f.name, lsoa_codes=pi._all_codes(ctx.store, int(s.get("vintage")
+                                                                                     or pi.default_vintage(ctx.store))),
                                site_ids=set(cand.venues["id"]) | set(existing["id"]))
         if len(tt.rejected):
             ctx.messages.append(("warning", f"{tt.file}: {len(tt.rejected)} row(s) skipped, e.g. row "
@@ -302,7 +320,7 @@ class PlannerLayer(Layer):
         from layers.services import register_key, today
         dem, cand, dig = self._inputs(ctx)
         existing, ex_notes = _existing(tuple(sorted(s.get("existing") or [])), register_key(), today(),
-                                       int(s.get("recent_days", 90)))
+                                       int(s.get("recent_days", 90)), ctx.store, ctx.fingerprint)
         travel, tdig = self._travel(ctx, s, cand, existing)
         k = int(s.get("k", 5))
         if k > len(cand.venues):

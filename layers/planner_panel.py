@@ -39,8 +39,12 @@ def stops_table(res: pl.PlanResult, dem, cand, travel, ward_of) -> pd.DataFrame:
                                        "marginal gain"])
 
 
-def _current_schedule(dem, res, travel):
-    """Coverage of the HARI schedule in the register (shipped + uploads), same reach."""
+def _current_schedule(dem, res, travel, store=None):
+    """Coverage of the HARI schedule in the register (shipped + uploads), same reach.
+    The HARI bus is LSC's: none outside LSC."""
+    from geo.plan_inputs import is_lsc
+    if store is not None and not is_lsc(store):
+        return None, False, 0
     from layers.services import current_register
     sched = current_register().category("hari_bus")
     if not len(sched):
@@ -90,7 +94,7 @@ def draw_panel(layer, ctx) -> None:
         if len(curve):
             st.line_chart(curve.set_index("stops"), height=220)
     with c2:
-        share, illus, n = _current_schedule(dem, res, travel)
+        share, illus, n = _current_schedule(dem, res, travel, ctx.store)
         label = "Current HARI schedule" + (" (ILLUSTRATIVE)" if illus else "")
         if share is None:
             st.metric(label, "no stops")

@@ -81,8 +81,9 @@ def test_cli_csv_and_existing(store):
     (["--stops", "2", "--radius-km", "1", "--weight", "nosuch"], "neither core20"),
     (["--stops", "2", "--radius-km", "1", "--candidates", "nosuch.csv"], "neither gp"),
     (["--stops", "2", "--radius-km", "1", "--existing", "pubs"], "--existing 'pubs' is not valid"),
-    (["--stops", "2", "--radius-km", "1", "--icb", "E54000059"], "only E54000048"),
-    (["--stops", "2", "--radius-km", "1", "--icb", "XYZ"], "not an ICB code"),
+    (["--stops", "2", "--radius-km", "1", "--icb", "E54000059"], "not valid in NHS Northamptonshire ICB"),
+    (["--stops", "2", "--radius-km", "1", "--icb", "XYZ"], "unknown ICB 'XYZ'; closest:"),
+    (["--stops", "2", "--radius-km", "1", "--icb", "England"], "unknown ICB 'England'"),
     (["--stops", "2", "--radius-km", "1", "--format", "xml"], "--format"),
 ])
 def test_cli_bad_input_one_line(store, args, needle):
