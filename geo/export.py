@@ -469,13 +469,14 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
         lsoa = add_access(lsoa, "lsoa", store, state, acc)[0]
     if selection != "area":
         lsoa = lsoa[lsoa["wd24cd"].isin(wards["wd24cd"])]
-    # polygons: 2011 LSOAs (IoD2025 values sit on the 2011 polygon whose code is unchanged)
-    poly = store.lsoa[["lsoa11cd", "geometry"]].rename(columns={"lsoa11cd": "lsoa_code"})
+    # polygons of the vintage's own LSOAs: 2011 for IoD2019, 2021 for IoD2025 (the footprint
+    # views hold every 2021 polygon; the bare LSC store only those whose code is unchanged)
     if state.vintage == 2025:
         l25 = store.lsoa25
-        same = l25.loc[l25["drawable"].astype(bool), ["lsoa21cd", "lsoa11cd"]]
-        poly = poly.merge(same, left_on="lsoa_code", right_on="lsoa11cd").drop(
-            columns=["lsoa_code", "lsoa11cd"]).rename(columns={"lsoa21cd": "lsoa_code"})
+        has = l25.geometry.notna() & ~l25.geometry.is_empty
+        poly = l25.loc[has, ["lsoa21cd", "geometry"]].rename(columns={"lsoa21cd": "lsoa_code"})
+    else:
+        poly = store.lsoa[["lsoa11cd", "geometry"]].rename(columns={"lsoa11cd": "lsoa_code"})
     lsoa_g = gpd.GeoDataFrame(lsoa.merge(poly, on="lsoa_code", how="inner"), geometry="geometry", crs=CRS)
     dec = f"{state.measure}_local_decile" if state.deciles == "local" else f"{state.measure}_decile"
     lsoa_g["decile"] = pd.to_numeric(lsoa_g.get(dec), errors="coerce").astype("Int64")

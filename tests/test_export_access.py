@@ -81,7 +81,11 @@ def test_gpkg_with_access_layer_has_the_figures(store, tmp_path, expected):
     assert r.returncode == 0, r.stderr
     w = gpd.read_file(out, layer="wards").set_index("wd24cd")
     assert (w["access_population_beyond"] == expected.loc[w.index, "population_beyond"]).all()
-    lsoa = gpd.read_file(out, layer="lsoa_deprivation")
+    # per-LSOA access figures are on the 2011 LSOAs the access points use: the IoD2019 view
+    out19 = tmp_path / "x19.gpkg"
+    r = _cli("export", "--format", "gpkg", "--url-state", URL + "&vintage=2019", "--out", str(out19))
+    assert r.returncode == 0, r.stderr
+    lsoa = gpd.read_file(out19, layer="lsoa_deprivation")
     assert lsoa["access_distance_km"].notna().all() and lsoa["access_nearest_site"].notna().all()
 
 

@@ -108,9 +108,16 @@ def test_upload_with_bad_rows_shows_report_and_popup_is_escaped(session):
         files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": UPLOAD.encode()}])
     wait_idle(page)
     page.wait_for_selector("text=hostile.csv: 2 row(s) loaded, 3 rejected", timeout=60_000)
-    report = exp.locator('[data-testid="stTable"]').first.inner_text()
+    # the report sits under the map (room for row, field and reason), with the rows as a CSV
+    rep = page.locator('[data-testid="stExpander"]').filter(
+        has=page.locator("summary", has_text="Upload report: hostile.csv"))
+    rep.first.wait_for(timeout=30_000)
+    with page.expect_download(timeout=30_000) as dl:
+        rep.first.get_by_text("Download rejected (CSV)").click()
+    report = open(dl.value.path(), encoding="utf-8").read()
     for part in ("outside the footprint", "unknown postcode 'SW1A 1AA'", "duplicate id 'E2E-1'"):
         assert part in report, report
+    assert "field" in report.splitlines()[0].lower()
     page.screenshot(path=str(ART / "services_upload_report.png"), full_page=True)
     # the 2 accepted rows join the map for this session
     assert _wait_services(page, n_all + 2) == n_all + 2

@@ -159,8 +159,9 @@ def test_view_built_in_ui_copied_as_link_reopens_identically(app, store, tmp_pat
     dl.value.save_as(g)
     lsoa = gpd.read_file(g, layer="lsoa_deprivation")
     assert lsoa.crs.to_epsg() == 4326
-    assert len(lsoa) == int((store.lsoa["place5"] == "Fylde Coast").sum())
-    exp = store.lsoa.set_index("lsoa11cd").loc[lsoa["lsoa_code"], "income_decile"].astype(int).to_numpy()
+    # the default vintage, IoD2025, on every 2021 LSOA polygon of the place
+    assert len(lsoa) == int((store.lsoa25["place5"] == "Fylde Coast").sum())
+    exp = store.lsoa25.set_index("lsoa21cd").loc[lsoa["lsoa_code"], "income_decile"].astype(int).to_numpy()
     assert (lsoa["decile"].astype(int).to_numpy() == exp).all()
     assert not [u for u in requests if not is_local(u)]
     ctx.close()
@@ -181,7 +182,7 @@ def test_tampered_link_never_breaks_the_page(app, store):
     wait_idle(page)
     wait_applied(page)
     fr = map_frame(page)
-    assert int(fr.evaluate("() => document.body.getAttribute('data-lsc-painted')")) == len(store.lsoa)
+    assert int(fr.evaluate("() => document.body.getAttribute('data-lsc-painted')")) == len(store.lsoa25)
     notice = page.locator("[data-testid='stAlert']", has_text="Parts of this link could not be used")
     assert notice.is_visible()
     text = notice.inner_text()
@@ -217,7 +218,7 @@ def test_presentation_mode_at_1280x720(app):
     bar = page.locator("[data-testid='lsc-present-bar']")
     assert bar.is_visible()
     t = bar.inner_text()
-    assert "Blackpool workshop" in t and "IoD2019" in t and re.search(r"\d{1,2} \w+ 20\d\d", t)
+    assert "Blackpool workshop" in t and "IoD2025" in t and re.search(r"\d{1,2} \w+ 20\d\d", t)
     sizes = page.eval_on_selector_all(".lsc-legend-item span, .lsc-legend-title",
                                       "els => els.filter(e => e.offsetParent).map(e => parseFloat(getComputedStyle(e).fontSize))")
     assert len(sizes) >= 10 and min(sizes) >= 18
@@ -250,7 +251,7 @@ def test_snapshot_png_and_standalone_html(app, store, tmp_path):
     standalone HTML it rendered, reopened from disk with networking off, paints the map."""
     from PIL import Image
     png, out = tmp_path / "view.png", tmp_path / "map.html"
-    r = _cli("snapshot", "--url-state", "measure=crime&area=district%3AE07000117&title=Burnley",
+    r = _cli("snapshot", "--url-state", "measure=crime&vintage=2019&area=district%3AE07000117&title=Burnley",
              "--width", "1600", "--height", "900", "--out", str(png), "--html-out", str(out))
     assert r.returncode == 0, r.stderr
     # --- the PNG
