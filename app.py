@@ -1,5 +1,4 @@
 """LSC deprivation & priority-ward map. Thin: layout and wiring only (see layers/)."""
-import os
 import time
 
 _T0, _T0_CPU = time.perf_counter(), time.thread_time()

@@ -21,8 +21,7 @@ import os
 import sys
 
 from geo.errors import UsageError
-from render.png import (CHROMIUM, CHROMIUM_ARGS, READY_JS, SIZE_RANGE, SNAPSHOT_CSS,  # noqa: F401 (re-exported)
-                        RenderError, _check_size, render_html)
+from render.png import _check_size, render_html
 
 def quiet_streamlit() -> None:
     """The layers use st.cache_* (fine outside `streamlit run`): keep its bare-mode warnings off stderr."""

@@ -22,7 +22,6 @@ they add up exactly to district/place totals.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 

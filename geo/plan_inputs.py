@@ -26,7 +26,6 @@ Pure Python: no streamlit/folium.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 

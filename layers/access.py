@@ -18,7 +18,6 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo import access as ac
-from geo.csvsafe import safe_csv_bytes
 from geo.csvsafe import neutralise_frame
 from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
                          js_json, md, widget_default)

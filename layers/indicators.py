@@ -776,21 +776,4 @@ def ward_indicator_table(ctx: MapContext, wd24cd: str) -> pd.DataFrame:
     return I.ward_profile_rows(datasets, wd24cd, ctx.store)
 
 
-def profile_section(ctx: MapContext, wd24cd: str) -> None:
-    """Draw the ward's indicators (call from the ward profile panel)."""
-    try:
-        t = ward_indicator_table(ctx, wd24cd)
-    except GeoError as e:
-        st.caption(f"Indicators unavailable: {md(e)}")
-        return
-    st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
-                "otherwise the district's value, labelled)")
-    if t.empty:
-        st.caption("No indicator values for this ward.")
-        return
-    st.dataframe(neutralise_frame(t), hide_index=True, width="stretch", key="ward_profile_indicators",
-                 column_config={c: st.column_config.NumberColumn(format="%.1f")
-                                for c in ("Value", "Lower 95% CI", "Upper 95% CI", "LSC", "England")})
-
-
 LAYER = IndicatorsLayer()

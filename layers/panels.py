@@ -397,7 +397,7 @@ def _profile_indicators(ctx: MapContext, code: str) -> None:
     try:
         t = ward_indicator_table(ctx, code)
     except GeoError as e:
-        st.caption(f"Indicators unavailable: {esc(e)}")
+        st.caption(f"Indicators unavailable: {md(e)}")
         return
     st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
                 "otherwise the district's value, labelled)")
