@@ -544,11 +544,14 @@ def ward_profile(store: Store, code: str, vintage: int = 2019, membership: dict 
     wt = ward_table(store, vintage)
     places = build_table(store, "place", vintage=vintage, grouping="place5")
     icb = build_table(store, "icb", vintage=vintage)
-    eng = build_table(store, "england", scope="england", vintage=2019) if vintage == 2019 else pd.DataFrame()
+    base = getattr(store, "base", store)        # England-wide tables live in the store itself
+    eng = (build_table(base, "england", scope="england", vintage=vintage)
+           if vintage == 2019 or getattr(base, "has_england", False) else pd.DataFrame())
     comp = []
     for label, df in ((f"Ward: {r['wd24nm']}", wt[wt["code"] == code]),
                       (f"Place: {r['place5']}", places[places["code"] == r["place5"]]),
-                      ("LSC ICB", icb), ("England", eng)):
+                      (f"ICB: {getattr(store, 'name', 'NHS Lancashire and South Cumbria ICB')}", icb),
+                      ("England", eng)):
         x = df.iloc[0] if len(df) else {}
         comp.append({"area": label, **{k: (None if not len(df) or pd.isna(x.get(k)) else float(x.get(k)))
                                        for k in ("population", "imd_score", "pct_core20", "pct_decile1")}})

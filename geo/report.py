@@ -106,8 +106,8 @@ def build_table(store: Store, by: str, scope: str = "lsc", vintage: int = 2019, 
     t = summarise(df, code_col, pop=pop_col, vintage=vintage, measures=measures)
     t = t.reset_index().rename(columns={t.index.name: "code"})
     names = _names(store, df, by, vintage, ward_vintage, grouping)
-    if by == "icb":
-        t["code"], t["name"] = ICB["code"], ICB["name"]
+    if by == "icb":     # the footprint's own ICB (a footprint view names it; the bare store is LSC)
+        t["code"], t["name"] = getattr(store, "code", ICB["code"]), getattr(store, "name", ICB["name"])
     elif by == "england":
         t["code"], t["name"] = "E92000001", "England"
     else:

@@ -15,13 +15,14 @@ from layers.static_files import LSOA_OBJECT
 @st.cache_data(max_entries=32, show_spinner=False)
 def area_table(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> pd.DataFrame:
     """geo.report.build_table for the footprint (`_store` is its view: geo.footprint);
-    by="england": scope england, IoD2019 only."""
+    by="england": scope england, from the store's national tables (IoD2025 needs the England
+    tables; without them an empty table)."""
     from geo.report import build_table
     if by == "england":
         _store = getattr(_store, "base", _store)
-        if vintage != 2019:
+        if vintage != 2019 and not getattr(_store, "has_england", False):
             return pd.DataFrame()
-        return build_table(_store, "england", scope="england", vintage=2019)
+        return build_table(_store, "england", scope="england", vintage=vintage)
     return build_table(_store, by, vintage=vintage, grouping=grouping)
 
 

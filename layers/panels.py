@@ -305,9 +305,9 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
     eng = area_table(ctx.store, ctx.fingerprint, "england", vintage)
     comp = []
     for label, df in ((f"Ward: {r['wd24nm']}", wrow), (f"Place: {r['place5']}", prow),
-                      ("LSC ICB", icb), ("England", eng)):
+                      (f"ICB: {getattr(ctx.store, 'name', 'LSC ICB')}", icb), ("England", eng)):
         if df is None or df.empty:
-            if label == "England":   # IoD2025 is staged for LSC only: the caption below says so
+            if label == "England":   # no England-wide table in this store: the caption says so
                 continue
             comp.append({"Area": label, "Population": None, "IMD score": None, "% Core20": None,
                          "% in decile 1": None})
@@ -322,8 +322,11 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                                 "% Core20": st.column_config.NumberColumn(format="%.1f"),
                                 "% in decile 1": st.column_config.NumberColumn(format="%.1f")},
                  key="ward_profile_table")
-    if vintage == 2025:
-        st.caption("England comparator: IoD2025 LSOA data are staged for LSC only.")
+    if eng is None or eng.empty:
+        st.caption(f"England comparator: no England-wide IoD{vintage} LSOA table in this data store.")
+    elif vintage == 2025:
+        st.caption("IoD2025 figures use Census 2021 usual residents as the denominator (MHCLG's own "
+                   "denominators are not staged), for the ward, place, ICB and England alike.")
     _profile_services(ctx, code)
     _profile_outreach(ctx, code)
     _profile_indicators(ctx, code)

@@ -94,21 +94,22 @@ def test_ward_search_opens_profile(store):
 
 
 def test_ward_profile_comparison_rows_per_vintage(store):
-    """England is a comparator row with IoD2019; IoD2025 is staged for LSC only, so the
-    row is left out (the caption says why) rather than shown as empty cells."""
+    """Ward, place, ICB and England rows under either vintage (IoD2025 England-wide from the
+    national table, on Census 2021 denominators, which the caption states)."""
     at = _run()
     w = store.wards24.iloc[5]
     at.radio(key="deprivation_vintage").set_value(2019).run()
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
     table = [d for d in at.dataframe if "Area" in d.value.columns][0].value
-    assert list(table["Area"])[2:] == ["LSC ICB", "England"]
+    assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
     assert table.iloc[3]["Population"] > 50_000_000
     at.radio(key="deprivation_vintage").set_value(2025).run()
     assert not at.exception
     table = [d for d in at.dataframe if "Area" in d.value.columns][0].value
-    assert list(table["Area"])[2:] == ["LSC ICB"]
+    assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
+    assert table.iloc[3]["Population"] == 56_490_056          # Census 2021 usual residents, England
     assert table.notna().all().all()
-    assert any("staged for LSC only" in c.value for c in at.caption)
+    assert any("Census 2021 usual residents" in c.value for c in at.caption)
 
 
 def test_missing_store_says_what_to_run(tmp_path, monkeypatch):

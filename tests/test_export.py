@@ -158,11 +158,20 @@ def test_geopackage_reads_back_with_crs_rows_and_styles(store, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]   # no temp file left
 
 
-def test_gpkg_2025_uses_unchanged_2011_polygons(store, tmp_path):
+def test_gpkg_2025_draws_the_2021_polygons(store, tmp_path):
     st = VS.ViewState(vintage=2025, area_kind="district", area_code="E06000009")
+    # the bare LSC store holds a 2021 polygon only where the 2011 code is unchanged
     layers = X.geo_layers(store, st)
     l25 = store.lsoa25[(store.lsoa25["lad19cd"] == "E06000009") & store.lsoa25["drawable"].astype(bool)]
     assert len(layers["lsoa_deprivation"]) == len(l25)
+    # the footprint view the app and `geo export` use holds every 2021 polygon
+    from geo.footprint import footprint
+    view = footprint(store, "E54000048")
+    g = X.geo_layers(view, st)["lsoa_deprivation"]
+    every = view.lsoa25[view.lsoa25["lad19cd"] == "E06000009"]
+    assert len(g) == len(every) and set(g["lsoa_code"]) == set(every["lsoa21cd"])
+    assert (g.set_index("lsoa_code")["decile"].astype(int)
+            == every.set_index("lsoa21cd").loc[g["lsoa_code"], "imd_decile"].astype(int).values).all()
 
 
 def test_ward_profile_data_matches_store(store):
@@ -172,7 +181,7 @@ def test_ward_profile_data_matches_store(store):
     assert len(p["lsoas"]) == len(mine)
     assert sum(d["n"] for d in p["deciles"]) == len(mine)
     assert abs(sum(d["population"] for d in p["deciles"]) - mine["pop2015"].sum()) < 1e-6
-    assert [r["area"] for r in p["comparison"]][2:] == ["LSC ICB", "England"]
+    assert [r["area"] for r in p["comparison"]][2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
     with pytest.raises(X.EmptySelection):
         X.ward_profile(store, "E05999999", 2019)
 

@@ -79,3 +79,13 @@ def test_unknown_icb_on_the_command_line(store):
     assert "unknown ICB 'Narnia Health'; closest:" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     r = geo_cli("report", "--icb", "lsc", "--scope", "england", "--by", "icb", check=False)
     assert r.returncode == 2 and "either --icb or --scope england" in r.stderr
+
+
+def test_icb_row_of_a_footprint_view_names_that_icb(store):
+    """build_table(by="icb") on a footprint view is that ICB's row (it was always labelled LSC)."""
+    from geo.footprint import footprint
+    from geo.report import build_table
+    t = build_table(footprint(store, "E54000059"), "icb", vintage=2025)
+    assert list(t["code"]) == ["E54000059"] and list(t["name"]) == ["NHS Northamptonshire ICB"]
+    pop = store.lsoa21.loc[store.lsoa21["icb24cd"] == "E54000059", "pop2021"].sum()
+    assert t["population"].iloc[0] == pop
