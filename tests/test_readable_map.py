@@ -68,7 +68,7 @@ def test_indicator_export_names_its_data_not_imd(store, ind_html):
     assert re.search(r'<span class="t">[^<]*' + re.escape(label.replace("&", "&amp;")), bar), bar
     data = re.search(r'<span class="m">Data: ([^<]*)</span>', bar).group(1)
     assert data.startswith(period), data               # the indicator's period first ...
-    assert "Core20 outline: IoD2019" in data           # ... then the outline's IMD vintage
+    assert "Core20 outline: IoD2025" in data           # ... then the outline's IMD vintage (the default)
     assert "Index of Multiple Deprivation" not in bar
 
 
@@ -126,7 +126,7 @@ def test_access_steps_the_deprivation_fill_aside_and_draws_the_threshold(store, 
     np.testing.assert_allclose(sorted(map(tuple, p["rings"])), sorted(zip(sites["lat"], sites["lon"])), atol=1e-5)
     assert "Threshold: 10 km (straight-line) round each open site" in leg
     bar = _title_bar(acc_html)
-    assert "Access: straight-line distance" in bar and "Core20 outline: IoD2019" in bar
+    assert "Access: straight-line distance" in bar and "Core20 outline: IoD2025" in bar
 
 
 def test_core20_casing_is_dark_under_orange(store, acc_html):

@@ -107,6 +107,8 @@ def test_save_once_then_remove_and_restore(store, user_dir):
     assert _hospitals_shown(at) == base + 2 and _points_named(at, "Userdb test site") == 2
     assert "services_save" not in _buttons(at)
     from layers.services import current_register          # the access layer's sites
+    from layers.base import new_run
+    new_run()       # as a rerun does: the per-run memos (services fingerprint) start afresh
     assert {"UDB-1", "UDB-2"} <= set(current_register().records["id"])
     at.checkbox(key="services_closed").check().run()             # any later click
     assert "services_save" not in _buttons(at) and _hospitals_shown(at) == base + 2
@@ -127,6 +129,8 @@ def test_save_once_then_remove_and_restore(store, user_dir):
     assert _hospitals_counted(at2) == _hospitals_counted(_app())
     assert db.list("services") == [] and db.list("services", removed=True)[0].removed
     from layers.services import current_register          # what the access layer counts
+    from layers.base import new_run
+    new_run()       # as a rerun does: the per-run memos (services fingerprint) start afresh
     assert not {"UDB-1", "UDB-2"} & set(current_register().records["id"])
     [rs] = [b for k, b in _buttons(at2).items() if k.startswith("services_restore_")]
     rs.click()
