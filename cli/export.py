@@ -5,9 +5,11 @@
                          --format gpkg --out burnley.gpkg
     python -m geo export --place Blackpool --format csv --level lsoa --selection priority --out p.csv
     python -m geo export --ward E05012345 --format pdf --out profile.pdf     # one-page ward profile
+    python -m geo export --icb E54000059 --place "West Northamptonshire" --format csv --out wn.csv
 
---url-state takes the app's query string (copy it from the app's "Copy link"); --place,
---vintage, --measure and --ward override it. Exit status: 0 written, 2 bad arguments,
+--url-state takes the app's query string (copy it from the app's "Copy link"); --icb,
+--place, --vintage, --measure and --ward override it. --icb takes any of the 42 ICBs (code
+or name) or England; LSC is the default. Exit status: 0 written, 2 bad arguments,
 1 nothing written (e.g. an empty selection: the message says why).
 
 The html/pdf/png formats draw the map/profile with the app's own layer code (layers/,
@@ -29,7 +31,10 @@ def add_arguments(p):
                    help="csv/xlsx: ward or LSOA table; gpkg: layers; html: standalone offline map; "
                         "pdf/png: one-page ward profile (needs --ward)")
     p.add_argument("--out", required=True, metavar="FILE")
-    p.add_argument("--place", metavar="NAME", help="ICB, a place (either grouping) or a district name/code")
+    p.add_argument("--icb", metavar="CODE|NAME", help="the footprint: an ICB code or name, or England "
+                                                       "(default: the link's icb=, else Lancashire and South Cumbria)")
+    p.add_argument("--place", metavar="NAME", help="ICB, a place (either grouping; outside LSC a sub-ICB "
+                                                   "location) or a district name/code")
     p.add_argument("--url-state", metavar="QUERY", default="", help="the app's URL query string (or whole URL)")
     p.add_argument("--level", default="ward", choices=["ward", "lsoa"], help="table rows (csv/xlsx)")
     p.add_argument("--selection", default="area", choices=["area", "priority", "ward"],
@@ -43,6 +48,23 @@ def add_arguments(p):
     p.add_argument("--strict", action="store_true", help="fail (exit 2) if --url-state has anything unusable")
 
 
+def _footprint_place(store, text: str):
+    """--place inside a footprint other than LSC: the ICB, a district (code or name) or a
+    sub-ICB location; None for the whole ICB; UsageError listing the choices."""
+    t = text.strip()
+    if t.lower() in ("icb", "whole icb", str(getattr(store, "name", "")).lower(), str(store.code).lower()):
+        return None
+    d = store.districts
+    for code, name in zip(d["lad19cd"].astype(str), d["lad19nm"].astype(str)):
+        if t.upper() == code or t.lower() == name.lower():
+            return "lad19cd", code
+    for name in store.place5["code"].astype(str):
+        if t.lower() == name.lower():
+            return "place5", name
+    choices = ", ".join(list(d["lad19nm"].astype(str)) + list(store.place5["code"].astype(str)))
+    raise UsageError(f"unknown --place {text!r} in {store.name}; valid: the ICB, {choices}")
+
+
 def state_from_args(args, store):
     """ViewState from --url-state plus overrides; notices go to stderr (or fail with --strict)."""
     from geo.report import resolve_place
@@ -54,7 +76,7 @@ def state_from_args(args, store):
             raise UsageError(f"--url-state: {n}")
         print(f"note: {n}", file=sys.stderr)
     if args.place:
-        hit = resolve_place(args.place)
+        hit = resolve_place(args.place) if getattr(store, "is_lsc", True) else _footprint_place(store, args.place)
         if hit is None:
             state = replace(state, area_kind="icb", area_code=None)
         else:
@@ -69,7 +91,8 @@ def state_from_args(args, store):
     if getattr(args, "ward", None):
         code = args.ward.strip().upper()
         if code not in set(store.wards24["wd24cd"]):
-            raise UsageError(f"unknown --ward {args.ward!r}: not a May 2024 LSC ward code")
+            from geo.export import footprint_label
+            raise UsageError(f"unknown --ward {args.ward!r}: not a May 2024 ward code of {footprint_label(store)}")
         state = replace(state, ward=code)
     return state
 
@@ -78,9 +101,18 @@ def run(args) -> int:
     from geo import export as X
     from geo.store import load_store
     store = load_store(args.store)
-    from geo.footprint import for_link
-    store = for_link(store, args.url_state)   # the link's icb= (LSC by default)
+    from geo import footprint as F
+    if getattr(args, "icb", None):
+        try:
+            code = F.resolve(store, args.icb)
+        except ValueError as e:
+            raise UsageError(f"--icb: {e}") from None
+        store = F.footprint(store, code)
+    else:
+        store = F.for_link(store, args.url_state)   # the link's icb= (LSC by default)
     state = state_from_args(args, store)
+    if not getattr(store, "is_lsc", True):          # the header's link names the footprint
+        state = replace(state, icb=store.code)
     fmt = args.format
     if fmt in ("csv", "xlsx"):
         rows, header = X.table_for_view(store, state, args.level, args.selection)

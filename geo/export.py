@@ -16,6 +16,7 @@ import csv
 import datetime as _dt
 import io
 import os
+import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -48,15 +49,32 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 
 # ---------------------------------------------------------------- view pieces
+def footprint_label(store=None) -> str:
+    """The footprint in a few words: 'Lancashire and South Cumbria', 'Northamptonshire', 'England'."""
+    name = getattr(store, "name", None) or "NHS Lancashire and South Cumbria ICB"
+    return re.sub(r"\s+(ICB|Integrated Care Board)$", "", re.sub(r"^NHS\s+", "", str(name).strip()))
+
+
 def area_name(state: ViewState, store: Store | None = None) -> str:
+    """The view's area as exports and title bars name it (the footprint's own name for a
+    whole ICB; a district by its name when the store knows it)."""
     if state.area_kind == "icb" or not state.area_code:
-        return "Whole ICB (Lancashire and South Cumbria)"
+        if getattr(store, "code", None) == "E92000001":
+            return "All of England"
+        return f"Whole ICB ({footprint_label(store)})"
     if state.area_kind == "district":
-        from geo.sources import load_places
-        name = load_places()["districts"].get(state.area_code, state.area_code)
+        name = None
+        d = getattr(store, "districts", None) if store is not None else None
+        if d is not None and "lad19nm" in d.columns:
+            hit = d.loc[d["lad19cd"] == state.area_code, "lad19nm"]
+            name = str(hit.iloc[0]) if len(hit) else None
+        if name is None:
+            from geo.sources import load_places
+            name = load_places()["districts"].get(state.area_code, state.area_code)
         return f"District: {name}"
-    label = {"place5": "Place (legacy five)", "place4": "Place (current four)"}[state.area_kind]
-    return f"{label}: {state.area_code}"
+    groupings = {"place5": "Place (legacy five)", "place4": "Place (current four)"} \
+        if getattr(store, "is_lsc", True) else {"place5": "Sub-ICB location", "place4": "Sub-ICB location"}
+    return f"{groupings.get(state.area_kind, state.area_kind)}: {state.area_code}"
 
 
 def _in_area(df: pd.DataFrame, state: ViewState) -> pd.DataFrame:
@@ -80,17 +98,19 @@ def priority_rule(cfg, state: ViewState):
 
 
 def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, list[str]]:
-    """ward code -> kinds it is highlighted as, as the Priority wards layer shows them."""
+    """ward code -> kinds it is highlighted as, as the Priority wards layer shows them: a
+    filled config/priority_wards.yaml list, else the NHSE/I 2021 list of the footprint."""
     if not state.layer_on("priority", True):
         return {}
-    from geo.priority import derive_candidates
+    from geo.priority import derive_candidates, listed_wd24
     cfg = cfg or priority_config(store)
     kinds = state.prio if state.prio is not None else (
         ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
     out: dict[str, list[str]] = {}
+    listed = listed_wd24(cfg, store)
     for k in ("icb", "exemplar"):
         if k in kinds:
-            for c in cfg.lists[k].wards:
+            for c in listed[k][1]:
                 out.setdefault(c, []).append(k)
     if "candidate" in kinds:
         rule = priority_rule(cfg, state)
@@ -152,18 +172,18 @@ def lsoa_rows(store: Store, state: ViewState, membership: dict | None = None) ->
     return out.sort_values("lsoa_code").reset_index(drop=True)
 
 
-def select(rows: pd.DataFrame, level: str, selection: str, state: ViewState) -> pd.DataFrame:
+def select(rows: pd.DataFrame, level: str, selection: str, state: ViewState, store=None) -> pd.DataFrame:
     """Apply the selection; EmptySelection (with the reason) if nothing is left."""
     if selection not in SELECTIONS:
         raise UsageError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
-    where = area_name(state)
+    where = area_name(state, store)
     if selection == "priority":
         col = "priority" if level == "ward" else "ward_priority"
         rows = rows[rows[col].astype(bool)]
         if rows.empty:
             raise EmptySelection(
-                f"Nothing to export: no highlighted priority ward in {where}. The ICB and exemplar "
-                "lists in config/priority_wards.yaml may be empty (they are not public), or the "
+                f"Nothing to export: no highlighted priority ward in {where}. The NHSE/I 2021 list "
+                "names none of the kinds shown here and config/priority_wards.yaml lists none, or the "
                 "Priority wards layer / its lists are switched off in this view.")
     elif selection == "ward":
         if not state.ward:
@@ -180,7 +200,10 @@ def select(rows: pd.DataFrame, level: str, selection: str, state: ViewState) -> 
 
 
 def sources_text(store: Store, vintage: int) -> str:
-    inputs = store.manifest.get("inputs", {})
+    """The vintages of the inputs behind the view: LSC's curated files, or, for any other
+    footprint, the England-wide files (manifest inputs_england)."""
+    section = "inputs" if getattr(store, "is_lsc", True) else "inputs_england"
+    inputs = store.manifest.get(section) or store.manifest.get("inputs", {})
     keys = [k for k in inputs if (("2025" in k) == (vintage == 2025) or "iod" not in k)]
     vint = []
     for k in keys:
@@ -200,10 +223,10 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
     sel = {"area": "every row in the area", "priority": "highlighted priority wards only",
            "ward": f"selected ward {state.ward}"}[selection]
     lines = [
-        ("Title", view_name(state, area_name(state))),
+        ("Title", view_name(state, area_name(state, store))),
         ("Exported", now.isoformat().replace("+00:00", "Z")),
         ("Table", what),
-        ("Filter: area", area_name(state)),
+        ("Filter: area", area_name(state, store)),
         ("Filter: selection", sel),
         ("Rows", str(n_rows)),
         ("Deprivation", f"IoD{state.vintage}; measure {MEASURE_LABELS.get(state.measure, state.measure)}; "
@@ -215,14 +238,26 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
         cfg = cfg or priority_config(store)
         kinds = state.prio if state.prio is not None else (
             ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
+        from geo.priority import NHSEI_LIST, list_source, nhsei_count, place_groupings
         bits = []
         for k in ("icb", "exemplar"):
-            if k in kinds:
-                wl = cfg.lists[k]
+            if k not in kinds:
+                continue
+            wl, src = cfg.lists[k], list_source(cfg, store, k)
+            n = sum(k in v for v in (membership or {}).values())
+            if src == "nhsei":
+                what = "priority" if k == "icb" else "exemplar"
+                bits.append(f"NHSE/I {what} wards ({NHSEI_LIST['date']} list, {NHSEI_LIST['ward_vintage']}): "
+                            f"{nhsei_count(store, k)} listed, {n} May-2024 wards flagged (most people in a "
+                            "listed 2019 ward)")
+            elif src == "config" or getattr(store, "is_lsc", True):
                 bits.append(f"{wl.name}: {len(wl.wards)} wards ({wl.source or 'source not given'}, "
                             f"{wl.date.isoformat() if wl.date else 'date not given'})")
+            else:
+                what = "priority" if k == "icb" else "exemplar"
+                bits.append(f"NHSE/I {what} wards ({NHSEI_LIST['date']} list): none listed in this ICB")
         if "candidate" in kinds:
-            bits.append("Derived candidates: " + priority_rule(cfg, state).describe())
+            bits.append("Derived candidates: " + priority_rule(cfg, state).describe(place_groupings(store)))
         lines.append(("Priority wards", "; ".join(bits) if bits else "none shown"))
     lines += [
         ("Sources", sources_text(store, state.vintage)),
@@ -269,7 +304,7 @@ def add_access(rows: pd.DataFrame, level: str, store: Store, state: ViewState, a
     thr = cfg["threshold_km"]
     labels = {k: c.get("label", k) for k, c in categories().items()}
     head = [(f"Access: {k.lower()}" if not k.startswith("Access") else k, v) for k, v in
-            ac.header_lines(res, area=area_name(state), by=level, threshold_km=thr, category_labels=labels)]
+            ac.header_lines(res, area=area_name(state, store), by=level, threshold_km=thr, category_labels=labels)]
     head = [h for h in head if not h[0].endswith(": area")]
     per = _in_area(res.per_lsoa, state)
     if level == "ward":
@@ -298,7 +333,7 @@ def table_for_view(store: Store, state: ViewState, level: str = "ward", selectio
     cfg = priority_config(store)
     membership = priority_membership(store, state, cfg)
     rows = ward_rows(store, state, membership) if level == "ward" else lsoa_rows(store, state, membership)
-    rows = select(rows, level, selection, state)
+    rows = select(rows, level, selection, state, store)
     header = header_block(store, state, level, selection, len(rows), membership, cfg)
     acc = access_for_view(store, state)
     if acc is not None:
@@ -458,7 +493,7 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
     import geopandas as gpd
     cfg = priority_config(store)
     membership = priority_membership(store, state, cfg)
-    wards = select(ward_rows(store, state, membership), "ward", selection, state)
+    wards = select(ward_rows(store, state, membership), "ward", selection, state, store)
     acc = access_for_view(store, state)
     if acc is not None:
         wards = add_access(wards.copy(), "ward", store, state, acc)[0]
@@ -491,7 +526,7 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
         else:
             t = store.table(state.area_kind)
             a = t[t["code"] == state.area_code]
-        out["area"] = gpd.GeoDataFrame(pd.DataFrame({"name": [area_name(state)]}),
+        out["area"] = gpd.GeoDataFrame(pd.DataFrame({"name": [area_name(state, store)]}),
                                        geometry=[a.geometry.union_all()], crs=CRS)
     for k, g in out.items():
         for c in g.columns:

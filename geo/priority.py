@@ -40,6 +40,14 @@ CANDIDATE_MEASURES = {
 }
 PLACE_GROUPINGS = {"place5": "place (legacy five)", "place4": "place (current four)",
                    "lad19cd": "district", "icb": "whole ICB"}
+# Outside LSC a footprint's places are its sub-ICB locations (geo.footprint: place5 and
+# place4 both hold them), so "legacy five"/"current four" would be wrong words there.
+ICB_GROUPINGS = {"place5": "sub-ICB location", "lad19cd": "district", "icb": "whole ICB"}
+
+
+def place_groupings(store=None) -> dict[str, str]:
+    """The candidate rule's "group by" choices, in the footprint's own words."""
+    return PLACE_GROUPINGS if getattr(store, "is_lsc", True) else ICB_GROUPINGS
 WARD_CODE = re.compile(r"^[EWSN]05\d{6}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -82,10 +90,12 @@ class CandidateRule:
     min_population: int = 0
     vintage: int = 2019
 
-    def describe(self) -> str:
+    def describe(self, groupings: dict[str, str] | None = None) -> str:
+        """groupings: place_groupings(store) (default: LSC's words)."""
         label, _ = CANDIDATE_MEASURES[self.measure]
+        g = groupings or PLACE_GROUPINGS
         where = ("across the whole ICB" if self.per == "icb"
-                 else f"in each {PLACE_GROUPINGS[self.per]}")
+                 else f"in each {g.get(self.per, g.get('place5', self.per))}")
         s = f"Top {self.n} wards {where} by {label}, IoD{self.vintage}"
         if self.min_population:
             s += f"; wards with at least {self.min_population:,} people"
@@ -321,6 +331,57 @@ def derive_candidates(wards: pd.DataFrame, rule: CandidateRule) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- listed wards for any ICB
+NHSEI_STATUS = {"icb": "Priority", "exemplar": "Exemplar"}
+
+
+def nhsei_members(store) -> dict[str, list[str]]:
+    """The NHSE/I 2021 list (Dec-2019 ward codes) -> the footprint's May-2024 wards where most
+    of the ward's people (2011 LSOAs by best fit, mid-2015 population) live in a listed
+    2019 ward: {"icb": [...], "exemplar": [...]} (ward table, profile, exports)."""
+    p19 = getattr(store, "priority19", None)
+    out: dict[str, list[str]] = {"icb": [], "exemplar": []}
+    if p19 is None or not len(p19):
+        return out
+    l = store.lsoa[["wd19cd", "wd24cd", "pop2015"]].dropna(subset=["wd24cd"])
+    tot = l.groupby("wd24cd")["pop2015"].sum()
+    for kind, status in NHSEI_STATUS.items():
+        codes = set(p19.loc[p19["status"].str.lower() == status.lower(), "wd19cd"])
+        share = l[l["wd19cd"].isin(codes)].groupby("wd24cd")["pop2015"].sum() / tot
+        out[kind] = sorted(share.index[share > 0.5])
+    return out
+
+
+def nhsei_count(store, kind: str) -> int:
+    """How many wards of this status the NHSE/I list names in the footprint (2019 wards)."""
+    p19 = getattr(store, "priority19", None)
+    if p19 is None or not len(p19):
+        return 0
+    return int((p19["status"].str.lower() == NHSEI_STATUS[kind].lower()).sum())
+
+
+def list_source(cfg: PriorityConfig, store, kind: str) -> str:
+    """"config" (a filled config/priority_wards.yaml list wins), "nhsei" (the 2021 national
+    list names wards in this footprint) or "" (none)."""
+    if cfg.lists[kind].wards:
+        return "config"
+    return "nhsei" if nhsei_count(store, kind) else ""
+
+
+def listed_wd24(cfg: PriorityConfig, store, members: dict | None = None) -> dict[str, tuple[str, list[str]]]:
+    """kind ("icb", "exemplar") -> (source, May-2024 ward codes) as the map highlights them.
+    members: nhsei_members(store), when the caller has it memoised."""
+    out = {}
+    for kind in ("icb", "exemplar"):
+        src = list_source(cfg, store, kind)
+        if src == "config":
+            out[kind] = (src, list(cfg.lists[kind].wards))
+        elif src == "nhsei":
+            out[kind] = (src, list((members or nhsei_members(store))[kind]))
+        else:
+            out[kind] = ("", [])
+    return out
+
+
 NHSEI_LIST = {
     "name": "NHSE/I 2021",
     "date": "2021-04",

@@ -252,7 +252,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     chrome = (
         f'<div id="lsc-title"><span class="t">{esc(name)}</span>'
         f'<span class="m">Data: {esc(data)}</span>'
-        f'<span class="m">Area: {esc(area_name(state))}</span>'
+        f'<span class="m">Area: {esc(area_name(state, ctx.store))}</span>'
         f'<span class="m">{esc(today)}</span></div>'
         f'<div id="lsc-north">{NORTH_SVG}</div>'
         f'<div id="lsc-legend-panel">{legend_html(entries)}'

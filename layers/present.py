@@ -133,13 +133,14 @@ def view_title(ctx, layers, state) -> str:
     """The view's name: its given title, else what fills the map and where (an indicator
     or access gaps while one is drawn: not "Index of Multiple Deprivation")."""
     from geo import viewstate as VS
-    area = ctx.area.get("name") if state.area_kind != "icb" else None
+    from geo.export import footprint_label
+    area = ctx.area.get("name") if state.area_kind != "icb" else footprint_label(ctx.store)
     if state.title:
         return state.title
     main = main_layer(ctx, layers)
     if main == "deprivation":
         return VS.view_name(state, area)
-    where = area or "Lancashire and South Cumbria"
+    where = area
     layer = next(l for l in layers if l.key == main)
     try:
         es = layer.legend(ctx)

@@ -14,8 +14,10 @@ from pathlib import Path
 import streamlit as st
 
 from geo.paths import CONFIG_DIR
-from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, PLACE_GROUPINGS, PriorityConfig,
-                          derive_candidates, load_config)
+from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, NHSEI_STATUS, PriorityConfig,
+                          derive_candidates, listed_wd24, load_config, nhsei_members,
+                          place_groupings)
+from geo.priority import list_source as geo_list_source
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import ward_lookup, ward_table
 from layers.map import part_group
@@ -50,35 +52,17 @@ def priority_config(ctx: MapContext) -> PriorityConfig:
 
 
 NHSEI_NAME = {"icb": "NHSE/I priority wards", "exemplar": "NHSE/I exemplar wards"}
-NHSEI_STATUS = {"icb": "Priority", "exemplar": "Exemplar"}
 NHSEI_SOURCE = ("NHS England/Improvement list of priority & exemplar wards for every system, c. 2021 "
                 "(Dec-2019 ward codes; as staged in shared/data priority/"
                 "nhsei_priority_exemplar_wards_2021_england.csv)")
 NHSEI_VINTAGE = "Ward codes Dec 2019 (list 2021); shapes APPROXIMATE: dissolved from LSOA 2011 by the ONS best fit"
 
 
-def _yaml_applies(ctx: MapContext, wl) -> bool:
-    """A filled config list wins where it names wards of this footprint."""
-    return bool(wl.wards)
-
-
 @hot(maxsize=64)
 @st.cache_data(show_spinner=False, max_entries=64)
 def _nhsei_lsc_members(_store, fp: str) -> dict:
-    """NHSE/I list (WD19 codes) -> the May-2024 wards (WD24) of the footprint where most of
-    the ward's people (2011 LSOAs by best fit, mid-2015 population) live in a listed
-    Dec-2019 ward: {"icb": [...], "exemplar": [...]} (for the ward table and profile)."""
-    p19 = getattr(_store, "priority19", None)
-    out = {"icb": [], "exemplar": []}
-    if p19 is None or not len(p19):
-        return out
-    l = _store.lsoa[["wd19cd", "wd24cd", "pop2015"]].dropna(subset=["wd24cd"])
-    tot = l.groupby("wd24cd")["pop2015"].sum()
-    for kind, status in NHSEI_STATUS.items():
-        codes = set(p19.loc[p19["status"].str.lower() == status.lower(), "wd19cd"])
-        share = l[l["wd19cd"].isin(codes)].groupby("wd24cd")["pop2015"].sum() / tot
-        out[kind] = sorted(share.index[share > 0.5])
-    return out
+    """geo.priority.nhsei_members, memoised per footprint."""
+    return nhsei_members(_store)
 
 
 def nhsei_lists(ctx: MapContext) -> dict:
@@ -96,10 +80,7 @@ def nhsei_lists(ctx: MapContext) -> dict:
 
 def list_source(ctx: MapContext, kind: str) -> str:
     """"config" (config/priority_wards.yaml), "nhsei" (the 2021 national list) or "" (none)."""
-    wl = priority_config(ctx).lists[kind]
-    if _yaml_applies(ctx, wl):
-        return "config"
-    return "nhsei" if nhsei_lists(ctx)[kind][0] else ""
+    return geo_list_source(priority_config(ctx), ctx.store, kind)
 
 
 class PriorityLayer(Layer):
@@ -135,9 +116,13 @@ class PriorityLayer(Layer):
             m = st.selectbox("Ranked by", measures, format_func=lambda k: CANDIDATE_MEASURES[k][0],
                              key="priority_measure",
                              **widget_default("priority_measure", index=measures.index(r.measure)))
-            pers = list(PLACE_GROUPINGS)
-            per = st.selectbox("Group by", pers, format_func=PLACE_GROUPINGS.get, key="priority_per",
-                               **widget_default("priority_per", index=pers.index(r.per)))
+            groupings = place_groupings(ctx.store)
+            pers = list(groupings)
+            default_per = r.per if r.per in groupings else "place5"
+            if st.session_state.get("priority_per", default_per) not in groupings:
+                st.session_state["priority_per"] = "place5"   # place4 = place5 outside LSC
+            per = st.selectbox("Group by", pers, format_func=groupings.get, key="priority_per",
+                               **widget_default("priority_per", index=pers.index(default_per)))
         s["rule"] = replace(cfg.rule, n=int(n), measure=m, per=per)
 
     def _sets(self, ctx: MapContext) -> dict:
@@ -150,10 +135,9 @@ class PriorityLayer(Layer):
         cfg = priority_config(ctx)
         s = ctx.state.get(self.key, {})
         out = {"candidate": []}
-        nat = _nhsei_lsc_members(ctx.store, ctx.fingerprint)
+        listed = listed_wd24(cfg, ctx.store, _nhsei_lsc_members(ctx.store, ctx.fingerprint))
         for k in ("icb", "exemplar"):     # WD24 codes: the config list, else the NHSE/I list's wards
-            src = list_source(ctx, k) if s.get(k, True) else ""
-            out[k] = (list(cfg.lists[k].wards) if src == "config" else list(nat[k]) if src == "nhsei" else [])
+            out[k] = listed[k][1] if s.get(k, True) else []
         rule = s.get("rule", cfg.rule)
         if s.get("candidate", rule.enabled):
             out["candidate"] = list(_candidate_codes(ctx.store, ctx.fingerprint, rule))
@@ -227,7 +211,7 @@ class PriorityLayer(Layer):
         if s.get("candidate", True):
             rule = s.get("rule", cfg.rule)
             st_ = styles.get("candidate", {})
-            items.append(LegendItem(f"{KIND_LABELS['candidate']} ({len(sets['candidate'])}): {rule.describe()}",
+            items.append(LegendItem(f"{KIND_LABELS['candidate']} ({len(sets['candidate'])}): {rule.describe(place_groupings(ctx.store))}",
                                     stroke=st_.get("color"), stroke_width=st_.get("weight", 2.5),
                                     dash=st_.get("dash"), shape="line"))
         src = ("config/priority_wards.yaml (ICB/exemplar lists as supplied)"

@@ -632,7 +632,7 @@ def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
         ctx.state[layer.key] = s
         keep.append(layer)
     ctx.area = {"kind": state.area_kind, "code": state.area_code,
-                "name": area_name(state).split(": ", 1)[-1] if state.area_kind != "icb" else "the whole ICB"}
+                "name": area_name(state, store).split(": ", 1)[-1] if state.area_kind != "icb" else "the whole ICB"}
     ctx.selected_ward = state.ward
     return ctx, keep
 

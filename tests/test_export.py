@@ -112,10 +112,11 @@ def test_xlsx_is_formula_safe_with_header_block(store, tmp_path, hostile_priorit
 
 
 def test_empty_selection_is_a_message_not_a_file(tmp_path):
-    # the shipped ICB list is empty (the list is not public)
+    # the NHSE/I 2021 list names no exemplar ward in Northamptonshire (and the local list is empty)
     for fmt in ("csv", "xlsx", "gpkg"):
         out = tmp_path / f"empty.{fmt}"
-        r = _cli("export", "--url-state", "prio=icb", "--selection", "priority", "--format", fmt, "--out", str(out))
+        r = _cli("export", "--icb", "E54000059", "--url-state", "prio=exemplar", "--selection", "priority",
+                 "--format", fmt, "--out", str(out))
         assert r.returncode == 1, (fmt, r.stderr)
         assert "Nothing to export" in r.stderr and "priority" in r.stderr
         assert not out.exists()
