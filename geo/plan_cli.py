@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recent-days", type=int, default=90,
                    help="with --existing hari_bus: stops of the last N days count as covering (default 90)")
     p.add_argument("--vintage", type=int, default=None,
-                   help="IoD vintage: 2019 (pop mid-2015) or 2025 (Census 2021); default 2019 in LSC, 2025 elsewhere")
+                   help="IoD vintage: 2019 (pop mid-2015) or 2025 (Census 2021); default 2025")
     p.add_argument("--grid-m", type=float, default=500.0, help="--candidates postcodes: grid size in metres")
     p.add_argument("--min-distance-km", type=float, default=0.0, help="minimum distance between chosen stops")
     p.add_argument("--require", action="append", default=[], metavar="ID", help="venue id that must be a stop")

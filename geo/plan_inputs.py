@@ -100,8 +100,23 @@ def is_lsc(store) -> bool:
 
 
 def default_vintage(store) -> int:
-    """2019 in LSC (unchanged), 2025 elsewhere (IoD2025 LSOA 2021 points exist there)."""
-    return 2019 if is_lsc(store) else 2025
+    """IoD2025 everywhere, as on the map (IoD2019 on 2011 LSOAs stays a choice)."""
+    return 2025
+
+
+def _points21(store, codes) -> pd.DataFrame | None:
+    """Population-weighted points of LSOA 2021 codes from the England-wide `lsoa21` table
+    (mean of each LSOA's postcode units), indexed by code; None without England tables."""
+    from geo.errors import StoreMissing
+    from geo.footprint import national
+    try:
+        t = national(getattr(store, "base", store), "lsoa21")
+    except (StoreMissing, KeyError, OSError):
+        return None
+    cols = ["pwc_easting", "pwc_northing", "pwc_lat", "pwc_lon"]
+    if not set(cols) <= set(t.columns):
+        return None
+    return pd.DataFrame(t[["lsoa21cd", *cols]]).set_index("lsoa21cd").reindex(list(codes))
 
 
 def footprint_store(base, icb) -> tuple[object, object]:
@@ -171,7 +186,7 @@ def _in_area(df: pd.DataFrame, area: Area) -> pd.Series:
 
 # --- demand --------------------------------------------------------------------------
 
-def demand_points(store, area: Area, vintage: int = 2019) -> pd.DataFrame:
+def demand_points(store, area: Area, vintage: int = 2025) -> pd.DataFrame:
     """The area's LSOA points: code, name, easting, northing, lat, lon, population,
     core20 (bool), wd24cd, wd24nm, for the chosen IoD vintage."""
     if vintage not in DENOMINATORS:
@@ -197,32 +212,50 @@ def demand_points(store, area: Area, vintage: int = 2019) -> pd.DataFrame:
         "place4": src["place4"].to_numpy(),
         "wd19cd": src["wd19cd"].to_numpy() if "wd19cd" in src.columns else None,
     })
-    # outside LSC the LSOA 2021 rows carry their own population-weighted points
-    p = src.set_index("code")[pts.columns] if own else pts.reindex(parent.to_numpy())
+    # outside LSC the LSOA 2021 rows carry their own population-weighted points; in LSC
+    # they come from the England-wide lsoa21 table (else the 2011 parent's point)
+    own21 = _points21(store, src["code"]) if vintage == 2025 and not own else None
+    if own:
+        p = src.set_index("code")[pts.columns]
+    elif own21 is not None:
+        p = own21[list(pts.columns)]
+        miss = p["pwc_easting"].isna().to_numpy()
+        if miss.any():
+            p = p.copy()
+            p.iloc[miss] = pts.reindex(parent.to_numpy()[miss]).to_numpy()
+    else:
+        p = pts.reindex(parent.to_numpy())
     out["easting"], out["northing"] = p["pwc_easting"].to_numpy(), p["pwc_northing"].to_numpy()
     out["lat"], out["lon"] = p["pwc_lat"].to_numpy(), p["pwc_lon"].to_numpy()
     return out[_in_area(out, area).to_numpy()].reset_index(drop=True)
 
 
 def priority_wards(store, config_path=None) -> tuple[set[str], str]:
-    """The wards the map's priority layer highlights by default (config/priority_wards.yaml):
-    the ICB list, the exemplar list and the deprivation-derived candidates. Returns the
-    May-2024 ward codes and a label saying which lists they come from."""
+    """The wards the map's priority layer highlights by default: the ICB and exemplar
+    lists (a filled config/priority_wards.yaml, else the NHSE/I 2021 list of the
+    footprint, see geo.priority.listed_wd24) and the deprivation-derived candidates.
+    Returns the May-2024 ward codes and a label saying which lists they come from."""
     from geo.paths import CONFIG_DIR
-    from geo.priority import derive_candidates, load_config
+    from geo.priority import NHSEI_LIST, derive_candidates, listed_wd24, load_config, place_groupings
     from geo.report import build_table
     cfg = load_config(config_path or CONFIG_DIR / "priority_wards.yaml", tuple(store.wards24["wd24cd"]))
     codes, parts = set(), []
-    for kind in ("icb", "exemplar"):
-        lst = cfg.lists[kind]
-        if lst.wards:
-            codes |= set(lst.wards)
-            parts.append(f"{lst.name} ({len(lst.wards)}{', ' + str(lst.date) if lst.date else ''})")
+    for kind, (src, wards) in listed_wd24(cfg, store).items():
+        if not wards:
+            continue
+        codes |= set(wards)
+        if src == "config":
+            lst = cfg.lists[kind]
+            parts.append(f"{lst.name} ({len(wards)}{', ' + str(lst.date) if lst.date else ''})")
+        else:
+            what = "priority" if kind == "icb" else "exemplar"
+            parts.append(f"NHSE/I {what} wards ({len(wards)} May-2024 wards; list {NHSEI_LIST['date']})")
     if cfg.rule.enabled:
         t = build_table(store, "ward", vintage=cfg.rule.vintage)
         cand = derive_candidates(t, cfg.rule)
         codes |= set(cand["code"])
-        parts.append(f"derived candidates ({len(cand)}: top {cfg.rule.n} per {cfg.rule.per} by {cfg.rule.measure}, "
+        per = place_groupings(store).get(cfg.rule.per, cfg.rule.per)
+        parts.append(f"derived candidates ({len(cand)}: top {cfg.rule.n} per {per} by {cfg.rule.measure}, "
                      f"IoD{cfg.rule.vintage})")
     return codes, "; ".join(parts) or "no priority wards configured"
 
@@ -240,8 +273,11 @@ def build_demand(store, area: Area, weight: str = "core20", *, vintage: int | No
     if nopt.any():
         notes.append(f"{int(nopt.sum())} LSOA(s) without a population-weighted point left out "
                      f"({int(pts.loc[nopt, 'population'].sum()):,} people): new LSOA 2021 codes with no 2011 parent")
-    if vintage == 2025 and is_lsc(store):
+    if vintage == 2025 and is_lsc(store) and _points21(store, []) is None:
         notes.append("LSOA 2021 points: the same-code LSOA 2011 point, or the 2011 best-fit parent's (approximate)")
+    elif vintage == 2025 and is_lsc(store):
+        notes.append(f"{len(pts)} LSOA 2021 population-weighted points (mean of each LSOA's postcode units, "
+                     f"Code-Point Open); denominator {denom}")
     elif vintage == 2025:
         notes.append(f"{getattr(store, 'name', 'ICB')}: {len(pts)} LSOA 2021 population-weighted points (mean of "
                      f"each LSOA's postcode units, Code-Point Open); denominator {denom}")

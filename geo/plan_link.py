@@ -43,7 +43,7 @@ class PlanLink:
     minutes: float | None = None
     weight: str = "core20"
     cand: str = "gp"
-    vintage: int = 2019
+    vintage: int = 2025
     grid_m: int = 500
     min_km: float = 0.0
     existing: tuple = ()
@@ -140,7 +140,7 @@ def from_layer_state(s: dict) -> PlanLink:
     return PlanLink(k=int(s.get("k", 5)), km=s.get("radius_km"),
                     minutes=s.get("minutes") if s.get("radius_km") is None else None,
                     weight=s.get("weight") or "core20", cand=s.get("cand") or "gp",
-                    vintage=int(s.get("vintage", 2019)), grid_m=int(s.get("grid_m", 500)),
+                    vintage=int(s.get("vintage", 2025)), grid_m=int(s.get("grid_m", 500)),
                     min_km=float(s.get("min_km", 0)), existing=tuple(sorted(s.get("existing") or [])),
                     recent_days=int(s.get("recent_days", 90)), first=first, per_week=int(s.get("per_week", 2)),
                     exclude=tuple(ex))

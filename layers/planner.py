@@ -199,7 +199,7 @@ class PlannerLayer(Layer):
                                                  type=["csv", "txt"], key="planner_wfile")
         lsc = pi.is_lsc(ctx.store)
         s["vintage"] = int(st.radio("IoD vintage", [2019, 2025], horizontal=True, key="planner_vintage",
-                                    **widget_default("planner_vintage", index=0 if lsc else 1),
+                                    **widget_default("planner_vintage", index=1),
                                     help="2019: LSOA 2011, mid-2015 population; 2025: LSOA 2021, Census 2021"
                                          + ("" if lsc else " (outside LSC the 2011 LSOA points are label "
                                                            "points, not population-weighted)")))

@@ -41,13 +41,14 @@ def test_cli_contract_blackpool(blackpool, store):
     gains = [s["marginal_weight"] for s in doc["stops"]]
     assert gains == sorted(gains, reverse=True)
     assert sum(gains) == pytest.approx(doc["covered_weight"])
-    # demand = Blackpool's Core20 LSOAs with their IoD2019 mid-2015 populations
-    lsoa = store.lsoa[(store.lsoa["lad19cd"] == "E06000009") & (store.lsoa["imd_decile"] <= 2)]
+    # demand = Blackpool's Core20 LSOAs 2021 (IoD2025, the default) with Census 2021 populations
+    assert doc["vintage"] == 2025
+    lsoa = store.lsoa25[(store.lsoa25["lad19cd"] == "E06000009") & (store.lsoa25["imd_decile"] <= 2)]
     dem = pd.DataFrame(doc["demand"])
     assert set(dem.columns) == {"code", "lat", "lon", "weight"}
-    assert set(dem["code"]) == set(lsoa["lsoa11cd"])
-    assert dem.set_index("code")["weight"].to_dict() == lsoa.set_index("lsoa11cd")["pop2015"].astype(float).to_dict()
-    assert doc["total_weight"] == pytest.approx(lsoa["pop2015"].sum())
+    assert set(dem["code"]) == set(lsoa["lsoa21cd"])
+    assert dem.set_index("code")["weight"].to_dict() == lsoa.set_index("lsoa21cd")["pop2021"].astype(float).to_dict()
+    assert doc["total_weight"] == pytest.approx(lsoa["pop2021"].sum())
     # the reported coverage is the recomputed coverage of the stops
     xy = np.array(pl_xy(doc["stops"]))
     dxy = np.array(pl_xy(doc["demand"]))
@@ -98,7 +99,7 @@ def test_cli_icb_name_accepted(store):
 
 
 def test_weights_file_problems_and_choice(store, tmp_path):
-    bp = pi.demand_points(store, pi.resolve_area(store, "Blackpool"))
+    bp = pi.demand_points(store, pi.resolve_area(store, "Blackpool"), 2019)   # a register on 2011 codes
     # the team's register puts everyone in one non-Core20 LSOA far from the Core20 centre
     far = bp[~bp["core20"]].sort_values("northing").iloc[-1]["code"]
     o = [c for c in bp["code"] if c != far][:3]
@@ -111,7 +112,8 @@ def test_weights_file_problems_and_choice(store, tmp_path):
                  f"{o[2]},lots\n"         # not a number
                  f"{far},7\n"              # duplicate
                  "E01034069,4\n")          # an LSOA 2021 code
-    rc, out, err = _cli("--place", "Blackpool", "--stops", "1", "--radius-km", "1", "--weight", str(f))
+    rc, out, err = _cli("--place", "Blackpool", "--stops", "1", "--radius-km", "1", "--weight", str(f),
+                        "--vintage", "2019")
     assert rc == 0, err
     lines = {int(ln.split("row ")[1].split(":")[0]): ln for ln in err.splitlines() if ", row " in ln}
     for row, needle in [(3, "unknown LSOA code 'E01999999'"), (4, "negative count"), (5, "NaN"),

@@ -116,7 +116,7 @@ def test_lsc_view_plans_as_the_plain_store(store):
     """The app's LSC footprint view gives the planner the same inputs as the store."""
     v = F.footprint(store, F.LSC_CODE)
     for s in (store, v):
-        assert pi.default_vintage(s) == 2019
+        assert pi.default_vintage(s) == 2025          # IoD2025 by default, as on the map
     a = pi.resolve_area(store, "Blackpool")
     d1, d2 = pi.build_demand(store, a), pi.build_demand(v, a)
     pd.testing.assert_frame_equal(d1.points, d2.points)
@@ -152,3 +152,18 @@ def test_app_on_england_says_to_choose_an_icb(store):
     at.run()
     assert not at.exception, at.exception
     assert any("the planner works per ICB" in w.value for w in at.warning)
+
+
+def test_lsc_2025_demand_uses_population_weighted_2021_points(store):
+    """In LSC, IoD2025 demand points are each LSOA 2021's own population-weighted point
+    (the England lsoa21 table), not its 2011 parent's; every LSC LSOA 2021 has one."""
+    from geo.footprint import national
+    a = pi.resolve_area(store, None)
+    d = pi.build_demand(store, a)
+    assert d.vintage == 2025 and d.denominator == "Census 2021 usual residents"
+    t = national(store, "lsoa21").set_index("lsoa21cd")
+    pts = d.points.set_index("code")
+    assert len(pts) == len(store.lsoa25) and pts["easting"].notna().all()
+    assert (pts["easting"] == t.loc[pts.index, "pwc_easting"]).all()
+    assert (pts["northing"] == t.loc[pts.index, "pwc_northing"]).all()
+    assert "approximate" not in " ".join(d.notes)
