@@ -89,21 +89,34 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_s(pid: int) -> float | None:
+    """CPU time (user + system, all threads) the process has used."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class MemSampler(threading.Thread):
-    """RSS of the server and the machine's 1-minute load average, every `every` s."""
+    """RSS of the server, its CPU time and the machine's 1-minute load average, every
+    `every` s."""
 
     def __init__(self, pid: int, every: float = 5.0):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
         self.samples: list[tuple[float, float, float]] = []     # (t, rss MB, load1)
+        self.cpu: list[tuple[float, float]] = []                 # (t, server CPU s)
         self._halt = threading.Event()
 
     def run(self):
         t0 = time.perf_counter()
         while not self._halt.is_set():
-            v = rss_mb(self.pid)
+            v, c, t = rss_mb(self.pid), cpu_s(self.pid), time.perf_counter() - t0
             if v is not None:
-                self.samples.append((time.perf_counter() - t0, v, os.getloadavg()[0]))
+                self.samples.append((t, v, os.getloadavg()[0]))
+            if c is not None:
+                self.cpu.append((t, c))
             self._halt.wait(self.every)
 
     def stop(self):
@@ -290,6 +303,8 @@ def summarise(args, results: dict, elapsed: float, mem: MemSampler, log: str, ti
         errors.append(f"{tracebacks} traceback(s) in the server log")
     clicks = [s for k, v in by_kind.items() if k in KINDS for s in v]
     loads = [x[2] for x in mem.samples]
+    cpu_used = mem.cpu[-1][1] - mem.cpu[0][1] if len(mem.cpu) > 1 else None
+    cpu_wall = mem.cpu[-1][0] - mem.cpu[0][0] if len(mem.cpu) > 1 else None
     return {
         "sessions": args.sessions, "browser_session": bool(args.browser), "seconds": round(elapsed, 1),
         "click_timeout_s": args.timeout,
@@ -300,6 +315,10 @@ def summarise(args, results: dict, elapsed: float, mem: MemSampler, log: str, ti
                        "max_s": round(max(clicks), 3) if clicks else None},
         "clicks_per_s": round(len(clicks) / elapsed, 2) if elapsed else None,
         "server_script": timing,
+        "server_cpu": {"cpu_s": round(cpu_used, 1), "wall_s": round(cpu_wall, 1),
+                       "cpus_busy": round(cpu_used / cpu_wall, 2),
+                       "cpu_ms_per_click": round(1000 * cpu_used / len(clicks)) if clicks else None}
+        if cpu_used is not None and cpu_wall else {},
         "server_rss_mb": memory_verdict(mem.samples, args.warmup),
         "load_average_1min": {"mean": round(statistics.fmean(loads), 2), "max": round(max(loads), 2)} if loads else {},
         "rss_series": [(round(t), round(v, 1)) for t, v, _ in mem.samples],
@@ -321,6 +340,10 @@ def print_table(out: dict) -> None:
     if t:
         print(f"server script per rerun: wall p50 {t['script_wall_ms_p50']} ms / p95 {t['script_wall_ms_p95']} ms, "
               f"CPU p50 {t['script_cpu_ms_p50']} ms / p95 {t['script_cpu_ms_p95']} ms ({t['reruns']} reruns)")
+    c = out["server_cpu"]
+    if c:
+        print(f"server CPU: {c['cpu_s']} s in {c['wall_s']} s ({c['cpus_busy']} CPUs busy; one Python process "
+              f"runs Python on ~1 CPU at a time), {c['cpu_ms_per_click']} ms per click")
     r = out["server_rss_mb"]
     if "growth_mb" in r:
         print(f"server RSS MB: start {r['start']}, first {r['window_s']} s after {r['warmup_s']} s warm-up "

@@ -28,6 +28,7 @@ websocket library's `ConnectionClosed` when the server dropped the connection.
 No pixels are drawn and no component JavaScript runs, so a custom component's value (a map
 click) is sent with `set_component`. `ForwardMsg` caching is not claimed (no
 `cached_message_hashes`): the server sends every message in full, as to a fresh browser.
+The websocket offers permessage-deflate, as browsers do (so the server compresses).
 """
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ class Run:
     alerts: list[str] = field(default_factory=list)
     messages: int = 0
     bytes: int = 0
+    widgets: dict = field(default_factory=dict)     # id -> Widget drawn in this run
 
     def texts(self, kind: str | None = None) -> list[str]:
         return [t for _, k, t in self.elements if t and (kind is None or k == kind)]
@@ -113,8 +115,7 @@ class StreamlitSession:
 
     async def connect(self) -> None:
         self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], origin=self.origin,
-                                           max_size=self.max_size, open_timeout=self.timeout,
-                                           compression=None)
+                                           max_size=self.max_size, open_timeout=max(self.timeout, 30.0))
         self.widgets.clear()
         self.states.clear()
 
@@ -180,9 +181,21 @@ class StreamlitSession:
                 run.exceptions.append(f"compile error: {e.type}: {e.message}")
             elif typ == "script_finished":
                 run.status = _STATUS(fm.script_finished)
-                if run.status in _DONE:
+                if run.status == "FINISHED_EARLY_FOR_RERUN":
+                    run.widgets = {}        # the run that replaces it draws the page again
+                elif run.status in _DONE:
                     run.seconds = time.perf_counter() - t0
+                    self._on_finished(run)
                     return run
+
+    def _on_finished(self, run: Run) -> None:
+        """As the frontend does at the end of a run: the widgets are those it drew (a
+        fragment run redraws only its own); the values of widgets gone are forgotten."""
+        if run.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY":
+            self.widgets.update(run.widgets)
+        elif run.status == "FINISHED_SUCCESSFULLY":
+            self.widgets = dict(run.widgets)
+        self.states = {k: v for k, v in self.states.items() if k in self.widgets}
 
     def _on_delta(self, fm: ForwardMsg, run: Run) -> None:
         d = fm.delta
@@ -201,7 +214,7 @@ class StreamlitSession:
             run.alerts.append(body.body)
         if kind in WIDGET_KINDS and getattr(body, "id", ""):
             label = body.component_name if kind == "component_instance" else body.label
-            self.widgets[body.id] = Widget(id=body.id, kind=kind, label=label,
+            run.widgets[body.id] = Widget(id=body.id, kind=kind, label=label,
                                            options=list(getattr(body, "options", []) or []),
                                            fragment_id=d.fragment_id)
 
