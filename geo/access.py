@@ -599,23 +599,22 @@ def header_lines(res: AccessResult, *, area: str, by: str, threshold_km=None, th
 
 # --- one ward: services and outreach history ----------------------------------------
 
-@functools.lru_cache(maxsize=8)
-def _to_27700(crs):
-    from pyproj import Transformer
-    return Transformer.from_crs(crs, 27700, always_xy=True)
-
-
 def _ward_geom_27700(wards, code: str, code_col: str = "wd24cd"):
-    """The ward's polygon in British National Grid: the same coordinates as GeoSeries.to_crs
-    (pyproj, always_xy), with the transformer made once, not per call (~15 ms each: a
-    ward profile makes two calls, and many people open profiles at once)."""
+    """The ward's polygon in British National Grid (GeoSeries.to_crs), remembered: each
+    call made a pyproj transformer anew (per thread: every Streamlit rerun is a new
+    thread), ~20 ms of CPU, and a ward profile makes two calls."""
     import shapely
     m = (wards[code_col] == code).to_numpy()
     if not m.any():
         raise UsageError(f"ward '{code}' is not a May 2024 LSC ward")
-    g = wards.geometry.to_numpy()[m][0]
-    tr = _to_27700(wards.crs)
-    return shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return _bng(shapely.to_wkb(wards.geometry.to_numpy()[m][0]), wards.crs.srs)
+
+
+@functools.lru_cache(maxsize=512)        # a few KB per ward; geometries are immutable
+def _bng(wkb: bytes, crs: str):
+    import geopandas as gpd
+    import shapely
+    return gpd.GeoSeries([shapely.from_wkb(wkb)], crs=crs).to_crs(27700).iloc[0]
 
 
 def _dist_km(geom, records: pd.DataFrame) -> np.ndarray:
