@@ -27,15 +27,16 @@ An "error" (target 0) is any of:
 - an `exception` element in the run's deltas (Streamlit's red traceback box), or a
   compile error of the script;
 - an st.error box in the run (the app's "a layer failed" messages);
-- a timeout: no `script_finished` within --timeout (30 s) of sending the click;
+- a timeout: no `script_finished` within --timeout (30 s) of sending the click (the
+  session then waits up to 90 s more and notes when that run did finish);
 - a disconnect: the server closed the websocket, or it could not be opened;
 - a click that did not do its job: the control was not on the page, the ward search
   did not open that ward's profile (its heading), closing it did not close it;
 - a traceback in the server log;
 - with --browser: the browser session's own failures (a timeout, an exception box, a
   map runtime error).
-After an error the session carries on (after a disconnect or a timeout it reconnects
-and opens the page again, as a person would reload).
+After an error the session carries on (after a disconnect, or a run that never ended,
+it reconnects and opens the page again, as a person would reload).
 
 Server memory: RSS of the streamlit process every 5 s. Growth is the median of the last
 minute minus the median of the first minute after warm-up (--warmup, default 60 s, or a
@@ -77,6 +78,7 @@ KINDS = ("area", "wards_off", "wards_on", "measure", "ward_open", "ward_close")
 MAP_COMPONENT = "streamlit_folium.st_folium"
 NO_PROFILE = "Click a ward on the map (or find it by name) to open its profile."
 FLAT_FRACTION, FLAT_MB = 0.05, 25.0
+T_START = [0.0]          # when the load began (perf_counter), for the error notes
 
 
 def rss_mb(pid: int) -> float | None:
@@ -238,9 +240,18 @@ async def ws_session(i: int, url: str, deadline: float, wards: list, rec: dict, 
             except LookupError as e:
                 rec["errors"].append(f"{kind}: control missing: {str(e)[:200]}")
                 fresh = True
-            except RunTimeout as e:
-                rec["errors"].append(f"{kind}: timeout: {e}")
-                fresh = True
+            except RunTimeout as e:     # how late was it? (a slow run, or one that never ends)
+                try:
+                    late = f"finished after {(await s.finish(e.t0, 90)).seconds:.1f} s"
+                    step += 1
+                except RunTimeout:
+                    late, fresh = "not finished after 120 s", True
+                except Exception as e2:     # disconnected meanwhile
+                    late, fresh = f"then {type(e2).__name__}", True
+                fresh = fresh or kind == "page_ready"
+                rec["errors"].append(f"{kind}: timeout: no script_finished within {timeout:.0f} s ({late}; "
+                                     f"sent {e.t0 - T_START[0]:.0f} s into the run)"
+                                     + (f" [{cur.get('ward')}]" if kind == "ward_open" else ""))
             except (OSError, asyncio.TimeoutError) as e:
                 rec["errors"].append(f"{kind}: cannot connect: {type(e).__name__}: {str(e)[:160]}")
                 fresh = True
@@ -263,7 +274,8 @@ async def browser_session(url: str, deadline: float, wards: list, rec: dict, sta
 async def run_load(url: str, sessions: int, seconds: float, wards: list, timeout: float,
                    browser: bool) -> dict:
     results = {i: {"clicks": [], "errors": []} for i in range(sessions)}
-    deadline = time.perf_counter() + seconds
+    T_START[0] = time.perf_counter()
+    deadline = T_START[0] + seconds
     spread = min(20.0, seconds / 4)
     tasks = [ws_session(i, url, deadline, wards, results[i], spread * i / max(1, sessions), timeout)
              for i in range(sessions)]

@@ -51,7 +51,12 @@ _STATUS = ForwardMsg.ScriptFinishedStatus.Name
 
 
 class RunTimeout(TimeoutError):
-    """No script_finished within the session's timeout."""
+    """No script_finished within the session's timeout (`t0`: when the rerun was sent;
+    `StreamlitSession.finish` can wait on for it)."""
+
+    def __init__(self, msg: str, t0: float = 0.0):
+        super().__init__(msg)
+        self.t0 = t0
 
 
 @dataclass
@@ -152,17 +157,22 @@ class StreamlitSession:
         await self.ws.send(msg.SerializeToString())
         return await self._until_finished(t0)
 
-    async def _until_finished(self, t0: float) -> Run:
+    async def finish(self, t0: float, wait: float) -> Run:
+        """After a RunTimeout: wait up to `wait` s more for that run to end (its `seconds`
+        then count from `t0`, when it was sent)."""
+        return await self._until_finished(t0, deadline=time.perf_counter() + wait)
+
+    async def _until_finished(self, t0: float, deadline: float | None = None) -> Run:
         run = Run(seconds=0.0, status="")
-        deadline = t0 + self.timeout
+        deadline = t0 + self.timeout if deadline is None else deadline
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
-                raise RunTimeout(f"no script_finished after {self.timeout:.0f} s")
+                raise RunTimeout(f"no script_finished after {time.perf_counter() - t0:.0f} s", t0)
             try:
                 data = await asyncio.wait_for(self.ws.recv(), left)
             except asyncio.TimeoutError:
-                raise RunTimeout(f"no script_finished after {self.timeout:.0f} s") from None
+                raise RunTimeout(f"no script_finished after {time.perf_counter() - t0:.0f} s", t0) from None
             if isinstance(data, str):
                 continue
             run.messages += 1
