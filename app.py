@@ -76,9 +76,7 @@ with col_side:
     with view.timed("membership"):
         membership = view.membership(layers, ctx)
     if ctx.selected_ward and not first_paint:
-        if st.button("Close ward profile", key="close_profile"):
-            st.session_state["selected_ward"] = None
-            st.rerun()
+        st.button("Close ward profile", key="close_profile", on_click=lambda: st.session_state.update(selected_ward=None))
         panels.ward_profile(ctx, ctx.selected_ward, membership)
         st.divider()
     else:

@@ -22,6 +22,8 @@ they add up exactly to district/place totals.
 """
 from __future__ import annotations
 
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -599,11 +601,36 @@ def header_lines(res: AccessResult, *, area: str, by: str, threshold_km=None, th
 # --- one ward: services and outreach history ----------------------------------------
 
 def _ward_geom_27700(wards, code: str, code_col: str = "wd24cd"):
-    import geopandas as gpd
-    w = wards[wards[code_col] == code]
-    if w.empty:
+    """The ward's polygon in British National Grid (GeoSeries.to_crs), remembered."""
+    import shapely
+    m = (wards[code_col] == code).to_numpy()
+    if not m.any():
         raise UsageError(f"ward '{code}' is not a May 2024 LSC ward")
-    return gpd.GeoSeries(w.geometry.to_numpy(), crs=wards.crs).to_crs(27700).iloc[0]
+    return _bng(shapely.to_wkb(wards.geometry.to_numpy()[m][0]), wards.crs.srs)
+
+
+# PROJ sets up a context per thread on its first transform (~190 ms of CPU), and every
+# Streamlit rerun runs on a new thread: a ward profile paid that each time it opened.
+# The transforms run on one long-lived thread instead (each takes about a millisecond).
+_PROJ_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsc-proj")
+
+
+@functools.lru_cache(maxsize=512)        # a few KB per ward; geometries are immutable
+def _bng(wkb: bytes, crs: str):
+    return _PROJ_THREAD.submit(_bng_now, wkb, crs).result()
+
+
+def _bng_now(wkb: bytes, crs: str):
+    import shapely
+    tr = _transformer(crs)
+    return shapely.transform(shapely.from_wkb(wkb), lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+@functools.lru_cache(maxsize=8)
+def _transformer(crs: str):
+    """As GeoSeries.to_crs(27700) makes it (x/y order), made once per source CRS."""
+    from pyproj import Transformer
+    return Transformer.from_crs(crs, 27700, always_xy=True)
 
 
 def _dist_km(geom, records: pd.DataFrame) -> np.ndarray:

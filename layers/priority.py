@@ -66,8 +66,15 @@ def _nhsei_lsc_members(_store, fp: str) -> dict:
 
 
 def nhsei_lists(ctx: MapContext) -> dict:
-    """kind -> (row indices in the footprint's priority19 / prio19 geometry object, names)."""
-    p19 = getattr(ctx.store, "priority19", None)
+    """kind -> (row indices in the footprint's priority19 / prio19 geometry object, names).
+    Shared between reruns and sessions (read-only): a rerun asks ~10 times."""
+    return _nhsei_lists(ctx.store, ctx.fingerprint)
+
+
+@hot(maxsize=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _nhsei_lists(_store, fp: str) -> dict:
+    p19 = getattr(_store, "priority19", None)
     out = {}
     for kind, status in NHSEI_STATUS.items():
         if p19 is None or not len(p19):
