@@ -327,6 +327,11 @@ def save_area(area: CustomArea, *, created_by: str | None = None, db=None) -> us
                         source_file=area.source[:500] or None, rows=len(area.lsoa21), meta=meta)
 
 
+def saved_message(saved: userdb.Saved, name: str) -> str:
+    """userdb's message for a save, naming the area (not its stored ICB-prefixed name)."""
+    return saved.message.replace(f"'{saved.name}'", f"custom area '{name}'", 1)
+
+
 def _check(doc, where: str) -> dict:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("lsoa21"), list):
         raise GeoError(f"{where} is not a custom area this version can read")
@@ -423,3 +428,27 @@ def area_wards(view, area: CustomArea) -> pd.DataFrame:
     g["n_lsoas_in_ward"] = g["wd24cd"].map(all_n).astype("int64")
     g["whole_ward"] = g["n_lsoas_in_area"] == g["n_lsoas_in_ward"]
     return g.sort_values("wd24nm").reset_index(drop=True)
+
+
+REPORT_BY = ("lsoa", "ward", "place")
+
+
+def report_table(view, area: CustomArea, by: str, vintage: int = 2025, population: str | None = None):
+    """`geo report --area NAME`: the report's own table of the footprint cut to the area
+    (--by lsoa: its LSOAs; --by ward: the wards its LSOAs best-fit to, whole-ward
+    figures), or its one summary row (--by place: the area as a place)."""
+    from geo.errors import UsageError
+    from geo.report import build_table
+    if by not in REPORT_BY:
+        raise UsageError(f"--area takes --by {', '.join(REPORT_BY)} (the area's LSOAs, its wards, or its own row)")
+    if by == "place":
+        return summary_row(view, area, vintage, population)
+    t = build_table(view, by, vintage=vintage, population=population)
+    if by == "lsoa":
+        col = "lsoa21cd" if vintage == 2025 else "lsoa11cd"
+        keep = set(lsoa_rows(view, area, vintage)[col])
+    else:
+        keep = set(area_wards(view, area)["wd24cd"])
+    t = t[t["code"].isin(keep)].reset_index(drop=True)
+    t["custom_area"] = area.name
+    return t
