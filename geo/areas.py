@@ -28,7 +28,7 @@ import io
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -87,6 +87,8 @@ class CustomArea:
     wards: tuple = ()                   # ward codes given (May 2024), if any
     source: str = ""
     note: str = LSOA_BUILT_NOTE
+    lsoa11: tuple = ()                  # LSOA 2011s whose best-fit 2021 LSOA is in the area (IoD2019)
+    fit_wards: tuple = ()               # May-2024 wards its LSOA 2021s best-fit to
     version: int | None = None
     created_at: str | None = None
     created_by: str | None = None
@@ -99,7 +101,7 @@ class CustomArea:
     def document(self) -> dict:
         return {"format": FORMAT, "name": self.name, "icb": self.icb, "icb_name": self.icb_name,
                 "lsoa21": list(self.lsoa21), "wards": list(self.wards), "source": self.source,
-                "note": self.note}
+                "note": self.note, "lsoa11": list(self.lsoa11), "fit_wards": list(self.fit_wards)}
 
 
 def clean_area_name(name) -> str:
@@ -307,8 +309,10 @@ def make_area(view, name: str, parsed: Parsed | list[Parsed]) -> CustomArea:
     if not lsoas:
         raise GeoError("no LSOA of this ICB in the list: nothing to save")
     wards = tuple(dict.fromkeys(w for p in parts for w in p.wards))
-    return CustomArea(clean_area_name(name), view.code, view.name, tuple(lsoas), wards,
-                      "; ".join(p.source for p in parts if p.source))
+    a = CustomArea(clean_area_name(name), view.code, view.name, tuple(lsoas), wards,
+                   "; ".join(p.source for p in parts if p.source))
+    l11 = tuple(sorted(set(lsoa_rows(view, a, 2019)["lsoa11cd"])))
+    return replace(a, lsoa11=l11, fit_wards=tuple(area_wards(view, a)["wd24cd"]))
 
 
 # ---------------------------------------------------------------- store
@@ -353,7 +357,8 @@ def load_area(name: str, icb: str, *, version: int | None = None, db=None) -> Cu
     doc = _check(doc, f"custom area '{name}'")
     return CustomArea(doc.get("name") or name, doc.get("icb") or icb, doc.get("icb_name") or "",
                       tuple(doc["lsoa21"]), tuple(doc.get("wards") or ()), doc.get("source") or "",
-                      doc.get("note") or LSOA_BUILT_NOTE, v.version, v.created_at.isoformat(), v.created_by)
+                      doc.get("note") or LSOA_BUILT_NOTE, tuple(doc.get("lsoa11") or ()),
+                      tuple(doc.get("fit_wards") or ()), v.version, v.created_at.isoformat(), v.created_by)
 
 
 def list_areas(icb: str | None = None, *, removed: bool = False, db=None) -> list[userdb.Entry]:
@@ -452,3 +457,24 @@ def report_table(view, area: CustomArea, by: str, vintage: int = 2025, populatio
     t = t[t["code"].isin(keep)].reset_index(drop=True)
     t["custom_area"] = area.name
     return t
+
+
+def frame_in_area(df: pd.DataFrame, area: CustomArea) -> pd.DataFrame:
+    """Rows of an LSOA table (lsoa21cd, else lsoa11cd) or a ward table (code / wd24cd)
+    that are in the area: the place filter of exports and tables for a custom area."""
+    if "lsoa21cd" in df.columns:
+        return df[df["lsoa21cd"].isin(set(area.lsoa21))]
+    if "lsoa11cd" in df.columns:
+        return df[df["lsoa11cd"].isin(set(area.lsoa11))]
+    col = "wd24cd" if "wd24cd" in df.columns else "code"
+    return df[df[col].isin(set(area.fit_wards))]
+
+
+def saved_in_link(name: str, icb: str | None) -> CustomArea:
+    """The custom area a link's area=custom:NAME names (GeoError when it is not saved)."""
+    from geo.footprint import LSC_CODE
+    try:
+        return load_area(name, icb or LSC_CODE)
+    except userdb.NotFound:
+        raise GeoError(f"custom area '{clean_area_name(name)}' is not saved for this ICB "
+                       f"(python -m geo areas list)") from None

@@ -181,3 +181,49 @@ def test_saved_areas_survive_a_restart(lsc, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["5", "E05015188"]
+
+
+def test_link_round_trip_and_stale_or_bad_names():
+    from geo import viewstate as VS
+    known = VS.Known(areas={"custom": frozenset({"Central <b>Blackpool</b> & Co: east"})})
+    s = VS.ViewState(area_kind="custom", area_code="Central <b>Blackpool</b> & Co: east")
+    qs = VS.to_query_string(s)
+    assert "area=custom%3ACentral+%3Cb%3EBlackpool%3C%2Fb%3E+%26+Co%3A+east" in qs
+    back, notes = VS.parse_query_string(qs, known)
+    assert (back.area_kind, back.area_code, notes) == ("custom", s.area_code, [])
+    gone, notes = VS.from_query({"area": "custom:Removed one"}, known)
+    assert gone.area == "icb" and [n.param for n in notes] == ["area"]
+    assert "'Removed one' is not saved for this ICB" in notes[0].message
+    for bad in ("custom:", "custom:" + "x" * 81, "custom:a\x01b"):
+        st, notes = VS.from_query({"area": bad}, known)
+        assert st.area == "icb" and notes and notes[0].param == "area"
+    # no list of saved names given: not checked (the CLI reads the store itself)
+    assert VS.from_query({"area": "custom:Anything"})[0].area == "custom:Anything"
+
+
+def test_known_from_store_lists_the_saved_areas(lsc, tmp_path, monkeypatch):
+    from geo import viewstate as VS
+    monkeypatch.delenv("LSC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path / "user"))
+    assert VS.known_from_store(lsc).areas["custom"] == frozenset()
+    A.save_area(A.make_area(lsc, "Kept", A.from_wards(lsc, ["E05015188"])))
+    assert VS.known_from_store(lsc).areas["custom"] == {"Kept"}
+
+
+def test_exports_filter_to_a_custom_area(store, lsc, tmp_path, monkeypatch):
+    from geo import export as E
+    from geo import viewstate as VS
+    monkeypatch.delenv("LSC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path / "user"))
+    A.save_area(A.make_area(lsc, "Central", A.from_wards(lsc, list(BLACKPOOL3))))
+    for vintage in (2025, 2019):
+        state = VS.ViewState(area_kind="custom", area_code="Central", vintage=vintage)
+        assert E.area_name(state) == "Custom area: Central"
+        rows = E.lsoa_rows(lsc, state)
+        assert set(rows["wd24nm"]) >= set(BLACKPOOL3_NAMES) and len(rows) >= 14
+        assert sorted(E.ward_rows(lsc, state)["wd24nm"]) == sorted(BLACKPOOL3_NAMES)
+    with pytest.raises(GeoError, match="not saved for this ICB"):
+        E.lsoa_rows(lsc, VS.ViewState(area_kind="custom", area_code="Nope"))
+
+
+BLACKPOOL3_NAMES = list(BLACKPOOL3.values())
