@@ -70,7 +70,15 @@ def area_dict(store, name: str) -> dict:
     if a is None:
         return {"kind": "icb", "code": None, "name": "the whole ICB"}
     wards = tuple(A.area_wards(store, a)["wd24cd"])
-    return {"kind": "custom", "code": name, "name": name, "lsoa21": a.lsoa21, "wards": wards}
+    return {"kind": "custom", "code": name, "name": name, "lsoa21": a.lsoa21, "wards": wards,
+            "lsoa11": a.lsoa11 or tuple(A.lsoa_rows(store, a, 2019)["lsoa11cd"])}
+
+
+def filter_frame(df: pd.DataFrame, area: dict) -> pd.DataFrame:
+    """Rows of an LSOA or ward table in a custom area (ctx.area of kind "custom")."""
+    return A.frame_in_area(df, A.CustomArea(area["name"], "", "", tuple(area.get("lsoa21") or ()),
+                                            lsoa11=tuple(area.get("lsoa11") or ()),
+                                            fit_wards=tuple(area.get("wards") or ())))
 
 
 def bounds(store, fp: str, name: str):

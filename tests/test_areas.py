@@ -227,3 +227,13 @@ def test_exports_filter_to_a_custom_area(store, lsc, tmp_path, monkeypatch):
 
 
 BLACKPOOL3_NAMES = list(BLACKPOOL3.values())
+
+
+def test_planner_demand_in_a_custom_area(lsc):
+    from geo import plan_inputs as pi
+    area = A.make_area(lsc, "Central", A.from_wards(lsc, list(BLACKPOOL3)))
+    for vintage, codes in ((2025, area.lsoa21), (2019, area.lsoa11)):
+        pa = pi.Area("custom", area.name, area.name, area.lsoa21, area.lsoa11)
+        d = pi.demand_points(lsc, pa, vintage)
+        assert set(d["code"]) == set(codes) and len(d) == len(codes) > 0
+        assert set(d["wd24nm"]) == set(BLACKPOOL3_NAMES)
