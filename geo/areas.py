@@ -24,7 +24,6 @@ and the rest kept. Areas are per ICB: the stored item is named "<ICB code>:<name
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 import unicodedata

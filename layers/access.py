@@ -355,7 +355,7 @@ class AccessLayer(Layer):
                          wards=_in_area(ctx.store.wards24, a))
         thr = f"{s['threshold_min']:g} minutes" if s.get("threshold_min") is not None else \
             f"{s['threshold_km']:g} km (straight-line)"
-        st.markdown(f"#### Access gaps in {esc(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
+        st.markdown(f"#### Access gaps in {md(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
         tot = t[["population", "core20_population", "population_beyond", "core20_population_beyond"]].sum()
         pct = (lambda n, d: f"{100 * n / d:.1f}%" if d else "–")
         st.caption(f"{int(tot['population_beyond']):,} of {int(tot['population']):,} people "

@@ -16,7 +16,7 @@ import streamlit as st
 
 from geo import areas as A
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, md, per_run, public_text
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, md, per_run, public_text
 
 KEY = "areas"
 OUTLINE = "#000000"
@@ -246,7 +246,7 @@ def profile(ctx: MapContext, area: A.CustomArea) -> None:
     from geo.csvsafe import safe_csv_bytes
     vintage = int(ctx.choice("deprivation", "vintage", 2025))
     row = A.summary_row(ctx.store, area, vintage)
-    st.markdown(f"#### Custom area: {esc(area.name)} · IoD{vintage}")
+    st.markdown(f"#### Custom area: {md(area.name)} · IoD{vintage}")
     st.caption(md(f"{A.LSOA_BUILT_NOTE}. Saved version {area.version}. Figures: {row['population_basis'].iloc[0]}."))
     rows = [("Custom area: " + area.name, row)] + _comparators(ctx, vintage)
     comp = []

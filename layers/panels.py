@@ -235,7 +235,7 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], code,
                                     items, okey, outreach)
     okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
-    st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
+    st.markdown(f"#### Wards in {md(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
     st.dataframe(arrow, hide_index=True, width="stretch", height=360,
                  column_config={
                      "Population": st.column_config.NumberColumn(format="localized"),

@@ -13,7 +13,7 @@ from geo import areas as A
 from geo import footprint as F
 from geo import userdb
 from geo.errors import GeoError
-from pgcluster import fresh_database, shared_server
+from test_planner_store import db, pg_server  # noqa: F401 - the SQLite / PostgreSQL store fixtures
 
 LSC = "E54000048"
 NORTHANTS = "E54000059"
@@ -23,20 +23,6 @@ BLACKPOOL3 = {"E05015188": "Bloomfield", "E05015189": "Brunswick", "E05015190": 
 @pytest.fixture(scope="module")
 def lsc(store):
     return F.footprint(store, LSC)
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    return shared_server()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path):
-    url = (f"sqlite:///{tmp_path / 'user' / userdb.DB_FILE}" if request.param == "sqlite"
-           else fresh_database(request.getfixturevalue("pg_server")))
-    d = userdb.UserDB(url)
-    yield d
-    d.engine.dispose()
 
 
 def test_three_blackpool_wards_expand_to_their_best_fit_lsoas(store, lsc):

@@ -3,8 +3,6 @@ store: bad codes listed by file and row with the rest saved, the figures shown e
 report's own for the same LSOAs, per-ICB names, and the SQLite and PostgreSQL stores."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -13,35 +11,21 @@ import sys
 import pytest
 
 from geo.paths import ROOT
-from pgcluster import fresh_database, shared_server
+from test_services_cli import in_process
+from test_services_cli import store_env as env  # noqa: F401 - SQLite / PostgreSQL user-data stores
 
 WARDS = "code,label\nE05015188,Bloomfield\nE05015189,Brunswick\nE05015190,Claremont\nE01012345,far\nnope,x\n"
 
 
 @pytest.fixture
 def cli(monkeypatch):
-    from geo.__main__ import main
+    run = in_process(monkeypatch)
 
-    def run(*args, env=None):
-        for k, v in (env or {}).items():
-            monkeypatch.setenv(k, v)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                rc = main([*map(str, args)])
-            except SystemExit as e:
-                rc = e.code
-        assert "Traceback" not in err.getvalue()
-        return subprocess.CompletedProcess(args, rc, out.getvalue(), err.getvalue())
-    return run
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def env(request, tmp_path):
-    e = {"LSC_USER_DATA_DIR": str(tmp_path / "user"), "LSC_DATABASE_URL": ""}
-    if request.param == "postgresql":
-        e["LSC_DATABASE_URL"] = fresh_database(shared_server())
-    return e
+    def checked(*args, env=None):
+        p = run(*args, env=env)
+        assert "Traceback" not in p.stderr
+        return p
+    return checked
 
 
 def test_save_list_show_remove_restore(store, cli, env, tmp_path):
