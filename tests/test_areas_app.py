@@ -122,3 +122,27 @@ def test_saved_area_opens_from_a_link_in_a_new_session(store, user_dir):
     assert gone.selectbox(key="area").value == "icb"
     notes = " ".join(w.value for w in gone.warning)
     assert "Custom area \\(a value that cannot be shown\\) is not saved for this ICB" in notes   # escaped markdown
+
+
+def _uploader(at, key: str):
+    for u in at.get("file_uploader"):
+        if key in str(getattr(u, "key", "") or "") or key in u.proto.id:
+            return u
+    raise AssertionError(f"no file uploader {key}")
+
+
+def test_uploaded_lists_empty_and_good(store, user_dir):
+    at = _run()
+    at.radio(key="areas_how").set_value("file").run()
+    _uploader(at, "areas_file").set_value(("<b>empty</b>.csv", b"", "text/csv"))
+    at.text_input(key="areas_name").set_value("From a file")
+    at.button(key="areas_save").click().run()
+    assert not at.exception
+    warn = " ".join(w.value for w in at.warning)
+    assert "\\<b\\>empty\\</b\\>.csv: the list is empty: no code to read" in warn, warn
+    assert any("Not saved: no LSOA of this ICB" in e.value for e in at.error)
+    _uploader(at, "areas_file").set_value(("wards.csv", b"ward_code\nE05015188\nE05015189\nZZZ\n", "text/csv"))
+    at.button(key="areas_save").click().run()
+    assert any("11 LSOA 2021" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("wards.csv: row 4" in w.value for w in at.warning)
+    assert at.selectbox(key="area").value == "custom:From a file"
