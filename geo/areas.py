@@ -336,7 +336,8 @@ def saved_message(saved: userdb.Saved, name: str) -> str:
 
 
 def _check(doc, where: str) -> dict:
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("lsoa21"), list):
+    if (not isinstance(doc, dict) or doc.get("format") != FORMAT
+            or not all(isinstance(doc.get(k), list) for k in ("lsoa21", "lsoa11", "fit_wards"))):
         raise GeoError(f"{where} is not a custom area this version can read")
     if not all(isinstance(c, str) and _CODE.fullmatch(c) for c in doc["lsoa21"]):
         raise GeoError(f"{where} holds something that is not an LSOA code")

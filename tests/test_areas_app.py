@@ -146,3 +146,16 @@ def test_uploaded_lists_empty_and_good(store, user_dir):
     assert any("11 LSOA 2021" in s.value for s in at.success), [s.value for s in at.success]
     assert any("wards.csv: row 4" in w.value for w in at.warning)
     assert at.selectbox(key="area").value == "custom:From a file"
+
+
+def test_standalone_html_export_outlines_and_names_the_area(store, user_dir):
+    from geo import areas as A
+    from geo import viewstate as VS
+    from layers.export_html import standalone_html
+    lsc = F.footprint(store, F.LSC_CODE)
+    A.save_area(A.make_area(lsc, "Central & <west>", A.from_wards(lsc, BLACKPOOL3)))
+    html = standalone_html(store, VS.ViewState(area_kind="custom", area_code="Central & <west>"))
+    idx = json.loads(re.search(r'"area":\{"kind":"lsoa21","idx":(\[[0-9,]*\])', html).group(1))
+    assert set(lsc.lsoa25["lsoa21cd"].iloc[idx]) == set(A.load_area("Central & <west>", F.LSC_CODE).lsoa21)
+    assert len(idx) == 15
+    assert "Area: Custom area: Central &amp; &lt;west&gt;" in html and "<west>" not in html
