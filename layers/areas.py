@@ -28,12 +28,13 @@ _MEMO: dict = {}
 
 # ------------------------------------------------------------------ saved areas
 @per_run
-def _generation() -> int:
+def _generation() -> tuple:
+    """(which store, its generation): what the memo of saved areas is keyed on."""
+    from geo import userdb
     try:
-        from geo import userdb
-        return userdb.generation()
+        return userdb.database_url(), userdb.generation()
     except Exception:
-        return -1
+        return "", -1
 
 
 def saved(store) -> dict[str, A.CustomArea]:
@@ -69,9 +70,12 @@ def area_dict(store, name: str) -> dict:
     a = saved(store).get(name)
     if a is None:
         return {"kind": "icb", "code": None, "name": "the whole ICB"}
-    wards = tuple(A.area_wards(store, a)["wd24cd"])
-    return {"kind": "custom", "code": name, "name": name, "lsoa21": a.lsoa21, "wards": wards,
-            "lsoa11": a.lsoa11 or tuple(A.lsoa_rows(store, a, 2019)["lsoa11cd"])}
+    key = ("dict", getattr(store, "code", A_LSC), _generation(), name)
+    if key not in _MEMO:             # the wards and 2011 LSOAs from this store (not as saved)
+        _MEMO[key] = {"kind": "custom", "code": name, "name": name, "lsoa21": a.lsoa21,
+                      "wards": tuple(A.area_wards(store, a)["wd24cd"]),
+                      "lsoa11": tuple(A.lsoa_rows(store, a, 2019)["lsoa11cd"])}
+    return dict(_MEMO[key])
 
 
 def filter_frame(df: pd.DataFrame, area: dict) -> pd.DataFrame:
