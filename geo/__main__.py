@@ -21,6 +21,7 @@ COMMANDS = {
     "snapshot": ("cli.snapshot", "Render a PNG snapshot of a view from its URL state"),
     "plan": ("geo.plan_cli", "Outreach planner: where the HARI bus should stop to reach the most people"),
     "services": ("geo.services_cli", "Check, save, list and remove saved service files (user-data store)"),
+    "areas": ("geo.areas_cli", "Custom areas (neighbourhoods): save, list, show, remove (user-data store)"),
     "priority": ("geo.priority_cli", "Priority & exemplar wards listed for an ICB, mapped to May-2024 wards"),
 }
 

@@ -72,6 +72,8 @@ def area_name(state: ViewState, store: Store | None = None) -> str:
             from geo.sources import load_places
             name = load_places()["districts"].get(state.area_code, state.area_code)
         return f"District: {name}"
+    if state.area_kind == "custom":
+        return f"Custom area: {state.area_code}"
     groupings = {"place5": "Place (legacy five)", "place4": "Place (current four)"} \
         if getattr(store, "is_lsc", True) else {"place5": "Sub-ICB location", "place4": "Sub-ICB location"}
     return f"{groupings.get(state.area_kind, state.area_kind)}: {state.area_code}"
@@ -82,6 +84,9 @@ def _in_area(df: pd.DataFrame, state: ViewState) -> pd.DataFrame:
         return df[df["lad19cd"] == state.area_code]
     if state.area_kind in ("place5", "place4") and state.area_code:
         return df[df[state.area_kind] == state.area_code]
+    if state.area_kind == "custom" and state.area_code:     # a saved custom area (geo/areas.py)
+        from geo.areas import frame_in_area, saved_in_link
+        return frame_in_area(df, saved_in_link(state.area_code, state.icb))
     return df
 
 
@@ -523,6 +528,8 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
     if state.area_kind != "icb" and state.area_code:
         if state.area_kind == "district":
             a = store.districts[store.districts["lad19cd"] == state.area_code][["lad19cd", "lad19nm", "geometry"]]
+        elif state.area_kind == "custom":
+            a = _in_area(store.lsoa25, state)
         else:
             t = store.table(state.area_kind)
             a = t[t["code"] == state.area_code]

@@ -49,9 +49,11 @@ MAX_WEIGHT_FILE = 20_000_000
 
 @dataclass
 class Area:
-    kind: str                      # icb | place5 | place4 | district
+    kind: str                      # icb | place5 | place4 | district | custom (geo/areas.py)
     code: str | None
     name: str
+    lsoa21: tuple = ()             # custom: its LSOA 2021 codes
+    lsoa11: tuple = ()             # custom: the LSOA 2011s whose best-fit 2021 LSOA is in it
 
 
 @dataclass
@@ -180,6 +182,11 @@ def _resolve_area_footprint(store, name: str) -> Area:
 def _in_area(df: pd.DataFrame, area: Area) -> pd.Series:
     if area.kind == "icb":
         return pd.Series(True, index=df.index)
+    if area.kind == "custom":       # an LSOA 2021 or 2011 table, or demand points ("code": either)
+        for col, codes in (("lsoa21cd", area.lsoa21), ("lsoa11cd", area.lsoa11),
+                           ("code", set(area.lsoa21) | set(area.lsoa11))):
+            if col in df.columns:
+                return df[col].isin(set(codes))
     col = "lad19cd" if area.kind == "district" else area.kind
     return df[col] == area.code
 

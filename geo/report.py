@@ -185,17 +185,36 @@ def add_arguments(p):
     p.add_argument("--ward-vintage", type=int, choices=[2019, 2024],
                    help="ward codes for --by ward (default 2024; with --icb/--scope england: 2019 wards for "
                         "--vintage 2019, 2024 wards for 2025)")
+    p.add_argument("--area", metavar="NAME", help="a saved custom area (python -m geo areas) of the ICB; "
+                   "with --by lsoa, ward or place (the area's own row)")
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--store", metavar="DIR", help="store folder (default data/store)")
 
 
 def run(args) -> int:
     store = load_store(args.store)
+    if getattr(args, "area", None):
+        return _run_area(store, args)
     t = build_table(store, args.by, scope=args.scope, vintage=args.vintage, place=args.place,
                     grouping=args.grouping, population=args.population, ward_vintage=args.ward_vintage,
                     icb=args.icb)
     if "imd_score_vs_published" in t.columns and t["imd_score_vs_published"].notna().any():
         from geo.report_national import published_note
         print(published_note(t), file=sys.stderr)
+    sys.stdout.write(to_csv_text(t) if args.format == "csv" else to_json_text(t) + "\n")
+    return 0
+
+
+def _run_area(store, args) -> int:
+    from geo import areas as A
+    from geo import footprint as F
+    if args.scope == "england" or args.place:
+        raise UsageError("--area is a custom area of one ICB: give it with --icb (default LSC), not --scope/--place")
+    code = F.LSC_CODE
+    if args.icb:
+        from geo.icb import resolve_icb
+        code = resolve_icb(args.icb, store, allow_england=False).code
+    view = F.footprint(store, code)
+    t = A.report_table(view, A.load_area(args.area, code), args.by, vintage=args.vintage, population=args.population)
     sys.stdout.write(to_csv_text(t) if args.format == "csv" else to_json_text(t) + "\n")
     return 0

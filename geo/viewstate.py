@@ -25,7 +25,7 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | svc     | service categories shown on the map           | comma list of config/services.yaml categories, or "none" |
 | thr     | access threshold, km straight-line                | 0.5-40 in steps of 0.5 (clamped)      |
 | icb     | the footprint (which ICB, or England)             | an ICB code E54xxxxxx of the 42, or E92000001 (England); default LSC |
-| area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE |
+| area    | place filter                                      | icb, place5:NAME, place4:NAME, district:CODE, custom:NAME (a saved custom area, geo/areas.py) |
 | ward    | selected ward (profile open)                      | a May 2024 LSC ward code               |
 | lat, lon, z | map centre and zoom                           | lat 49-61, lon -8-2, z 7-17 (clamped)  |
 | present | presentation mode                                 | 0, 1                                   |
@@ -51,7 +51,8 @@ DEFAULT_LAYERS = ("deprivation", "wards", "priority")
 VINTAGES = (2019, 2025)
 DECILES = ("national", "local")
 PRIO_KINDS = ("icb", "exemplar", "candidate")
-AREA_KINDS = ("icb", "place5", "place4", "district")
+AREA_KINDS = ("icb", "place5", "place4", "district", "custom")
+CUSTOM_NAME_MAX = 80        # geo.areas.NAME_MAX
 CANDIDATE_RANKS = ("pct_core20", "core20_population", "imd_score", "pct_decile1", "avg_rank")
 CANDIDATE_PER = ("place5", "place4", "lad19cd", "icb")
 CLASSIFICATIONS = ("quantiles", "equal_interval", "natural_breaks", "fixed")
@@ -387,6 +388,19 @@ def _parse_indicator_and_services(p: _Parse) -> None:
             out["thr"] = float(c)
 
 
+def _parse_custom(name: str, known: Known, out: dict, note, bad) -> None:
+    """area=custom:NAME: a saved custom area of the footprint (Known.areas["custom"],
+    when given, holds the saved names; an empty set means none is saved)."""
+    name = re.sub(r"\s+", " ", name).strip()
+    if not name or len(name) > CUSTOM_NAME_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        bad("area", f" (a custom area is given by its name, up to {CUSTOM_NAME_MAX} characters)")
+    elif "custom" in known.areas and name not in known.areas["custom"]:
+        note("area", f"Custom area {_quote(name)} is not saved for this ICB (it may have been removed); "
+                     f"showing the whole ICB.")
+    else:
+        out["area_kind"], out["area_code"] = "custom", name
+
+
 def _parse_area_and_view(p: _Parse) -> None:
     vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
     # footprint
@@ -399,8 +413,10 @@ def _parse_area_and_view(p: _Parse) -> None:
         kind, code = kind.strip(), code.strip()
         if kind == "icb" and not code:
             out["area_kind"], out["area_code"] = "icb", None
+        elif kind == "custom":
+            _parse_custom(code, known, out, note, bad)
         elif kind not in AREA_KINDS or kind == "icb" or not code:
-            bad("area", " (valid: icb, place5:NAME, place4:NAME, district:CODE)")
+            bad("area", " (valid: icb, place5:NAME, place4:NAME, district:CODE, custom:NAME)")
         elif kind == "district" and not _DISTRICT.fullmatch(code):
             bad("area", " (a district is given by its code, e.g. district:E07000117)")
         elif known.areas.get(kind) and code not in known.areas[kind]:
@@ -528,6 +544,11 @@ def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str
     else:                       # another ICB's view (geo.footprint): its own places/districts
         areas = {g: frozenset(store.table(g)["code"]) for g in ("place5", "place4")}
         areas["district"] = frozenset(store.districts["lad19cd"])
+    try:                        # the custom areas saved for this footprint (geo/areas.py)
+        from geo.areas import names
+        areas["custom"] = names(getattr(store, "code", LSC_ICB))
+    except Exception:           # the user-data store cannot be read: none can be opened
+        areas["custom"] = frozenset()
     try:
         from geo.footprint import ENGLAND_CODE, icb_names
         icbs = dict(icb_names(getattr(store, "base", store)))

@@ -11,4 +11,5 @@ REGISTRY = [
     "layers.access",
     "layers.services",
     "layers.planner",
+    "layers.areas",
 ]

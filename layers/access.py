@@ -308,6 +308,9 @@ class AccessLayer(Layer):
             here = per[per["lad19cd"] == a.get("code")]
         elif a.get("kind") in ("place5", "place4"):
             here = per[per[a["kind"]] == a.get("code")]
+        elif a.get("kind") == "custom":
+            from layers.areas import filter_frame
+            here = filter_frame(per, a)
         where = f" in {a['name']}" if a.get("kind") not in (None, "icb") and a.get("name") else ""
         if col == "distance_km" and s.get("threshold_km") is not None:
             beyond = here["population"].astype(float).where(here["distance_km"] > float(s["threshold_km"]), 0.0).sum()
@@ -352,7 +355,7 @@ class AccessLayer(Layer):
                          wards=_in_area(ctx.store.wards24, a))
         thr = f"{s['threshold_min']:g} minutes" if s.get("threshold_min") is not None else \
             f"{s['threshold_km']:g} km (straight-line)"
-        st.markdown(f"#### Access gaps in {esc(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
+        st.markdown(f"#### Access gaps in {md(a['name'])}: people beyond {esc(thr)} · by {esc(BY_LABELS[by])}")
         tot = t[["population", "core20_population", "population_beyond", "core20_population_beyond"]].sum()
         pct = (lambda n, d: f"{100 * n / d:.1f}%" if d else "–")
         st.caption(f"{int(tot['population_beyond']):,} of {int(tot['population']):,} people "
@@ -380,6 +383,9 @@ def _in_area(df: pd.DataFrame, a: dict | None) -> pd.DataFrame:
         return df[df["lad19cd"] == a.get("code")]
     if a.get("kind") in ("place5", "place4"):
         return df[df[a["kind"]] == a.get("code")]
+    if a.get("kind") == "custom":               # a saved custom area (layers/areas.py)
+        from layers.areas import filter_frame
+        return filter_frame(df, a)
     return df
 
 

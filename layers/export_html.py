@@ -158,7 +158,8 @@ FIT_JS = """
 
 
 def _view_payload(ctx, state: VS.ViewState) -> dict:
-    from layers.data import area_bounds, area_index, ward_bounds, ward_lookup
+    from layers.data import area_index, ward_bounds, ward_lookup
+    from layers.view import fit_bounds
     store, fp = ctx.store, ctx.fingerprint
     if state.has_view:
         e = 1e-6
@@ -166,13 +167,16 @@ def _view_payload(ctx, state: VS.ViewState) -> dict:
                "max_zoom": state.z}
     else:
         b = ward_bounds(store, fp, state.ward) if state.ward else None
-        fit = {"key": "b", "b": b or area_bounds(store, fp, state.area_kind, state.area_code)}
+        fit = {"key": "b", "b": b or fit_bounds(store, fp, state.area_kind, state.area_code)}
     sel = ward_lookup(store, fp)[3].get(state.ward, -1) if state.ward else -1
     kind = state.area_kind
-    return {"geo": ctx.static["geo"],
-            "area": {"kind": "districts" if kind == "district" else kind,
-                     "idx": area_index(store, fp, kind, state.area_code)},
-            "sel": sel, "fit": fit, "v": "standalone"}
+    if kind == "custom":                # a saved custom area: its LSOAs outlined (layers/areas.py)
+        from layers import areas as custom
+        area = {"kind": "lsoa21", "idx": custom.lsoa_index(store, ctx.area)}
+    else:
+        area = {"kind": "districts" if kind == "district" else kind,
+                "idx": area_index(store, fp, kind, state.area_code)}
+    return {"geo": ctx.static["geo"], "area": area, "sel": sel, "fit": fit, "v": "standalone"}
 
 
 def _upstream_render(cls):

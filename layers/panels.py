@@ -165,6 +165,8 @@ def wards_in_area(ctx: MapContext, vintage: int) -> pd.DataFrame:
         t = t[t["lad19cd"] == a["code"]]
     elif a["kind"] in ("place5", "place4"):
         t = t[t[a["kind"]] == a["code"]]
+    elif a["kind"] == "custom":         # the wards its LSOAs best-fit to (layers/areas.py)
+        t = t[t["code"].isin(a.get("wards") or ())]
     return t
 
 
@@ -185,6 +187,8 @@ def _ward_view(_store, fp: str, vintage: int, kind: str, code, membership_items:
         t = t[t["lad19cd"] == code]
     elif kind in ("place5", "place4"):
         t = t[t[kind] == code]
+    elif kind == "custom":              # code: the custom area's ward codes (a tuple)
+        t = t[t["code"].isin(code)]
     membership = dict(membership_items)
     cols = [c for c in SHOW_COLS if c in t.columns]
     view = t[cols].rename(columns=SHOW_COLS)
@@ -227,10 +231,11 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     items = tuple(sorted((c, tuple(k)) for c, k in membership.items()))
     okey, outreach = _outreach_for(ctx, wards_in_area(ctx, vintage)["code"].tolist())
-    view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], ctx.area["code"],
+    code = tuple(ctx.area.get("wards") or ()) if ctx.area["kind"] == "custom" else ctx.area["code"]
+    view, arrow, basis = _ward_view(ctx.store, ctx.fingerprint, vintage, ctx.area["kind"], code,
                                     items, okey, outreach)
     okey_cols = " ".join(c for c in view.columns if c.startswith("Days since HARI bus"))
-    st.markdown(f"#### Wards in {esc(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
+    st.markdown(f"#### Wards in {md(ctx.area['name'])} ({len(view)}) · IoD{vintage}")
     st.dataframe(arrow, hide_index=True, width="stretch", height=360,
                  column_config={
                      "Population": st.column_config.NumberColumn(format="localized"),

@@ -69,7 +69,8 @@ def _md(text) -> str:
 def _area(ctx: MapContext) -> pi.Area:
     a = ctx.area or {}
     kind = a.get("kind") or "icb"
-    return pi.Area(kind, a.get("code"), a.get("name") or "the whole ICB")
+    return pi.Area(kind, a.get("code"), a.get("name") or "the whole ICB", tuple(a.get("lsoa21") or ()),
+                   tuple(a.get("lsoa11") or ()))
 
 
 # ------------------------------------------------------------------ cached inputs
@@ -279,7 +280,7 @@ class PlannerLayer(Layer):
         if getattr(ctx.store, "code", "") == "E92000001":
             raise GeoError("the planner works per ICB: choose an ICB (not England) in the ICB selector")
         area = _area(ctx)
-        at = (area.kind, area.code, area.name)
+        at = (area.kind, area.code, area.name, area.lsoa21, area.lsoa11)
         wf, vf = s.get("weights_file"), s.get("venues_file")
         if s.get("weight") == "file" and wf is None:
             raise GeoError("upload a file of counts per LSOA (lsoa11cd, count), or choose another weight")

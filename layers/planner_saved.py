@@ -100,17 +100,16 @@ def pin_caption() -> str | None:
 
 # ------------------------------------------------------------------ callbacks
 def _set_widgets(doc: dict, store, fp) -> None:
-    from layers.data import area_bounds
-    from layers.view import area_options
+    from layers.view import all_area_options, fit_bounds
     ss = st.session_state
     i, a = doc["inputs"], doc["area"]
-    opts = area_options(store, fp)
+    opts = all_area_options(store, fp)          # custom areas (layers/areas.py) too
     key = "icb" if (a.get("kind") or "icb") == "icb" else f"{a['kind']}:{a.get('code')}"
     if key not in opts:
         raise GeoError(f"the plan's area {a.get('name')!r} is not an area of this map any more")
     ss["area"] = key
     kind, code, _ = opts[key]
-    ss["fit"] = {"key": f"{kind}:{code}", "b": area_bounds(store, fp, kind, code)}
+    ss["fit"] = {"key": f"{kind}:{code}", "b": fit_bounds(store, fp, kind, code)}
     ss["planner_on"] = True
     ss["planner_k"] = min(max(int(i.get("k") or 5), 1), 40)
     ss["planner_reach"] = "minutes" if i.get("reach") == "minutes" else "km"

@@ -17,7 +17,6 @@ from geo.paths import CONFIG_DIR
 from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, NHSEI_STATUS, PriorityConfig,
                           derive_candidates, listed_wd24, load_config, nhsei_members,
                           place_groupings)
-from geo.priority import list_source as geo_list_source
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import ward_lookup, ward_table
 from layers.map import part_group
@@ -86,8 +85,11 @@ def _nhsei_lists(_store, fp: str) -> dict:
 
 
 def list_source(ctx: MapContext, kind: str) -> str:
-    """"config" (config/priority_wards.yaml), "nhsei" (the 2021 national list) or "" (none)."""
-    return geo_list_source(priority_config(ctx), ctx.store, kind)
+    """"config" (config/priority_wards.yaml), "nhsei" (the 2021 national list) or "" (none):
+    geo.priority.list_source's rule, on the memoised lists (asked ~10 times per rerun)."""
+    if priority_config(ctx).lists[kind].wards:
+        return "config"
+    return "nhsei" if nhsei_lists(ctx)[kind][0] else ""
 
 
 class PriorityLayer(Layer):

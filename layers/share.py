@@ -102,8 +102,8 @@ def _md(text: str) -> str:
 
 def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
     """Seed widget keys (before the widgets are created) from `state`."""
-    from layers.data import area_bounds, ward_bounds
-    from layers.view import area_options
+    from layers.data import ward_bounds
+    from layers.view import all_area_options, fit_bounds
     ss = st.session_state
     if state.layers is not None:
         for k in VS.LAYER_KEYS:
@@ -149,12 +149,12 @@ def apply_to_session(state: VS.ViewState, store, fp: str) -> None:
         seed_session(state.plan)
     fit = None
     if state.area_kind != "icb" and state.area_code:
-        opts = area_options(store, fp)    # {"place5:Fylde Coast": (kind, code, label)} (or a list of tuples)
+        opts = all_area_options(store, fp)    # {"place5:Fylde Coast": (kind, code, label)}, custom:NAME too
         items = opts.items() if isinstance(opts, dict) else [(o, o) for o in opts]
         for wkey, opt in items:
             if opt[0] == state.area_kind and opt[1] == state.area_code:
                 ss["area"] = wkey
-                fit = {"key": f"{opt[0]}:{opt[1]}", "b": area_bounds(store, fp, opt[0], opt[1])}
+                fit = {"key": f"{opt[0]}:{opt[1]}", "b": fit_bounds(store, fp, opt[0], opt[1])}
     if state.ward:
         ss["selected_ward"] = state.ward
         b = ward_bounds(store, fp, state.ward)
@@ -633,6 +633,9 @@ def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
         keep.append(layer)
     ctx.area = {"kind": state.area_kind, "code": state.area_code,
                 "name": area_name(state, store).split(": ", 1)[-1] if state.area_kind != "icb" else "the whole ICB"}
+    if state.area_kind == "custom":          # its LSOAs and wards (layers/areas.py), as in the app
+        from layers import areas as custom
+        ctx.area = custom.area_dict(store, state.area_code)
     ctx.selected_ward = state.ward
     return ctx, keep
 

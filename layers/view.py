@@ -225,9 +225,22 @@ def init_state():
     ss.setdefault("fit", None)
 
 
+def all_area_options(store, fp: str) -> dict[str, tuple[str, str | None, str]]:
+    """area_options plus the custom areas saved for this footprint (layers/areas.py)."""
+    from layers import areas as custom
+    return {**area_options(store, fp), **custom.options(store)}
+
+
+def fit_bounds(store, fp: str, kind: str, code):
+    if kind == "custom":
+        from layers import areas as custom
+        return custom.bounds(store, fp, code)
+    return area_bounds(store, fp, kind, code)
+
+
 def _on_area_change(store, fp):
-    kind, code, _ = area_options(store, fp)[st.session_state["area"]]
-    st.session_state["fit"] = {"key": _fit_key(store, kind, code), "b": area_bounds(store, fp, kind, code)}
+    kind, code, _ = all_area_options(store, fp).get(st.session_state["area"], ("icb", None, ""))
+    st.session_state["fit"] = {"key": _fit_key(store, kind, code), "b": fit_bounds(store, fp, kind, code)}
 
 
 def _on_ward_search(store, fp):
@@ -251,7 +264,10 @@ def _on_map_change(store, fp):
 def area_and_search(ctx: MapContext, base_store=None, base_fp: str | None = None) -> None:
     if base_store is not None:
         icb_selector(ctx, base_store, base_fp)
-    opts = area_options(ctx.store, ctx.fingerprint)
+    opts = all_area_options(ctx.store, ctx.fingerprint)
+    if st.session_state.get("area") not in (None, *opts):   # e.g. a custom area removed meanwhile
+        ctx.messages.append(("warning", "That custom area is not saved any more; showing the whole ICB."))
+        st.session_state["area"] = "icb"
     a = st.selectbox("Area", list(opts), format_func=lambda k: opts[k][2], key="area",
                      on_change=_on_area_change, args=(ctx.store, ctx.fingerprint),
                      help="Zooms the map and filters the ward table.")
@@ -259,6 +275,9 @@ def area_and_search(ctx: MapContext, base_store=None, base_fp: str | None = None
     whole = "the whole ICB" if getattr(ctx.store, "code", "") != "E92000001" else "the whole of England"
     name = label.split(": ", 1)[-1] if kind != "icb" else whole
     ctx.area = {"kind": kind, "code": code, "name": name}
+    if kind == "custom":
+        from layers import areas as custom
+        ctx.area = custom.area_dict(ctx.store, code)
     wards = ward_options(ctx.store, ctx.fingerprint)
     st.selectbox("Find a ward", list(wards), index=None, format_func=wards.get, key="ward_search",
                  placeholder="Type a ward name…", on_change=_on_ward_search,
@@ -275,11 +294,19 @@ def view_payload(ctx: MapContext) -> dict:
         sel = ward_lookup(ctx.store, ctx.fingerprint)[3].get(ctx.selected_ward, -1)
     return {
         "geo": ctx.static["geo"],
-        "area": {"kind": ctx.area["kind"] if ctx.area["kind"] != "district" else "districts",
-                 "idx": area_index(ctx.store, ctx.fingerprint, ctx.area["kind"], ctx.area["code"])},
+        "area": _area_payload(ctx),
         "sel": sel,
         "fit": fit,
     }
+
+
+def _area_payload(ctx: MapContext) -> dict:
+    """The area outline: one feature of its static object, or a custom area's LSOAs."""
+    if ctx.area["kind"] == "custom":
+        from layers import areas as custom
+        return {"kind": "lsoa21", "idx": custom.lsoa_index(ctx.store, ctx.area)}
+    return {"kind": ctx.area["kind"] if ctx.area["kind"] != "district" else "districts",
+            "idx": area_index(ctx.store, ctx.fingerprint, ctx.area["kind"], ctx.area["code"])}
 
 
 def membership(layers: list[Layer], ctx: MapContext) -> dict[str, list[str]]:

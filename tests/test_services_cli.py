@@ -32,10 +32,10 @@ def _geo(*args, env=None):
     return p
 
 
-@pytest.fixture
-def cli(monkeypatch):
-    """The same entry point (geo.__main__.main) in this process: quicker for the many
-    calls of one flow; the environment is set per call as for a subprocess."""
+def in_process(monkeypatch, *command):
+    """`python -m geo <command> ...` through the same entry point (geo.__main__.main) in
+    this process: quicker for the many calls of one flow; the environment is set per call
+    as for a subprocess."""
     from geo.__main__ import main
 
     def run(*args, env=None):
@@ -44,11 +44,16 @@ def cli(monkeypatch):
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
-                rc = main(["services", *map(str, args)])
+                rc = main([*command, *map(str, args)])
             except SystemExit as e:
                 rc = e.code
         return subprocess.CompletedProcess(args, rc, out.getvalue(), err.getvalue())
     return run
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    return in_process(monkeypatch, "services")
 
 
 @pytest.fixture

@@ -509,10 +509,13 @@
   function applyArea(a) {
     var Ls = LSC.layers, g = LSC._built;
     Ls.area.clearLayers();
-    if (a && a.kind && a.kind !== "icb" && a.idx != null && a.idx >= 0) {
-      var f = g.fc[a.kind].features[a.idx];
-      if (f) Ls.area.addData(f);
-      Ls.area.setStyle({ color: "#000000", weight: 3, opacity: 1, fill: false });
+    if (a && a.kind && a.kind !== "icb" && a.idx != null && g.fc[a.kind]) {
+      // one feature (a place, a district) or several (a custom area's LSOAs)
+      (Array.isArray(a.idx) ? a.idx : [a.idx]).forEach(function (i) {
+        var f = i >= 0 && g.fc[a.kind].features[i];
+        if (f) Ls.area.addData(f);
+      });
+      Ls.area.setStyle({ color: "#000000", weight: Array.isArray(a.idx) ? 2 : 3, opacity: 1, fill: false });
     }
     showLayer(Ls.area, true);
   }
