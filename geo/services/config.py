@@ -69,14 +69,17 @@ def load_config(path: str | os.PathLike | None = None) -> dict:
     return _config_cached(str(Path(path) if path else CONFIG_DIR / "services.yaml"))
 
 
-@lru_cache(maxsize=64)
 def config_for(icb: str | None = None, path: str | None = None) -> dict:
     """The register's config for one footprint: LSC (None or E54000048) = `load_config()`
     itself; another ICB (or England, E92000001) = a copy whose `footprint` is that ICB's
     polygon and whose `icb` key selects the sources of that scope. Cached: the same
     object for the same ICB (callers key caches on it). ValueError for an unknown code."""
+    return _config_for(str(icb or LSC_ICB).strip().upper(), path)
+
+
+@lru_cache(maxsize=64)
+def _config_for(code: str, path: str | None) -> dict:
     base = load_config(path)
-    code = (icb or LSC_ICB).strip().upper()
     if code == LSC_ICB:
         return base
     names = icb_names()
