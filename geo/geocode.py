@@ -210,8 +210,7 @@ def _england_indexed(path: str, size: int, mtime_ns: int, store: bool) -> Englan
                 shutil.rmtree(old, ignore_errors=True)
         if not folder.is_dir():
             eng.save(folder)
-        del eng
-        return EnglandPostcodes.open(folder, f"store {path}")
+        return EnglandPostcodes.open(folder, f"store {path}")     # the in-memory copy is dropped
     except (OSError, ValueError):                    # read-only store: keep the arrays in memory
         return eng
 
