@@ -230,3 +230,22 @@ def test_app_shows_northamptonshire_services(store):
     labels = [c.label for c in at.checkbox]
     assert any(lab.startswith("Community Diagnostic Centres (CDCs) (8)") for lab in labels), labels
     assert any("Alcohol Care Team" in lab for lab in labels)
+
+
+def test_access_to_cdcs_in_northamptonshire_uses_its_register(store, northants, real_source):
+    """The access figures read the same register: each LSOA's nearest CDC and its
+    straight-line distance, checked against the staged CDC file directly."""
+    from pyproj import Transformer
+    from geo import access as ac
+    from geo import footprint as F
+    v = F.footprint(store, NORTHANTS)
+    r = ac.compute_access(["cdc"], store=v, register=northants, as_of="2026-12-02")
+    cdc = _csv(real_source, "community_diagnostic_centres_england.csv")
+    cdc = cdc[cdc["ICB24CD"] == NORTHANTS]
+    e, n = Transformer.from_crs(4326, 27700, always_xy=True).transform(cdc["longitude"].astype(float).to_numpy(),
+                                                                       cdc["latitude"].astype(float).to_numpy())
+    p = r.per_lsoa
+    d = np.hypot(p["pwc_easting"].to_numpy()[:, None] - e[None, :], p["pwc_northing"].to_numpy()[:, None] - n[None, :])
+    assert len(p) == len(v.lsoa) and len(r.sites) == 3
+    assert np.allclose(p["distance_km"], d.min(axis=1) / 1000, atol=0.01)
+    assert (p["nearest_site_name"].to_numpy() == cdc["name"].to_numpy()[d.argmin(axis=1)]).all()
