@@ -98,13 +98,27 @@ def icb_of(config: dict | None = None) -> str:
 
 
 def icb_names() -> dict[str, str]:
-    """ICB code -> name from the built store (empty when it has no England tables)."""
+    """ICB code -> name (as geo.footprint names them) from the built store's `icb` table,
+    reading only its code and name columns; empty when the store has no England tables."""
+    from geo.paths import store_dir
+    f = store_dir() / "icb.parquet"
     try:
-        from geo.footprint import icb_names as names
-        from geo.store import load_store
-        return dict(names(load_store()))
-    except Exception:
+        st = f.stat()
+    except OSError:
         return {}
+    return _icb_names(str(f), st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _icb_names(path: str, mtime_ns: int) -> dict[str, str]:
+    import pyarrow.parquet as pq
+    from geo.footprint import short_name
+    cols = [c for c in ("icb24cd", "icb24nm", "short_name") if c in pq.read_schema(path).names]
+    if "icb24cd" not in cols:
+        return {}
+    t = pd.read_parquet(path, columns=cols)
+    names = ("NHS " + t["short_name"].astype(str) + " ICB") if "short_name" in t else t["icb24nm"].map(short_name)
+    return dict(zip(t["icb24cd"].astype(str), names))
 
 
 def categories(config: dict | None = None) -> dict:
