@@ -8,8 +8,10 @@ Two tables, looked up in turn:
 2. England: every live English postcode unit (1.49 M, Code-Point Open 2025.2), read
    only for a postcode the LSC table lacks, and only once per process: from the store's
    ``postcodes_england`` table (else the staged ``..._england.csv.gz``), five columns
-   kept as numpy arrays (postcode keys as 7-byte strings, sorted; easting/northing
-   int32; lat/lon float64): about 50 MB, looked up by binary search.
+   as numpy arrays (postcode keys as 7-byte strings, sorted; easting/northing int32;
+   lat/lon float64), looked up by binary search. With the store they are an index of
+   .npy files beside ``postcodes_england.parquet`` (~46 MB, written once per store by a
+   child process) that each process memory-maps: it pages in only what it looks up.
 
 So LSC look-ups cost what they always did, and a postcode anywhere in England
 geocodes. Postcodes are normalised to the ONS "pcds" form: upper case, one space
@@ -188,11 +190,33 @@ def _read_csv_gz(path: str) -> EnglandPostcodes:
 INDEX_PREFIX = "postcodes_england.index-"
 
 
+def build_index(path: str, folder: str) -> None:
+    """Write the memory-mapped index of the store's England table `path` to `folder`
+    (what `_england_indexed` runs in a child process)."""
+    _read_parquet(path).save(Path(folder))
+
+
+def _build_in_child(path: str, folder: Path) -> bool:
+    """Build the index in a child Python, so the app process never holds the Arrow table
+    and its temporaries (a one-off peak of ~200 MB): True when the index was written."""
+    import subprocess
+    import sys
+    from geo.paths import ROOT
+    code = "import sys; from geo.geocode import build_index; build_index(sys.argv[1], sys.argv[2])"
+    try:
+        r = subprocess.run([sys.executable, "-c", code, path, str(folder)], cwd=str(ROOT), capture_output=True,
+                           timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0 and folder.is_dir()
+
+
 @lru_cache(maxsize=2)
 def _england_indexed(path: str, size: int, mtime_ns: int, store: bool) -> EnglandPostcodes:
     """The England arrays for one version of the source table. With the store's Parquet:
-    a memory-mapped index beside it (built once per store, ~46 MB on disk; a process
-    then pages in only what its look-ups touch); otherwise read into memory."""
+    a memory-mapped index beside it, built once per store in a child process (~46 MB on
+    disk; a process then pages in only what its look-ups touch); otherwise (staged CSV,
+    read-only store) read into memory."""
     src = Path(path)
     if not store:
         return _read_csv_gz(path)
@@ -201,17 +225,22 @@ def _england_indexed(path: str, size: int, mtime_ns: int, store: bool) -> Englan
         try:
             return EnglandPostcodes.open(folder, f"store {path}")
         except (OSError, ValueError):
-            pass                                     # unreadable index: rebuilt below
-    eng = _read_parquet(path)
+            import shutil
+            shutil.rmtree(folder, ignore_errors=True)     # unreadable index: rebuilt below
+    import shutil
+    for old in src.parent.glob(f"{INDEX_PREFIX}*"):
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
+    if folder.is_dir() or _build_in_child(path, folder):
+        try:
+            return EnglandPostcodes.open(folder, f"store {path}")
+        except (OSError, ValueError):
+            pass
+    eng = _read_parquet(path)                            # no child, or the store is read-only
     try:
-        for old in src.parent.glob(f"{INDEX_PREFIX}*"):
-            if old != folder:
-                import shutil
-                shutil.rmtree(old, ignore_errors=True)
-        if not folder.is_dir():
-            eng.save(folder)
-        return EnglandPostcodes.open(folder, f"store {path}")     # the in-memory copy is dropped
-    except (OSError, ValueError):                    # read-only store: keep the arrays in memory
+        eng.save(folder)
+        return EnglandPostcodes.open(folder, f"store {path}")   # the in-memory copy is dropped
+    except (OSError, ValueError):
         return eng
 
 
