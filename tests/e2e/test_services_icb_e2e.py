@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from geo import services as sv
-from tests.e2e.harness import ROOT, Server, is_local, launch_browser, map_frame, open_recorded, wait_applied, wait_idle
+from tests.e2e.harness import ROOT, Server, is_local, launch_browser, map_frame, wait_applied, wait_idle
 
 ART = ROOT / "artifacts"
 NORTHANTS = "E54000059"
@@ -42,13 +42,19 @@ def test_northamptonshire_services_on_the_map(store):
     assert n_gp > 40 and n_other >= 3 + 1
     with Server(timeout=180) as srv, sync_playwright() as pw:
         browser = launch_browser(pw)
-        page, requests = open_recorded(browser, f"{srv.url}/?icb={NORTHANTS}", {"width": 1500, "height": 1000})
+        ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+        requests: list[str] = []
+        ctx.on("request", lambda r: requests.append(r.url))
+        page = ctx.new_page()
+        page.on("websocket", lambda ws: requests.append(ws.url))
+        page.goto(f"{srv.url}/?icb={NORTHANTS}")     # as harness.open_recorded, with room for a busy machine
+        wait_idle(page, timeout=240_000)
         wait_applied(page, timeout=180_000)
-        wait_idle(page)
+        wait_idle(page, timeout=240_000)          # the full page follows the map (slow on a busy machine)
         # hospitals and CDCs are on by default, GP practices off (as in LSC)
         assert _wait(page, n_other) == n_other
         page.get_by_text("GP practices (", exact=False).first.click()
-        wait_idle(page)
+        wait_idle(page, timeout=120_000)
         assert _wait(page, n_other + n_gp) == n_other + n_gp
         fr = map_frame(page)
         assert fr.evaluate("() => document.querySelectorAll('.leaflet-marker-pane .lsc-svc-cdc').length") == 3
