@@ -1,7 +1,13 @@
-"""Services layer: GP practices, NHS hospitals, ACT hospitals, screening sites and
-HARI bus stops (ILLUSTRATIVE), each toggled on/off, with an upload box whose row report
-lists every rejected row. Data and validation live in geo/services.py.
+"""Services layer: GP practices, NHS hospitals, Community Diagnostic Centres (CDCs), ACT
+hospitals, screening sites and HARI bus stops (ILLUSTRATIVE), each toggled on/off, with
+an upload box whose row report lists every rejected row. Data and validation live in
+geo/services/.
 
+- The register follows the chosen footprint (the ICB selector / the link's `icb=`):
+  LSC = its staged and curated files and its 8 CDCs; another ICB (or England) = its GP
+  practices, NHS hospital sites and CDCs from the England-wide files. Uploads are
+  checked against that footprint ("outside the footprint") and geocode any English
+  postcode; the access and next-visit panels read the same register.
 - GP practices (many) are CircleMarkers clustered at low zoom (Leaflet.markercluster,
   served locally); the other categories are small inline-SVG shapes (DivIcon: no
   remote assets) so colour is never the only cue.
@@ -33,6 +39,8 @@ from geo import services as sv
 from geo import userdb
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
+from layers.service_markers import (EVENT_TEXT, _shown_solid, _svg, marker_styles, points_payload,  # noqa: F401
+                                    popup_html, status_on, today)   # markers: re-exported here
 from layers.base import (Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, md, new_run, per_run,
                          widget_default)
 
@@ -42,20 +50,44 @@ SAVED = "services_upload_saved"     # session_state: {digest: (name, message)} u
 FLASH = "services_flash"            # session_state: (kind, message) shown once after a rerun
 BOX_N = "services_upload_n"         # session_state: bumped to empty the upload box
 REPORT = "services_upload_report"   # session_state: digest of the upload whose report is shown
+UPLOAD_ICB = "services_upload_icb"  # session_state: {digest: ICB code the upload was checked against}
 REPORT_COLUMNS = {"row": "Row", "field": "Field", "reason": "Reason", "id": "id", "name": "Name"}
+NATIONAL_CATEGORIES = ("gp", "hospital", "cdc")   # what the England-wide files give every ICB
+
+
+@per_run
+def footprint_code() -> str:
+    """The chosen footprint's ICB code (LSC when none is chosen or the store is missing)."""
+    try:
+        from layers import view
+        store, fp = view.get_store()
+        return view.chosen_icb(store, fp) if store is not None else sv.LSC_ICB
+    except Exception:
+        return sv.LSC_ICB
+
+
+def _config(icb: str) -> dict:
+    """The register config of footprint `icb`; LSC's when the code cannot be used."""
+    try:
+        return sv.config_for(icb)
+    except ValueError:
+        return sv.load_config()
 
 
 @per_run
 def _fingerprint() -> str:
-    """Changes when the config, curated files, saved user files, the staged source files
-    the register reads, or the data store (postcode look-up) change."""
+    """Changes with the footprint (ICB) and when the config, curated files, saved user
+    files, the staged source files the register reads, or the data store (postcode
+    look-up, ICB polygons) change."""
     from geo.paths import source_dir, store_dir
+    icb = footprint_code()
     paths = [CONFIG_DIR / "services.yaml", *sorted((ROOT / "data/services").glob("*")), *sv.user_files(),
              store_dir() / "manifest.json"]
     try:
-        cfg = sv.load_config()
+        cfg = _config(icb)
         src = source_dir()
-        paths += [src / x["path"] for x in cfg.get("sources", []) if x.get("dir") == "source" and x.get("path")]
+        paths += [src / x["path"] for x in cfg.get("sources", [])
+                  if x.get("dir") == "source" and x.get("path") and sv.in_scope(x, sv.icb_of(cfg))]
         if (cfg.get("footprint") or {}).get("boundary"):
             paths.append(src / cfg["footprint"]["boundary"])
     except Exception:
@@ -71,46 +103,51 @@ def _fingerprint() -> str:
         parts.append(ss.token())        # saved files: changes on every save/remove/restore
     except Exception as e:              # store unreachable: load without saved files, say so
         parts.append(f"store-unavailable:{type(e).__name__}:{dt.datetime.now():%Y%m%d%H%M}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return icb + "-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
-def _load_register() -> sv.Register:
-    """Shipped sources + saved files from the user-data store; if the store cannot be
-    read, the shipped sources and a message saying saved files are missing."""
+def _load_register(icb: str = sv.LSC_ICB) -> sv.Register:
+    """The footprint's shipped sources + saved files from the user-data store (checked
+    against that footprint); if the store cannot be read, the shipped sources and a
+    message saying saved files are missing."""
+    cfg = _config(icb)
     try:
-        return ss.load_register()
+        return ss.load_register(config=cfg)
     except Exception as e:
-        reg = sv.load_register(include_user=False)
+        reg = sv.load_register(include_user=False, config=cfg)
         empty = sv.import_bytes(b"", "user-data store")
         empty.fatal = f"Saved service files not shown: the user-data store could not be read ({e})"
         return sv.Register(reg.records, reg.results + [empty], reg.config)
 
 
-@st.cache_data(show_spinner=False, max_entries=4, persist="disk")
-def _register_from_disk(fp: str) -> sv.Register:
+@st.cache_data(show_spinner=False, max_entries=8, persist="disk")
+def _register_from_disk(fp: str, icb: str) -> sv.Register:
     """The register, pickled to Streamlit's disk cache (~/.streamlit/cache) under the
     fingerprint of every file it is built from: a restarted server loads it in tens of
     milliseconds instead of re-reading and geocoding the sources (~1 s)."""
-    return _load_register()
+    return _load_register(icb)
 
 
-@hot(maxsize=4)
-@st.cache_resource(show_spinner="Loading service sites…", max_entries=4)
-def _base_register(fp: str) -> sv.Register:
+@hot(maxsize=8)
+@st.cache_resource(show_spinner="Loading service sites…", max_entries=8)
+def _base_register(fp: str, icb: str = sv.LSC_ICB) -> sv.Register:
     try:
-        return _register_from_disk(fp)
+        return _register_from_disk(fp, icb)
     except Exception:          # an unreadable cache entry must never stop the map
-        return _load_register()
+        return _load_register(icb)
 
 
 def _session_uploads() -> list[tuple[str, sv.ImportResult]]:
-    """(digest, result) of this session's uploads that add rows, in upload order."""
-    return [(d, r) for d, r in st.session_state.get(UPLOADS, {}).items() if r.ok and len(r.records)]
+    """(digest, result) of this session's uploads that add rows, in upload order: those
+    checked against the footprint shown now (another ICB's uploads wait for it)."""
+    icb, where = footprint_code(), st.session_state.get(UPLOAD_ICB, {})
+    return [(d, r) for d, r in st.session_state.get(UPLOADS, {}).items()
+            if r.ok and len(r.records) and where.get(d, sv.LSC_ICB) == icb]
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _register_with(fp: str, digests: tuple, _ups) -> sv.Register:
-    reg = _base_register(fp)
+def _register_with(fp: str, icb: str, digests: tuple, _ups) -> sv.Register:
+    reg = _base_register(fp, icb)
     for _, res in _ups:
         reg = reg.with_upload(res, "session upload")
     return reg
@@ -123,14 +160,10 @@ def register_key() -> str:
 
 def current_register() -> sv.Register:
     """Shipped + saved data, plus this session's uploads (cached: treat as read-only)."""
-    fp, ups = _fingerprint(), _session_uploads()
+    fp, icb, ups = _fingerprint(), footprint_code(), _session_uploads()
     if not ups:
-        return _base_register(fp)
-    return _register_with(fp, tuple(d for d, _ in ups), ups)
-
-
-def today() -> str:
-    return dt.date.today().isoformat()
+        return _base_register(fp, icb)
+    return _register_with(fp, icb, tuple(d for d, _ in ups), ups)
 
 
 def _who() -> str:
@@ -163,121 +196,6 @@ def _already_saved(res: sv.ImportResult) -> str | None:
     return None
 
 
-# --- markers ---------------------------------------------------------------------
-
-def _svg(shape: str, colour: str, size: int, hollow: bool) -> str:
-    fill = "#ffffff" if hollow else esc(colour)
-    stroke = esc(colour) if hollow else "#1a1a1a"
-    s = size
-    if shape == "square":
-        body = f'<rect x="2" y="2" width="{s - 4}" height="{s - 4}"/>'
-    elif shape == "diamond":
-        body = f'<polygon points="{s / 2},1 {s - 1},{s / 2} {s / 2},{s - 1} 1,{s / 2}"/>'
-    elif shape == "triangle":
-        body = f'<polygon points="{s / 2},1 {s - 1},{s - 2} 1,{s - 2}"/>'
-    elif shape == "star":
-        import math
-        pts = []
-        for k in range(10):
-            r = (s / 2 - 1) if k % 2 == 0 else (s / 4.5)
-            a = math.pi / 2 + k * math.pi / 5
-            pts.append(f"{s / 2 + r * math.cos(a):.1f},{s / 2 - r * math.sin(a):.1f}")
-        body = f'<polygon points="{" ".join(pts)}"/>'
-    else:
-        body = f'<circle cx="{s / 2}" cy="{s / 2}" r="{s / 2 - 2}"/>'
-    dash = ' stroke-dasharray="2 1.5"' if hollow else ""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" viewBox="0 0 {s} {s}" '
-            f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}>{body}</svg>')
-
-
-def popup_html(r: pd.Series, status_on: str, cat_cfg: dict) -> str:
-    """Popup for one record. Every value is escaped; the only markup is ours."""
-    def row(label, value):
-        if value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == "":
-            return ""
-        return f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>"
-
-    subs = cat_cfg.get("subcategories") or {}
-    kind = subs.get(r.get("subcategory"), r.get("subcategory")) if r.get("subcategory") else ""
-    dates = " → ".join(x for x in [str(r.get("opened") or ""), str(r.get("closed") or "")] if x)
-    status = f"{status_on} on {today()}" + (f" (record: {r.get('status')}; {dates})" if dates or
-                                            r.get("status") != status_on else "")
-    if status_on in EVENT_TEXT:          # a dated stop: visited / today / upcoming / cancelled, not "open"
-        status = EVENT_TEXT[status_on].format(date=r.get("event_date") or "", day=today())
-    when = ""
-    if r.get("event_date"):
-        when = f"{r['event_date']} {r.get('start_time') or ''}–{r.get('end_time') or ''}".strip(" –")
-    url = str(r.get("source_url") or "").split()
-    links = "".join(f'<div class="lsc-src"><a href="{esc(u)}" target="_blank" rel="noopener noreferrer">'
-                    f'{esc(u[:70])}</a></div>' for u in url if u.startswith(("https://", "http://")))
-    banner = ('<div class="lsc-illus" style="background:#fde0c5;padding:2px 4px;font-weight:700">'
-              'ILLUSTRATIVE example: not a real schedule</div>') if r.get("illustrative") else ""
-    rows = "".join([
-        row("Category", cat_cfg.get("label", r.get("category")) + (f" — {kind}" if kind else "")),
-        row("Status", status), row("Note", r.get("status_note")),
-        row("Date / time", when), row("Place", r.get("place") if r.get("event_date") else ""),
-        row("Offer", r.get("offer")), row("Address", r.get("address")), row("Postcode", r.get("postcode")),
-        row("Operator", r.get("operator")), row("ID", r.get("id")),
-        row("Location from", r.get("location_source")), row("Source", r.get("source")),
-        row("File", r.get("source_file")), row("Data date", r.get("data_date")),
-    ])
-    return (f'<div class="lsc-svc-popup" style="max-width:340px;font-size:13px">{banner}'
-            f'<div class="lsc-svc-name" style="font-weight:700;font-size:14px">{esc(r.get("name"))}</div>'
-            f'<table class="lsc-svc-table" style="border-spacing:4px 1px">{rows}</table>{links}</div>')
-
-
-EVENT_TEXT = {"visited": "visited on {date} (past stop; today is {day})",
-              "today": "today ({date})",
-              "upcoming": "planned for {date} (upcoming stop; not open on {day})",
-              "cancelled": "cancelled (stop dated {date})"}
-
-
-def status_on(records: pd.DataFrame, day: str) -> pd.Series:
-    """Per record on `day`: open / closed / planned for sites; visited / today / upcoming /
-    cancelled for dated stops (HARI bus), which are never simply "open"."""
-    from geo.access import event_state
-    if not len(records):
-        return pd.Series(dtype=object)
-    st_ = sv.effective_status(records, day)
-    ev = event_state(records, day) if "event_date" in records else pd.Series("", index=records.index)
-    return st_.where(ev == "", ev)
-
-
-def _shown_solid(status: pd.Series) -> pd.Series:
-    return status.isin(["open", "today"])
-
-
-def marker_styles(config: dict) -> dict:
-    """Per category: shape, colour, radius, icon size and the two inline SVGs (open,
-    hollow = closed/planned) for non-circle shapes."""
-    out = {}
-    for cat, c in config["categories"].items():
-        shape = c.get("shape", "circle")
-        size = int(2 * float(c.get("radius", 6)) + 4)
-        out[cat] = {"shape": shape, "colour": c["colour"], "radius": float(c.get("radius", 5)), "size": size,
-                    "svg": None if shape == "circle" else [_svg(shape, c["colour"], size, False),
-                                                           _svg(shape, c["colour"], size, True)]}
-    return out
-
-
-def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
-    """What the browser needs to draw `records`: {"styles": {cat: ...}, "pts": {cat:
-    [[lat, lon, popup_html, tooltip_html, hollow], ...]}}; every text escaped."""
-    cats = config["categories"]
-    status = status_on(records, day)
-    pts: dict[str, list] = {}
-    for rec, st_on in zip(records.to_dict("records"), status.tolist()):
-        c = cats.get(rec.get("category"))
-        if c is None:
-            continue
-        pts.setdefault(rec["category"], []).append([
-            round(float(rec["lat"]), 6), round(float(rec["lon"]), 6),
-            popup_html(rec, st_on, c),
-            esc(rec.get("name")) + (" (ILLUSTRATIVE)" if rec.get("illustrative") else ""),
-            0 if st_on in ("open", "today") else 1])
-    return {"v": 1, "day": day, "styles": marker_styles(config), "pts": pts}
-
-
 def _summary(records: pd.DataFrame, day: str) -> dict:
     """Counts per category: all rows, open on `day`, closed/planned."""
     if not len(records):
@@ -295,26 +213,26 @@ def _write_points(prefix: str, payload: dict) -> str:
 
 @hot
 @st.cache_data(show_spinner=False, max_entries=8)
-def _base_file(fp: str, day: str) -> dict:
+def _base_file(fp: str, icb: str, day: str) -> dict:
     """The shipped + saved register as a static file: {"url", "summary"}."""
-    reg = _base_register(fp)
+    reg = _base_register(fp, icb)
     return {"url": _write_points("services", points_payload(reg.records, reg.config, day)),
             "summary": _summary(reg.records, day)}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _upload_file(digest: str, fp: str, day: str, _res: sv.ImportResult) -> dict:
+def _upload_file(digest: str, fp: str, icb: str, day: str, _res: sv.ImportResult) -> dict:
     """One uploaded file's accepted rows as a static file (named by content)."""
     add = _res.records.copy()
     add["source_file"] = f"session upload: {_res.file}"      # as Register.with_upload
-    cfg = _base_register(fp).config
+    cfg = _base_register(fp, icb).config
     return {"url": _write_points("svcup", points_payload(add, cfg, day)), "summary": _summary(add, day)}
 
 
 def service_files() -> tuple[list[str], dict]:
     """URLs of the static point files this session draws, and the summed counts."""
-    fp, day = _fingerprint(), today()
-    parts = [_base_file(fp, day)] + [_upload_file(d, fp, day, r) for d, r in _session_uploads()]
+    fp, icb, day = _fingerprint(), footprint_code(), today()
+    parts = [_base_file(fp, icb, day)] + [_upload_file(d, fp, icb, day, r) for d, r in _session_uploads()]
     summary = {"total": {}, "open": {}, "other": {}}
     for part in parts:
         for k, counts in part["summary"].items():
@@ -332,11 +250,10 @@ class ServicesLayer(Layer):
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
         reg = current_register()
-        cats = reg.config["categories"]
         counts = service_files()[1]["total"]
         s["on"] = st.checkbox("Services", key="services_on", **widget_default("services_on", value=True))
         s["cats"] = []
-        for k, c in cats.items():
+        for k, c in shown_categories(reg, counts).items():
             lab = f"{c['label']} ({counts.get(k, 0)})" + (" — ILLUSTRATIVE" if c.get("illustrative") else "")
             if st.checkbox(lab, key=f"services_cat_{k}", disabled=not s["on"],
                            **widget_default(f"services_cat_{k}", value=bool(c.get("default_on", True)))):
@@ -356,6 +273,9 @@ class ServicesLayer(Layer):
         if flash:
             getattr(st, flash[0])(_md_text(flash[1]))
         cats = list(reg.config["categories"])
+        where = sv.footprint_name(reg.config)
+        st.caption(f"Rows are checked against the chosen footprint ({md(where)}); postcodes geocode anywhere "
+                   f"in England (Code-Point Open 2025).")
         default = st.selectbox("Category when the file has none", ["(from file)"] + cats, key="services_up_cat")
         n = st.session_state.get(BOX_N, 0)
         f = st.file_uploader("Service file", type=["csv", "txt", "tsv", "xlsx", "geojson", "json"],
@@ -365,13 +285,14 @@ class ServicesLayer(Layer):
         digest = None
         if f is not None:
             data = f.getvalue()
-            digest = hashlib.sha256(data + f.name.encode() + default.encode()).hexdigest()[:16]
+            digest = hashlib.sha256(data + f.name.encode() + default.encode()
+                                    + footprint_code().encode()).hexdigest()[:16]
         changed = False
         if st.session_state.get(IN_BOX) not in (None, digest):
             changed = ups.pop(st.session_state[IN_BOX], None) is not None   # taken out of / replaced in the box
         st.session_state[IN_BOX] = digest
         if f is not None:
-            changed |= self._upload_report(f, data, digest, default, ups, saved)
+            changed |= self._upload_report(f, data, digest, default, ups, saved, reg.config)
         if changed:                  # the counts above were drawn before this change: draw them again
             st.rerun()
         if (ups or f is not None) and st.button(
@@ -392,14 +313,17 @@ class ServicesLayer(Layer):
         new_run()
         st.rerun()
 
-    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict) -> bool:
-        """The file's row report and Save; True when this run added its rows to the session."""
+    def _upload_report(self, f, data: bytes, digest: str, default: str, ups: dict, saved: dict,
+                       config: dict | None = None) -> bool:
+        """The file's row report and Save; True when this run added its rows to the session.
+        Rows are checked against the footprint of `config` (the register's)."""
         if digest in saved:          # saved already: its rows come from the store now
             st.success(_md_text(saved[digest][1]))
             return False
         if digest not in ups:
             res = sv.import_bytes(data, f.name, default_category=None if default == "(from file)" else default,
-                                  data_date=f"uploaded {today()}")
+                                  data_date=f"uploaded {today()}", config=config)
+            st.session_state.setdefault(UPLOAD_ICB, {})[digest] = sv.icb_of(config)
             same = _already_saved(res)
             if same:                 # identical to a saved file: show it once, from the store
                 saved[digest] = (ss.default_name(res.file), same)
@@ -502,11 +426,10 @@ class ServicesLayer(Layer):
         if not items:
             return []
         illus = "hari_bus" in ctx.state.get(self.key, {}).get("cats", [])
+        reg = current_register()
         return [LegendEntry(
-            title=f"Services (open on {today()})",
-            items=items, vintage="; ".join(dates),
-            source="NHS ODS epraccur; NHS website hospital list; curated rows with a cited source each "
-                   "(data/services/); uploads as labelled",
+            title=f"Services in {sv.footprint_name(reg.config)} (open on {today()})",
+            items=items, vintage="; ".join(dates), source=legend_source(reg.config),
             note=("HARI bus stops are ILLUSTRATIVE: no public schedule exists. " if illus else "")
                  + "Hollow = not open today: closed or planned sites; HARI bus stops on other days "
                    "(past stops = visited, later ones = planned).",
@@ -520,8 +443,8 @@ class ServicesLayer(Layer):
         its priority wards and every ward with a HARI bus stop in or near it (visited or
         planned)."""
         upload_report()
-        if not self.is_on(ctx):
-            return
+        if not self.is_on(ctx) or current_register().category("hari_bus").empty:
+            return                      # no schedule (outside LSC until one is uploaded): nothing to show
         try:
             from layers.priority import LAYER as PRIORITY
             member = PRIORITY.membership(ctx)
@@ -542,6 +465,39 @@ class ServicesLayer(Layer):
                    f"(past stops are visits; later ones are planned). {NO_STOP_NOTE}"
                    + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
         st.dataframe(_outreach_arrow(*args), hide_index=True, width="stretch", height=260, key="services_outreach")
+
+
+def shown_categories(reg: sv.Register, counts: dict) -> dict:
+    """The categories offered in the sidebar: all of them in LSC; elsewhere those the
+    England-wide files give (GP practices, hospitals, CDCs) and any with rows (uploads,
+    saved files), not LSC's curated lists with nothing to show."""
+    cats = reg.config["categories"]
+    if sv.icb_of(reg.config) == sv.LSC_ICB:
+        return dict(cats)
+    return {k: c for k, c in cats.items() if k in NATIONAL_CATEGORIES or counts.get(k, 0)}
+
+
+SOURCE_NAMES = {"epraccur": "NHS ODS epraccur", "nhs_website_hospitals": "NHS website hospital list"}
+NATIONAL_NAMES = {"gp": "NHS ODS epraccur (England file)", "hospitals": "NHS website hospital list (England file)",
+                  "cdc": "GOV.UK CDC map data (NHS England / DHSC)"}
+
+
+def legend_source(config: dict) -> str:
+    """Where the footprint's points come from, for the legend."""
+    icb = sv.icb_of(config)
+    names, curated = [], False
+    for src in config.get("sources", []):
+        if not sv.in_scope(src, icb):
+            continue
+        if src.get("adapter") == "national":
+            names.append(NATIONAL_NAMES.get(src.get("kind"), src.get("name", "")))
+        elif src.get("adapter"):
+            names.append(SOURCE_NAMES.get(src["adapter"], src.get("name", "")))
+        else:
+            curated = True
+    if curated:
+        names.append("curated rows with a cited source each (data/services/)")
+    return "; ".join(dict.fromkeys(names + ["uploads as labelled"]))
 
 
 def report_frame(tab: pd.DataFrame, what: str) -> pd.DataFrame:

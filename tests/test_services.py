@@ -254,9 +254,12 @@ def test_lat_lon_swapped():
 
 
 def test_unknown_and_malformed_postcodes():
-    r = _imp(HEADER + GOOD + "PC-1,London,hospital,SW1A 1AA,,,,,,\n" + "PC-2,Junk,hospital,NOTAPC,,,,,,\n")
-    assert "unknown postcode 'SW1A 1AA'" in _reason(r, "PC-1")
+    r = _imp(HEADER + GOOD + "PC-1,Nowhere,hospital,ZZ99 9ZZ,,,,,,\n" + "PC-2,Junk,hospital,NOTAPC,,,,,,\n"
+             + "PC-3,London,hospital,SW1A 1AA,,,,,,\n")
+    assert "unknown postcode 'ZZ99 9ZZ'" in _reason(r, "PC-1") and "in England" in _reason(r, "PC-1")
     assert "not a valid UK postcode" in _reason(r, "PC-2")
+    # a real English postcode outside LSC geocodes (England table) and is then outside the footprint
+    assert "outside the footprint" in _reason(r, "PC-3") and "LSC boundary" in _reason(r, "PC-3")
 
 
 def test_missing_name_bad_date_unknown_category_and_no_location():

@@ -1,5 +1,6 @@
 """Service register vocabulary and reference data: schema columns, header aliases,
-categories (config/services.yaml), the LSC footprint and staged ODS site references."""
+categories (config/services.yaml), the footprint (LSC, or any ICB through `config_for`)
+and staged ODS site references."""
 from __future__ import annotations
 
 import os
@@ -45,6 +46,8 @@ ALIASES = {
 
 MAX_NAME = 200
 SEA_OR_ABROAD = "in the sea or outside the LSC area"
+LSC_ICB = "E54000048"
+ENGLAND = "E92000001"
 
 
 class ImportFailure(Exception):
@@ -64,6 +67,58 @@ def _config_cached(path: str) -> dict:
 
 def load_config(path: str | os.PathLike | None = None) -> dict:
     return _config_cached(str(Path(path) if path else CONFIG_DIR / "services.yaml"))
+
+
+def config_for(icb: str | None = None, path: str | None = None) -> dict:
+    """The register's config for one footprint: LSC (None or E54000048) = `load_config()`
+    itself; another ICB (or England, E92000001) = a copy whose `footprint` is that ICB's
+    polygon and whose `icb` key selects the sources of that scope. Cached: the same
+    object for the same ICB (callers key caches on it). ValueError for an unknown code."""
+    return _config_for(str(icb or LSC_ICB).strip().upper(), path)
+
+
+@lru_cache(maxsize=64)
+def _config_for(code: str, path: str | None) -> dict:
+    base = load_config(path)
+    if code == LSC_ICB:
+        return base
+    names = icb_names()
+    if code != ENGLAND and code not in names:
+        raise ValueError(f"unknown ICB code {code!r}")
+    cfg = dict(base)
+    cfg["icb"] = code
+    cfg["footprint"] = {"icb": code, "name": "England" if code == ENGLAND else names[code],
+                        "buffer_km": float((base.get("footprint") or {}).get("buffer_km", 1))}
+    return cfg
+
+
+def icb_of(config: dict | None = None) -> str:
+    """The footprint ICB code of a register config (LSC when none is set)."""
+    return (config or load_config()).get("icb") or LSC_ICB
+
+
+def icb_names() -> dict[str, str]:
+    """ICB code -> name (as geo.footprint names them) from the built store's `icb` table,
+    reading only its code and name columns; empty when the store has no England tables."""
+    from geo.paths import store_dir
+    f = store_dir() / "icb.parquet"
+    try:
+        st = f.stat()
+    except OSError:
+        return {}
+    return _icb_names(str(f), st.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _icb_names(path: str, mtime_ns: int) -> dict[str, str]:
+    import pyarrow.parquet as pq
+    from geo.footprint import short_name
+    cols = [c for c in ("icb24cd", "icb24nm", "short_name") if c in pq.read_schema(path).names]
+    if "icb24cd" not in cols:
+        return {}
+    t = pd.read_parquet(path, columns=cols)
+    names = ("NHS " + t["short_name"].astype(str) + " ICB") if "short_name" in t else t["icb24nm"].map(short_name)
+    return dict(zip(t["icb24cd"].astype(str), names))
 
 
 def categories(config: dict | None = None) -> dict:
@@ -91,9 +146,39 @@ def _footprint(boundary: str, buffer_km: float):
     return buf, area
 
 
+@lru_cache(maxsize=8)
+def _icb_footprint(store_path: str, code: str, buffer_km: float):
+    """(prepared buffered polygon, polygon) of one ICB (England: all 42), BNG metres,
+    from the store's `icb` table."""
+    import geopandas as gpd
+    import shapely
+    f = Path(store_path) / "icb.parquet"
+    if not f.exists():
+        raise SourceError(f, "ICB polygons missing from the store: run `python -m geo build`")
+    g = gpd.read_parquet(f)
+    if code != ENGLAND:
+        g = g[g["icb24cd"] == code]
+        if g.empty:
+            raise SourceError(f, f"no polygon for ICB {code}")
+    g = g.to_crs(27700)
+    area = shapely.union_all(shapely.make_valid(g.geometry.values))
+    buf = area.buffer(buffer_km * 1000.0)
+    shapely.prepare(buf)
+    return buf, area
+
+
 def footprint(config: dict | None = None):
     cfg = (config or load_config())["footprint"]
+    if cfg.get("icb"):
+        from geo.paths import store_dir
+        return _icb_footprint(str(store_dir()), cfg["icb"], float(cfg.get("buffer_km", 1)))
     return _footprint(str(source_dir() / cfg["boundary"]), float(cfg.get("buffer_km", 1)))
+
+
+def footprint_name(config: dict | None = None) -> str:
+    """How messages name the footprint: 'LSC', 'NHS Northamptonshire ICB', 'England'."""
+    cfg = (config or load_config())["footprint"]
+    return str(cfg.get("name") or "LSC")
 
 
 def in_footprint(easting, northing, config: dict | None = None) -> np.ndarray:
@@ -138,3 +223,29 @@ def _site_refs(src: str) -> pd.DataFrame:
 
 def site_refs() -> pd.DataFrame:
     return _site_refs(str(source_dir()))
+
+
+@lru_cache(maxsize=2)
+def _site_refs_england(src: str) -> pd.DataFrame:
+    from geo import plan_national as N
+    frames = []
+    for kind, label in (("hospitals", "NHS website hospital list, England (c. Jun 2023)"),
+                        ("gp", "NHS ODS epraccur, England (c. Sep 2025), Code-Point postcode centroid")):
+        try:
+            v, _ = N.sites(kind, ENGLAND)
+        except (SourceError, OSError, ValueError):
+            continue                      # file not staged: LSC's references only
+        frames.append(v.assign(ref_source=label))
+    if not frames:
+        return pd.DataFrame(columns=["name", "postcode", "lat", "lon", "ref_source"],
+                            index=pd.Index([], name="site_ref"))
+    t = pd.concat(frames, ignore_index=True).rename(columns={"id": "site_ref"})
+    t["site_ref"] = t["site_ref"].str.upper()
+    return t.drop_duplicates("site_ref").set_index("site_ref")[["name", "postcode", "lat", "lon", "ref_source"]]
+
+
+def site_refs_england() -> pd.DataFrame:
+    """ODS codes of every NHS hospital site and open GP practice in England (the
+    England-wide files, through geo.plan_national): read only when a site_ref is not
+    one of LSC's."""
+    return _site_refs_england(str(source_dir()))

@@ -12,7 +12,7 @@ import pandas as pd
 from geo.errors import SourceError
 from geo.paths import CONFIG_DIR, ROOT, source_dir, user_data_dir
 
-from geo.services.config import ImportFailure, load_config
+from geo.services.config import LSC_ICB, ImportFailure, config_for, icb_of, load_config
 from geo.services.read import RawTable, _canon_header, read_table
 from geo.services.userdata import user_files
 from geo.services.validate import ImportResult, _empty_records, _problem_frame, validate_rows
@@ -99,7 +99,32 @@ def _adapt_hospitals(path: Path, src: dict) -> RawTable:
     return _table_from_frame(out, nums)
 
 
-ADAPTERS = {"epraccur": _adapt_epraccur, "nhs_website_hospitals": _adapt_hospitals}
+def _adapt_national(path: Path, src: dict, icb: str) -> RawTable:
+    """The footprint ICB's rows of an England-wide file, through geo.plan_national (the
+    one reader of those files): schema columns, the source file's own row numbers."""
+    from geo import plan_national as N
+    v, _, notes = N.records(src["kind"], icb)
+    out = pd.DataFrame({
+        "id": v["id"], "name": v["name"], "category": src["category"], "address": v["address"],
+        "postcode": v["postcode"], "easting": v["easting"], "northing": v["northing"],
+        "operator": v["operator"], "status": "open", "opened": v["opened"], "closed": v["closed"],
+        "status_note": v["status_note"], "offer": v["offer"], "source": src.get("source_label", ""),
+        "source_url": v["source_url"]})
+    if src["kind"] != "gp":                 # hospitals and CDCs: the source's own lat/long
+        out = out.drop(columns=["easting", "northing"]).assign(lat=v["lat"], lon=v["lon"])
+    return _table_from_frame(out, v["row"], notes[1:])
+
+
+ADAPTERS = {"epraccur": _adapt_epraccur, "nhs_website_hospitals": _adapt_hospitals, "national": _adapt_national}
+
+
+def in_scope(src: dict, icb: str) -> bool:
+    """Whether source `src` (config/services.yaml) loads for footprint `icb`: scope lsc
+    (the default: LSC's own staged and curated files), other (every other ICB and
+    England) or all."""
+    scope = str(src.get("scope") or "lsc").lower()
+    lsc = icb == LSC_ICB
+    return scope == "all" or (scope == "lsc" and lsc) or (scope == "other" and not lsc)
 
 
 def _load_source(src: dict, cfg: dict) -> ImportResult:
@@ -113,7 +138,14 @@ def _load_source(src: dict, cfg: dict) -> ImportResult:
                             fatal=f"{path}: shipped service file not found")
     if src.get("adapter"):
         try:
-            table = ADAPTERS[src["adapter"]](path, src)
+            if src["adapter"] == "national":
+                table = _adapt_national(path, src, icb_of(cfg))
+            else:
+                table = ADAPTERS[src["adapter"]](path, src)
+        except SourceError as e:
+            empty = _problem_frame([], "reason")
+            return ImportResult(path.name, _empty_records(), empty, _problem_frame([], "warning"), [],
+                                fatal=str(e))
         except (KeyError, ValueError, pd.errors.ParserError) as e:
             empty = _problem_frame([], "reason")
             return ImportResult(path.name, _empty_records(), empty, _problem_frame([], "warning"), [],
@@ -157,12 +189,19 @@ class Register:
         return Register(recs, self.results + [result], self.config)
 
 
-def load_register(*, include_user: bool = True, config: dict | None = None) -> Register:
-    """All shipped sources (config/services.yaml) + saved user files."""
-    cfg = config or load_config()
+def load_register(*, include_user: bool = True, config: dict | None = None, icb: str | None = None) -> Register:
+    """The shipped sources (config/services.yaml) of the footprint + saved user files.
+    The footprint is `icb` (a code; default LSC) or the one `config` was made for
+    (`config_for(code)`): LSC loads its staged and curated files and its CDCs; another
+    ICB its GP practices, NHS hospital sites and CDCs from the England-wide files. Rows
+    are checked against that footprint (uploads and saved files too)."""
+    cfg = config_for(icb) if icb is not None and config is None else (config or load_config())
+    code = icb_of(cfg)
     results = []
     frames = []
     for src in cfg.get("sources", []):
+        if not in_scope(src, code):
+            continue
         r = _load_source(src, cfg)
         results.append(r)
         if len(r.records):

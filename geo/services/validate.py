@@ -11,7 +11,8 @@ from geo.tabular import display_name
 from geo.geocode import bng_to_lonlat, lonlat_to_bng, normalise_postcode, postcode_lookup
 
 from geo.services.cells import _MARKUP, _date, _number, _text, _time
-from geo.services.config import MAX_NAME, RECORD_COLUMNS, SCHEMA, SEA_OR_ABROAD, STATUSES, TEXT_FIELDS, in_footprint, km_outside, load_config, site_refs
+from geo.services.config import (MAX_NAME, RECORD_COLUMNS, SCHEMA, SEA_OR_ABROAD, STATUSES, TEXT_FIELDS,
+                                 footprint_name, in_footprint, km_outside, load_config, site_refs, site_refs_england)
 from geo.services.read import RawTable
 
 
@@ -241,44 +242,65 @@ def _parse_rows(table: RawTable, cfg: dict, default_category, source_defaults) -
     return staged
 
 
-def _geocode(staged: list[_Row]) -> None:
-    """Pass 2: postcodes (one vectorised look-up) and site references."""
+def _site_ref(key: str, refs: list):
+    """The reference row of ODS code `key`: LSC's staged files first, then (read once,
+    only when needed) England's."""
+    if not refs:
+        refs.append(site_refs())
+    if key in refs[0].index:
+        return refs[0].loc[key]
+    if len(refs) == 1:
+        refs.append(site_refs_england())
+    return refs[1].loc[key] if key in refs[1].index else None
+
+
+def _geocode(staged: list[_Row]) -> str:
+    """Pass 2: postcodes (one vectorised look-up) and site references. Returns what the
+    postcode look-up covers (for messages)."""
     need_pc = [s for s in staged if s.pc]
+    lookup = postcode_lookup()
     if need_pc:
-        lk = postcode_lookup().lookup([s.pc for s in need_pc])
+        lk = lookup.lookup([s.pc for s in need_pc])
         for s, (_, r) in zip(need_pc, lk.iterrows()):
             s.pc_hit = (r["easting"], r["northing"], r["lat"], r["lon"]) if r["found"] else None
-    refs = None
+    refs: list = []
     for s in staged:
         rec = s.rec
         if s.reasons or s.loc:
             continue
         if rec["site_ref"]:
-            refs = site_refs() if refs is None else refs
             key = rec["site_ref"].upper()
-            if key in refs.index:
-                r = refs.loc[key]
+            r = _site_ref(key, refs)
+            if r is not None:
                 s.lat, s.lon, s.loc = float(r["lat"]), float(r["lon"]), f"site_ref {key}"
                 if not rec["postcode"]:
                     rec["postcode"] = r["postcode"]
                 continue
             if not s.pc:
                 s.reject("site_ref", f"unknown site_ref '{_short(rec['site_ref'])}' (not an ODS code in the "
-                                     f"staged hospital or GP files) and no postcode")
+                                     f"staged hospital or GP files of England) and no postcode")
                 continue
             s.warn("site_ref", f"unknown site_ref '{_short(rec['site_ref'])}': located by postcode instead")
         if s.pc:
             if s.pc_hit is None:
                 s.reject("postcode", f"unknown postcode '{s.pc}' (not a live postcode in Code-Point Open "
-                                     f"2025 for the LSC footprint)")
+                                     f"2025 {lookup.coverage})")
             else:
                 s.e, s.n, s.lat, s.lon = s.pc_hit
                 s.loc = "postcode"
         elif not rec["postcode"]:
             s.reject("location", "no location: give lat/lon, easting/northing, site_ref or postcode")
+    return lookup.coverage
 
 
-def _place(staged: list[_Row], cfg: dict) -> None:
+def _outside(cfg: dict) -> str:
+    name = footprint_name(cfg)
+    if name == "LSC":
+        return f"beyond the LSC boundary ({SEA_OR_ABROAD})"
+    return f"beyond the boundary of {name} (the chosen footprint)"
+
+
+def _place(staged: list[_Row], cfg: dict, coverage: str = "") -> None:
     """Pass 3: both coordinate systems filled, footprint and postcode cross-checks."""
     ll = [s for s in staged if not s.reasons and s.loc and s.e is None]
     if ll:
@@ -297,12 +319,12 @@ def _place(staged: list[_Row], cfg: dict) -> None:
             if not ok:
                 d = km_outside(s.e, s.n, cfg)
                 s.reject("location", f"point outside the footprint: {s.lat:.4f}, {s.lon:.4f} is {d:,.1f} km "
-                                     f"beyond the LSC boundary ({SEA_OR_ABROAD})")
+                                     f"{_outside(cfg)}")
     for s in located:
         if s.reasons or s.loc not in ("lat/lon", "easting/northing"):
             continue
         if s.pc and s.pc_hit is None:
-            s.warn("postcode", f"postcode '{s.pc}' not found in Code-Point Open; coordinates used")
+            s.warn("postcode", f"postcode '{s.pc}' not found in Code-Point Open {coverage}; coordinates used")
         elif s.pc_hit is not None:
             d = float(np.hypot(s.pc_hit[0] - s.e, s.pc_hit[1] - s.n)) / 1000
             if d > 2:
@@ -321,8 +343,8 @@ def validate_rows(table: RawTable, filename: str, *, default_category: str | Non
     rejected = [(fname, rn, "", "", why, fields.get((rn, why), "")) for rn, why in table.bad_rows]
     warnings = []
     staged = _parse_rows(table, cfg, default_category, source_defaults)
-    _geocode(staged)
-    _place(staged, cfg)
+    coverage = _geocode(staged)
+    _place(staged, cfg, coverage)
     seen_ids = {s.rec["id"] for s in staged if s.rec["id"]}
     out = []
     for s in staged:

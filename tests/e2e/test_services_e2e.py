@@ -16,7 +16,7 @@ UPLOAD = (
     f'E2E-1,"{XSS_IMG.replace(chr(34), chr(34) * 2)}",hospital,PR2 9HT,,\n'
     f"E2E-2,{XSS_SCRIPT},hospital,BB10 2PQ,,\n"
     "E2E-3,In the sea,hospital,,53.85,-3.35\n"
-    "E2E-4,Unknown postcode,hospital,SW1A 1AA,,\n"
+    "E2E-4,Unknown postcode,hospital,ZZ99 9ZZ,,\n"
     "E2E-1,Duplicate id,hospital,FY3 8NR,,\n"
 )
 
@@ -115,7 +115,7 @@ def test_upload_with_bad_rows_shows_report_and_popup_is_escaped(session):
     with page.expect_download(timeout=30_000) as dl:
         rep.first.get_by_text("Download rejected (CSV)").click()
     report = open(dl.value.path(), encoding="utf-8").read()
-    for part in ("outside the footprint", "unknown postcode 'SW1A 1AA'", "duplicate id 'E2E-1'"):
+    for part in ("outside the footprint", "unknown postcode 'ZZ99 9ZZ'", "duplicate id 'E2E-1'"):
         assert part in report, report
     assert "field" in report.splitlines()[0].lower()
     page.screenshot(path=str(ART / "services_upload_report.png"), full_page=True)
