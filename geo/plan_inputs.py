@@ -509,7 +509,7 @@ def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidate
     """An uploaded venues file (id, name, and a postcode, lat/lon or easting/northing),
     validated by the service register's own row checks (geo.services)."""
     from geo import services as sv
-    cfg = dict(sv.load_config())
+    cfg = dict(sv.config_for(getattr(store, "code", None)))     # rows checked against this footprint
     cfg["categories"] = {"venue": {"label": "Candidate venue", "kind": "site"}}
     fname = Path(filename).name or "venues"
     try:
@@ -537,12 +537,12 @@ def venue_candidates(store, area: Area, data: bytes, filename: str) -> Candidate
                       f"file:{fname}", notes, problems, warnings)
 
 
-EXISTING_OUTSIDE_LSC = {"gp": "gp", "hospital": "hospitals"}
+EXISTING_OUTSIDE_LSC = {"gp": "gp", "hospital": "hospitals", "cdc": "cdc"}
 
 
 def existing_categories(store) -> list[str]:
     """The --existing categories valid for this footprint: LSC's curated service
-    categories in LSC; elsewhere only what the England files give (gp, hospital)."""
+    categories in LSC; elsewhere only what the England files give (gp, hospital, cdc)."""
     if is_lsc(store):
         from geo.services import category_names
         return list(category_names(None))

@@ -109,7 +109,25 @@ def test_district_postcode_candidates_and_existing_sites(view):
     assert set(ex["category"]) == {"gp", "hospital"} and "E54000059" in notes[0]
     with pytest.raises(UsageError, match="'hari_bus' is not valid in NHS Northamptonshire ICB"):
         pi.existing_sites(["hari_bus"], store=view)
-    assert pi.existing_categories(view) == ["gp", "hospital"]
+    assert pi.existing_categories(view) == ["gp", "hospital", "cdc"]
+    # CDCs already cover too: the ICB's rows of the staged GOV.UK list
+    cdc = pd.read_csv(source_dir() / "services" / "community_diagnostic_centres_england.csv")
+    ex, _ = pi.existing_sites(["cdc"], store=view)
+    assert len(ex) == int((cdc["ICB24CD"] == NORTHANTS).sum()) > 0
+
+
+def test_venue_file_checked_against_the_chosen_icb(view, store):
+    """An uploaded venues file is validated against the footprint it plans for: a
+    Northamptonshire postcode is a venue there, a Blackburn one is outside it (and the
+    reverse in LSC)."""
+    data = b"id,name,postcode\nN1,Library,NN5 7LN\nB1,Hall,BB2 3HH\n"
+    a = pi.resolve_area(view, None)
+    c = pi.venue_candidates(view, a, data, "venues.csv")
+    assert list(c.venues["id"]) == ["N1"]
+    assert any("row 3" in str(p) and "outside" in str(p) for p in c.problems), c.problems
+    c = pi.venue_candidates(store, pi.resolve_area(store, None), data, "venues.csv")
+    assert list(c.venues["id"]) == ["B1"]
+    assert any("row 2" in str(p) and "outside" in str(p) for p in c.problems), c.problems
 
 
 def test_lsc_view_plans_as_the_plain_store(store):
