@@ -12,7 +12,7 @@ from layers import base, panels, share, view  # noqa: E402
 
 base.new_run()      # values memoised per run (layers.base.per_run) start afresh
 from layers.base import MapContext, md  # noqa: E402
-from layers.map import vendor_missing  # noqa: E402
+from render.map import vendor_missing  # noqa: E402
 
 st.markdown(panels.CSS, unsafe_allow_html=True)
 store, fp = view.get_store()

@@ -126,7 +126,7 @@ def run(args) -> int:
     elif fmt == "html":
         from cli.snapshot import quiet_streamlit
         quiet_streamlit()
-        from layers.export_html import standalone_html
+        from render.export_html import standalone_html
         html = standalone_html(store, state)
         X.write_atomic(args.out, html.encode("utf-8"))
         print(f"wrote {args.out}: {len(html) / 1e6:.1f} MB standalone map", file=sys.stderr)
@@ -137,7 +137,7 @@ def run(args) -> int:
         from cli.snapshot import quiet_streamlit
         from render.png import render_html
         quiet_streamlit()
-        from layers.export_html import ward_profile_html
+        from render.export_html import ward_profile_html
         membership = X.priority_membership(store, state)
         html = ward_profile_html(X.ward_profile(store, state.ward, state.vintage, membership))
         render_html(html, args.out, fmt=fmt, width=args.width, height=int(args.width * 1.414))

@@ -16,7 +16,7 @@ Per rerun, for each layer, app.py calls, in this order:
                           is off). This is sent with st_folium's `feature_group_to_add`:
                           ONLY this part is re-sent on a rerun, the base map never changes.
                           Keep it small: styling data, not geometry. Large static
-                          geometry belongs in a static file (see layers/static_files.py),
+                          geometry belongs in a static file (see render/static_files.py),
                           fetched once by the browser and cached on the iframe's window.
 3. `layer.legend(ctx)`    return a list of `LegendEntry` that app.py draws in Streamlit
                           (never branca colormaps: they load d3 from a CDN).
@@ -283,7 +283,7 @@ class MapContext:
     """
     store: Any
     fingerprint: str = ""            # changes when the store is rebuilt (cache key)
-    static: dict = field(default_factory=dict)   # URLs of static files (layers.static_files)
+    static: dict = field(default_factory=dict)   # URLs of static files (render.static_files)
     state: dict = field(default_factory=dict)
     area: dict = field(default_factory=lambda: {"kind": "icb", "code": None, "name": "Whole ICB"})
     selected_ward: str | None = None

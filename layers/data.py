@@ -8,7 +8,7 @@ import streamlit as st
 
 from geo.store import MEASURES
 from layers.base import hot
-from layers.static_files import LSOA_OBJECT
+from render.static_files import LSOA_OBJECT
 
 
 @hot(maxsize=32)

@@ -7,8 +7,8 @@ from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
                          MapContext, hot, widget_default)
 from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
-from layers.map import part_group
-from layers.static_files import LSOA_OBJECT
+from render.map import part_group
+from render.static_files import LSOA_OBJECT
 
 VINTAGES = {2019: "IoD2019 (2011 LSOAs)", 2025: "IoD2025 (2021 LSOAs)"}
 SOURCES = {
@@ -46,7 +46,7 @@ def all_classes_url(_store, fp: str) -> str:
     frame after its first paint). The map runtime restyles from it the moment a
     deprivation control changes, before the rerun confirms (static/js/lsc_map.js)."""
     import json
-    from layers.static_files import _url, write_hashed
+    from render.static_files import _url, write_hashed
     out = {"cls": {}, "core20": {}}
     for v in VINTAGES:
         out["core20"][str(v)] = lsoa_classes(_store, fp, v, "imd", False)["core20"]

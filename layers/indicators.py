@@ -31,8 +31,8 @@ from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
 from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
                          hot, md, public_text, widget_default)
-from layers.map import part_group
-from layers.static_files import url_path
+from render.map import part_group
+from render.static_files import url_path
 
 KEY = "indicators"
 # drawn vintage -> (JS object in the static TopoJSON, store table, code column, label)
@@ -94,7 +94,7 @@ def extra_geometry_url(_store, fp: str) -> str:
     """Static TopoJSON with the Dec-2019 wards and sub-ICB locations (store order)."""
     import topojson as tp
 
-    from layers.static_files import GEN_DIR, QUANTIZE, _url, write_hashed
+    from render.static_files import GEN_DIR, QUANTIZE, _url, write_hashed
     w19 = _store.wards19[["geometry"]].reset_index(drop=True)
     sub = _store.subicb[["geometry"]].reset_index(drop=True)
     topo = tp.Topology([w19, sub], object_name=list(EXTRA_OBJECTS), prequantize=QUANTIZE, topology=True)
@@ -182,7 +182,7 @@ def hover_url(_data, data_key: str, _store, fp: str, indicator: str, period: str
     this indicator is drawn: the value, name and Core20 share of every drawn area (store
     order), fetched by the map frame on first hover (a rerun carries only its URL; the
     standalone export inlines it). Suppressed values are the string "suppressed"."""
-    from layers.static_files import _url, write_hashed
+    from render.static_files import _url, write_hashed
     target = _data.target
     codes = _codes(_store, fp, target)
     v = _data.values(indicator, period)
@@ -278,7 +278,7 @@ class _InstantJob:
         self.settings, self.url, self.error, self.future = settings, None, None, None
 
     def run(self) -> None:
-        from layers.static_files import _url, write_hashed
+        from render.static_files import _url, write_hashed
         try:
             k, thresholds, scheme, pal, mode = (self.settings[2], self.settings[3], self.settings[4],
                                                 self.settings[5], self.settings[7])

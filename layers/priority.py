@@ -19,7 +19,7 @@ from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, NHSEI_STATUS, Priorit
                           place_groupings)
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
 from layers.data import ward_lookup, ward_table
-from layers.map import part_group
+from render.map import part_group
 
 
 def config_path() -> Path:

@@ -207,7 +207,7 @@ def _summary(records: pd.DataFrame, day: str) -> dict:
 
 
 def _write_points(prefix: str, payload: dict) -> str:
-    from layers.static_files import _url, write_hashed
+    from render.static_files import _url, write_hashed
     return _url(write_hashed(prefix, js_json(payload).encode("utf-8")))
 
 
@@ -401,7 +401,7 @@ class ServicesLayer(Layer):
         which categories / statuses to show."""
         if not self.is_on(ctx):
             return None
-        from layers.map import part_group
+        from render.map import part_group
         s = ctx.state.get(self.key, {})
         files, _ = service_files()
         return part_group(self.key, {"show": True, "files": files, "cats": list(s.get("cats", [])),

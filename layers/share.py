@@ -323,7 +323,7 @@ class _ShareScript(MacroElement):
     def __init__(self, cfg: dict):
         super().__init__()
         self._name = "LscShare"
-        from layers.map import _js_json
+        from render.map import _js_json
         self.cfg = _js_json(cfg)
 
 
@@ -417,7 +417,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
         p = Path(d) / "view.gpkg"
         X.write_gpkg(ctx.store, state, p, selection)
         out["files"]["gpkg"] = (f"{base}.gpkg", p.read_bytes(), "application/geopackage+sqlite3")
-    from layers.export_html import standalone_html
+    from render.export_html import standalone_html
     html = standalone_html(ctx.store, state, ctx=ctx, layers=[l for l in layers if l.key != KEY])
     out["files"]["html"] = (f"lsc_map_{_slug(ctx.area.get('name', 'icb'))}.html", html.encode("utf-8"), "text/html")
     out["rows"] = len(rows)
@@ -426,7 +426,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
 
 def _render_png(ctx, layers, size: str) -> tuple[bytes | None, str | None]:
     from render.png import render_html
-    from layers.export_html import standalone_html
+    from render.export_html import standalone_html
     import tempfile
     from pathlib import Path
     w, h = SIZES[size]
@@ -444,7 +444,7 @@ def _render_png(ctx, layers, size: str) -> tuple[bytes | None, str | None]:
 def _render_profile(ctx, layers, fmt: str) -> tuple[bytes | None, str | None]:
     from geo import export as X
     from render.png import render_html
-    from layers.export_html import ward_profile_html
+    from render.export_html import ward_profile_html
     import tempfile
     from pathlib import Path
     state = _export_state(ctx, layers)
@@ -576,7 +576,7 @@ def export_context(store, state: VS.ViewState, notes: list[str] | None = None):
     from geo.export import area_name, priority_config, priority_rule
     from geo.paths import CONFIG_DIR
     from layers import REGISTRY
-    from layers.static_files import build_static
+    from render.static_files import build_static
     notes = notes if notes is not None else []
     fp = hashlib.sha256(json.dumps(store.manifest.get("fingerprint", store.manifest), sort_keys=True,
                                    default=str).encode()).hexdigest()[:16]

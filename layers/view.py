@@ -136,7 +136,7 @@ def icb_selector(ctx: MapContext, base_store, base_fp: str) -> None:
 @st.cache_resource(show_spinner="Preparing map files…", max_entries=16)
 def static_files(_store, fp: str) -> dict:
     from layers.data import ward_table
-    from layers.static_files import build_static_indexed
+    from render.static_files import build_static_indexed
     return build_static_indexed(_store, fp, lambda: {v: ward_table(_store, fp, v) for v in (2019, 2025)})
 
 
@@ -321,7 +321,7 @@ def membership(layers: list[Layer], ctx: MapContext) -> dict[str, list[str]]:
 
 def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
     """Build this rerun's feature groups, show any messages, then the (constant) map."""
-    from layers.map import commit_group, localise_assets, map_component
+    from render.map import commit_group, localise_assets, map_component
     fgs = []
     for layer in layers:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
-from layers.map import part_group
+from render.map import part_group
 
 
 class WardsLayer(Layer):

@@ -70,7 +70,7 @@ def render_html(html: str, out, fmt: str = "png", width: int = 1920, height: int
                     raise RenderError(f"the map could not be drawn: {err}")
                 if fmt != "pdf":    # a picture has nothing to click: no zoom buttons
                     page.add_style_tag(content=SNAPSHOT_CSS)
-                # the whole legend and attribution in the picture (layers/export_html.py FIT_JS)
+                # the whole legend and attribution in the picture (render/export_html.py FIT_JS)
                 page.evaluate("() => window.LSC_fitLegend ? window.LSC_fitLegend() : true")
                 page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 if fmt == "pdf":

@@ -11,7 +11,7 @@ from geo import viewstate as VS
 
 @pytest.fixture(scope="module")
 def page(store):
-    from layers.export_html import standalone_html
+    from render.export_html import standalone_html
     state, _ = VS.from_query({"measure": "health", "area": "place5:Pennine Lancashire",
                               "title": "Pennine & 'friends' (draft)"}, VS.known_from_store(store))
     notes: list[str] = []
@@ -39,7 +39,7 @@ def test_view_and_legend_are_in_the_page(page, store):
 
 
 def test_hostile_title_never_reaches_html_raw(store):
-    from layers.export_html import standalone_html
+    from render.export_html import standalone_html
     state, notices = VS.from_query({"title": "<script>alert(1)</script><img src=x onerror=alert(2)>"},
                                    VS.known_from_store(store))
     html = standalone_html(store, state)
@@ -48,7 +48,7 @@ def test_hostile_title_never_reaches_html_raw(store):
 
 def test_ward_profile_html_escapes(store):
     from geo.export import ward_profile
-    from layers.export_html import ward_profile_html
+    from render.export_html import ward_profile_html
     code = store.wards24["wd24cd"].iloc[0]
     p = ward_profile(store, code, 2019)
     p["name"] = "<b onmouseover=alert(1)>X</b>"

@@ -12,7 +12,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from geo import footprint as F
 from geo import viewstate as VS
-from layers.static_files import LSOA_OBJECT, fast_topology, geometry_bytes
+from render.static_files import LSOA_OBJECT, fast_topology, geometry_bytes
 
 KNOWN = VS.Known(icbs={"E54000048": "NHS Lancashire and South Cumbria ICB",
                        "E54000059": "NHS Northamptonshire ICB",

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import footprint as F
 from geo.paths import ROOT
-from layers.static_files import url_path
+from render.static_files import url_path
 
 APP = str(ROOT / "app.py")
 NORTHANTS = "E54000059"

@@ -188,7 +188,7 @@ def test_instant_jobs_release_data_and_rebuild_a_pruned_file(store, iod, monkeyp
     """A finished job keeps only its URL; when its file is gone (pruned after a week
     unused) the next rerun builds it again instead of pointing the browser at a 404."""
     from layers.base import MapContext
-    from layers.static_files import STATIC_DIR
+    from render.static_files import STATIC_DIR
     ctx = MapContext(store=store, fingerprint="test-fp2", interactive=True)
     settings = (_per(iod), "any", 3, (), "sequential", None, None, "choropleth")
     assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # started, not ready

@@ -1,4 +1,4 @@
-"""layers.map.map_component (the cached fast path) hands streamlit-folium's frontend the
+"""render.map.map_component (the cached fast path) hands streamlit-folium's frontend the
 same arguments st_folium would, so the base map (the component's identity) never
 changes and feature groups run the same LSC calls."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from unittest import mock
 import folium
 import streamlit_folium as sf
 
-from layers.map import base_map, commit_group, map_component, part_group
+from render.map import base_map, commit_group, map_component, part_group
 
 GEO = "/app/static/gen/geo.0123456789abcdef.json"
 
@@ -54,7 +54,7 @@ def test_fast_path_matches_st_folium():
 def test_static_files_index_reused_only_while_files_exist(monkeypatch):
     import uuid
 
-    from layers import static_files as sfiles
+    from render import static_files as sfiles
     sfiles.GEN_DIR.mkdir(parents=True, exist_ok=True)
     real = sfiles.GEN_DIR / f"test-{uuid.uuid4().hex}.json"
     real.write_text("{}")
@@ -78,7 +78,7 @@ def test_static_files_index_reused_only_while_files_exist(monkeypatch):
 def test_static_files_are_reused_touched_and_pruned_when_unused(tmp_path):
     import os
     import time
-    from layers.static_files import write_hashed
+    from render.static_files import write_hashed
     old = write_hashed("services", b'{"day":1}', tmp_path)
     used = write_hashed("geo", b'{"g":1}', tmp_path)
     week_ago = time.time() - 8 * 86400
@@ -97,8 +97,8 @@ def test_runtime_and_libraries_ship_as_one_script_built_from_the_vendored_files(
     topojson-client and markercluster are concatenated into one hashed file (runtime
     first: its geometry prefetch starts before the libraries evaluate) from our own file
     and the npm-installed copies; the geometry URL rides on its query string."""
-    from layers.map import LIB_FILES, RUNTIME_FILE, local_js, runtime_url
-    from layers.static_files import STATIC_DIR
+    from render.map import LIB_FILES, RUNTIME_FILE, local_js, runtime_url
+    from render.static_files import STATIC_DIR
     url = runtime_url()
     assert url.startswith("/app/static/gen/lscmap.") and url.endswith(".js")
     data = (STATIC_DIR / url[len("/app/static/"):]).read_bytes()
@@ -117,7 +117,7 @@ def test_all_classes_file_holds_every_deprivation_view(store):
     from geo.store import MEASURES
     from layers.data import lsoa_classes
     from layers.deprivation import VINTAGES, all_classes_url
-    from layers.static_files import STATIC_DIR
+    from render.static_files import STATIC_DIR
     fp = "test-fp"
     d = json.loads((STATIC_DIR / all_classes_url(store, fp)[len("/app/static/"):]).read_text())
     assert len(d["cls"]) == len(VINTAGES) * len(MEASURES) * 2
@@ -132,7 +132,7 @@ def test_all_classes_file_holds_every_deprivation_view(store):
 def test_vendor_missing_names_the_files_then_stops_looking_once_installed(tmp_path, monkeypatch):
     """A machine without `make vendor` gets a page naming the missing files (app.py);
     once all are there, the per-rerun check costs nothing more."""
-    from layers import map as M
+    from render import map as M
     monkeypatch.setattr(M, "STATIC_DIR", tmp_path)
     monkeypatch.setattr(M, "_VENDOR_OK", False)
     missing = M.vendor_missing()

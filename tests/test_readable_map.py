@@ -44,7 +44,7 @@ def _legend(html: str) -> str:
 
 
 def _page(store, query: str):
-    from layers.export_html import standalone_html
+    from render.export_html import standalone_html
     state, notices = VS.parse_query_string(query, VS.known_from_store(store))
     assert notices == []
     return standalone_html(store, state, notes=[])
@@ -75,7 +75,7 @@ def test_indicator_export_names_its_data_not_imd(store, ind_html):
 def test_indicator_hover_file_holds_the_drawn_values(store, ind_html):
     """The ward hover reads the indicator's own values (not the IMD figures) from a file
     the export inlines; its values are the dataset's, in the drawn areas' order."""
-    from layers.static_files import url_path
+    from render.static_files import url_path
     census = I.load_builtin("census_ward", store).prepare()
     part = _part(ind_html, "indicators")
     assert part["hover"] and part["hover"] in ind_html.split("</head>")[0]     # seeded, so no request

@@ -11,7 +11,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from geo.paths import ROOT
-from layers.static_files import STATIC_DIR, URL_PREFIX
+from render.static_files import STATIC_DIR, URL_PREFIX
 
 APP = str(ROOT / "app.py")
 XSS = '<img src=x onerror="window.__x=1">{{ 7*7 }}'

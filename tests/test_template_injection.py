@@ -37,7 +37,7 @@ def test_services_payload_not_templated_in_full_render():
     are js_json text, so a full branca render (the HTML export) leaves them as they are."""
     import pandas as pd
 
-    from layers.map import part_group
+    from render.map import part_group
     from layers.services import points_payload
     from geo import services as sv
     cfg = sv.load_config()
@@ -47,7 +47,7 @@ def test_services_payload_not_templated_in_full_render():
     assert "{{" not in data and "{%" not in data
     pts = json.loads(data)["pts"]["hospital"]
     assert "{{ 7*7 }}" in pts[0][2] and pts[0][3] == "{{ 7*7 }}"
-    from layers.export_html import _full_render      # what the HTML export renders
+    from render.export_html import _full_render      # what the HTML export renders
     m = folium.Map(tiles=None)
     part_group("services", {"show": True, "files": ["/app/static/gen/services.x.json"],
                             "cats": ["{{ 7*7 }}"], "closed": False}).add_to(m)
@@ -68,7 +68,7 @@ def test_access_payload_not_templated_in_full_render():
 
 
 def test_map_call_payload_not_templated():
-    from layers.map import _Call
+    from render.map import _Call
     el = _Call("set", "wards", {"names": ["{{ 5*5 }}"]})
     assert "{{" not in el.args
     script = el._template.module.script(el)

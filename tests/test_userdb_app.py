@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import userdb
 from geo.paths import ROOT
-from layers.static_files import STATIC_DIR, URL_PREFIX
+from render.static_files import STATIC_DIR, URL_PREFIX
 
 APP = str(ROOT / "app.py")
 CSV = ("id,name,category,postcode\n"

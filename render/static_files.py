@@ -2,7 +2,7 @@
 
 Pure Python (geopandas + topojson; no streamlit/folium), so the build can call it:
 
-    python -m layers.static_files            # writes static/gen/*, prints the URLs
+    python -m render.static_files            # writes static/gen/*, prints the URLs
 
 Files are named by a hash of their content (`geo.<hash>.json`), written atomically
 (tmp file + os.replace) under static/gen/ (git-ignored), and served by Streamlit's

@@ -21,7 +21,7 @@ import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
-from layers.static_files import STATIC_DIR, URL_PREFIX
+from render.static_files import STATIC_DIR, URL_PREFIX
 from layers.base import hot, js_json
 
 VENDOR = f"{URL_PREFIX}/vendor"
@@ -57,7 +57,7 @@ def runtime_url() -> str:
 
 @functools.lru_cache(maxsize=4)
 def _runtime_url(stamp: tuple) -> str:
-    from layers.static_files import _url, write_hashed
+    from render.static_files import _url, write_hashed
     data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES))
     return _url(write_hashed("lscmap", data, ext="js"))
 

@@ -1,7 +1,7 @@
 """Standalone HTML: the current map as one offline file, and the one-page ward profile.
 
 `standalone_html(store, state, ctx=None, layers=None)` renders the SAME map the app shows:
-the constant base map (layers.map.base_map), every visible layer's own feature group, and
+the constant base map (render.map.base_map), every visible layer's own feature group, and
 the commit round, with everything the browser would fetch inlined:
 
 - Leaflet, topojson-client, markercluster and the map runtime (static/js/lsc_map.js) are
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from geo import viewstate as VS
 from layers.base import esc, js_json
-from layers.static_files import STATIC_DIR, url_path
+from render.static_files import STATIC_DIR, url_path
 
 _GEN_URL = re.compile(r"/app/static/gen/[A-Za-z0-9._-]+\.json")
 _SCRIPT_SRC = re.compile(r'<script src="(/app/static/[^"?]+)(?:\?[^"]*)?"></script>')
@@ -180,10 +180,10 @@ def _view_payload(ctx, state: VS.ViewState) -> dict:
 
 
 def _upstream_render(cls):
-    """The first render() in the MRO not defined in layers/ (folium/branca's own)."""
+    """The first render() in the MRO not defined in layers/ or render/ (folium/branca's own)."""
     for k in cls.__mro__:
         r = k.__dict__.get("render")
-        if r is not None and not getattr(r, "__module__", "").startswith("layers"):
+        if r is not None and not getattr(r, "__module__", "").startswith(("layers", "render")):
             return r
     return None
 
@@ -197,7 +197,7 @@ def _full_render(m) -> str:
     while stack:
         el = stack.pop()
         r = getattr(type(el), "render", None)
-        if r is not None and getattr(r, "__module__", "").startswith("layers"):
+        if r is not None and getattr(r, "__module__", "").startswith(("layers", "render")):
             up = _upstream_render(type(el))
             if up is not None:
                 el.render = types.MethodType(up, el)      # instance only; classes untouched
@@ -207,7 +207,7 @@ def _full_render(m) -> str:
 
 def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: list[str] | None = None) -> str:
     """One self-contained HTML page of the view (works from disk with no network)."""
-    from layers.map import base_map, commit_group, localise_assets
+    from render.map import base_map, commit_group, localise_assets
     from layers.panels import ATTRIBUTION, legend_html
     notes = notes if notes is not None else []      # the caller (CLI) prints what layers add
     if ctx is None or layers is None:
