@@ -417,7 +417,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
         p = Path(d) / "view.gpkg"
         X.write_gpkg(ctx.store, state, p, selection)
         out["files"]["gpkg"] = (f"{base}.gpkg", p.read_bytes(), "application/geopackage+sqlite3")
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     html = standalone_html(ctx.store, state, ctx=ctx, layers=[l for l in layers if l.key != KEY])
     out["files"]["html"] = (f"lsc_map_{_slug(ctx.area.get('name', 'icb'))}.html", html.encode("utf-8"), "text/html")
     out["rows"] = len(rows)
@@ -426,7 +426,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
 
 def _render_png(ctx, layers, size: str) -> tuple[bytes | None, str | None]:
     from render.png import render_html
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     import tempfile
     from pathlib import Path
     w, h = SIZES[size]

@@ -35,7 +35,7 @@ def _legend(html: str) -> str:
 
 
 def _page(store, query: str) -> tuple[str, list[str], VS.ViewState]:
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, notices = VS.parse_query_string(query, VS.known_from_store(store))
     assert notices == []
     notes: list[str] = []

@@ -1,4 +1,4 @@
-"""render.map.map_component (the cached fast path) hands streamlit-folium's frontend the
+"""layers.map.map_component (the cached fast path) hands streamlit-folium's frontend the
 same arguments st_folium would, so the base map (the component's identity) never
 changes and feature groups run the same LSC calls."""
 from __future__ import annotations
@@ -9,7 +9,8 @@ from unittest import mock
 import folium
 import streamlit_folium as sf
 
-from render.map import base_map, commit_group, map_component, part_group
+from layers.map import map_component
+from render.map import base_map, commit_group, part_group
 
 GEO = "/app/static/gen/geo.0123456789abcdef.json"
 

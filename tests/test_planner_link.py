@@ -61,7 +61,7 @@ def test_link_reopens_the_same_plan_settings_and_writes_them_back(store):
 
 
 def test_standalone_html_draws_the_plan(store):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, _ = VS.from_query(LINK)
     notes: list[str] = []
     html = standalone_html(store, state, notes=notes)
