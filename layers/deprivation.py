@@ -44,7 +44,7 @@ def all_classes_url(_store, fp: str) -> str:
     """Every (vintage, measure, decile basis) class array and each vintage's Core20 list
     in one static file (static/gen/depclasses.<sha>.json, ~70 KB, fetched by the map
     frame after its first paint). The map runtime restyles from it the moment a
-    deprivation control changes, before the rerun confirms (static/js/lsc_map.js)."""
+    deprivation control changes, before the rerun confirms (static/js/paint_deprivation.js)."""
     import json
     from render.static_files import _url, write_hashed
     out = {"cls": {}, "core20": {}}

@@ -41,7 +41,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
     from layers.present import data_text, view_title
     notes = notes if notes is not None else []      # the caller (CLI) prints what layers add
     if ctx is None or layers is None:
-        from layers.share import export_context
+        from layers.share_state import export_context
         ctx, layers = export_context(store, state, notes)
     if getattr(ctx, "interactive", False):      # the app's context: a file has no controls to
         import dataclasses                       # restyle from (no instant-restyle files)

@@ -1,6 +1,6 @@
 """The indicator layer's instant restyle: a worker thread builds, per dataset and settings,
 the file of every Indicator x Classes choice's classes and colours, so switching those
-controls repaints the map in the browser before the rerun (static/js/lsc_ind.js).
+controls repaints the map in the browser before the rerun (static/js/paint_indicators.js).
 """
 from __future__ import annotations
 

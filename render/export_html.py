@@ -4,7 +4,7 @@
 render.map plus the view's groups, put together by layers.export_html.standalone_html)
 into one page with everything the browser would fetch inlined:
 
-- Leaflet, topojson-client, markercluster and the map runtime (static/js/lsc_map.js) are
+- Leaflet, topojson-client, markercluster and the map runtime (static/js/lsc_core.js and the painters) are
   read from static/ (installed locally by `make setup`) and inlined as <script>/<style>;
   Leaflet's CSS images become data: URIs;
 - the geometry and ward figures (static/gen/*.json) are pre-seeded into the runtime's
@@ -50,6 +50,10 @@ def _static_path(url: str) -> Path:
     return p
 
 
+def _static_js(rel: str) -> str:
+    return (STATIC_DIR / rel).read_text(encoding="utf-8")
+
+
 def _js_safe(text: str) -> str:
     return text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
@@ -87,7 +91,7 @@ def _seed_fetches(html: str) -> str:
         json.loads(data)                                    # must be JSON
         seeds.append(f"{json.dumps(url)}:Promise.resolve({_js_safe(data.replace('</', '<' + chr(92) + '/'))})")
     return ("<script>window.LSC=window.LSC||{};LSC.fetched=LSC.fetched||{};"
-            + "".join(f"(function(){{var s={{{s}}};for(var k in s)LSC.fetched[k]=s[k];}})();" for s in seeds)
+            + "".join(f"Object.assign(LSC.fetched,{{{s}}});" for s in seeds)
             + "</script>")
 
 
@@ -127,33 +131,9 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fff;
 """
 
 # The attribution is never cut: the footer wraps and the map and legend end above it;
-# fitLegend() (called by the PNG snapshot, render/png.py) shrinks the legend's
-# type until all of it fits the panel, then flows it into two columns if it must.
-FIT_JS = """
-(function () {
-  function layout() {
-    var f = document.getElementById("lsc-foot");
-    if (!f) return;
-    document.documentElement.style.setProperty("--foot", f.offsetHeight + "px");
-    if (window.LSC && LSC.map) LSC.map.invalidateSize({ animate: false });
-  }
-  window.LSC_fitLegend = function () {
-    layout();
-    var p = document.getElementById("lsc-legend-panel");
-    if (!p) return true;
-    var fs = parseFloat(getComputedStyle(p).fontSize), min = Math.max(9, fs * 0.62);
-    while (p.scrollHeight > p.clientHeight + 1 && fs > min) { fs -= 0.5; p.style.fontSize = fs + "px"; }
-    if (p.scrollHeight > p.clientHeight + 1) {
-      document.documentElement.style.setProperty("--lw", "min(46vw, 900px)");
-      p.style.columnCount = 2; p.style.columnGap = "1.2em";
-      layout();
-    }
-    return p.scrollHeight <= p.clientHeight + 1;
-  };
-  window.addEventListener("load", layout);
-  window.addEventListener("resize", layout);
-})();
-"""
+# the page's script (footer height, LSC_ready, LSC_fitLegend for the PNG snapshot).
+PAGE_JS_FILE = "js/standalone_page.js"
+
 
 
 def _upstream_render(cls):
@@ -209,7 +189,7 @@ def page_html(m, *, name: str, data: str, area: str, legend: str, notes: list[st
     html = re.sub(r"(<body[^>]*>)", lambda mm: mm.group(1) + chrome, html, count=1)
     if waits:           # read by render.png.READY_JS: [attribute, value prefix] pairs
         html = html.replace("<head>", "<head><script>window.LSC_WAIT=" + js_json(waits) + ";</script>", 1)
-    html = html.replace("</head>", f"<style>{PAGE_CSS}{extra_css}</style><script>{FIT_JS}</script>"
+    html = html.replace("</head>", f"<style>{PAGE_CSS}{extra_css}</style><script>{_js_safe(_static_js(PAGE_JS_FILE))}</script>"
                                    f"<title>{esc(name)}</title></head>", 1)
     return html
 

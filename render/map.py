@@ -4,7 +4,8 @@
   reruns (st_folium keys the component on it): no data, fixed location/zoom, Canvas
   renderer, assets served locally from /app/static (vendored by scripts/vendor_assets.sh).
 - `part_group(key, payload)` wraps one layer's styling payload in a FeatureGroup whose
-  script calls `LSC.set(key, payload)` in the browser (static/js/lsc_map.js).
+  script calls `LSC.set(key, payload)` in the browser (static/js/lsc_core.js; each layer's
+  painter is static/js/paint_<layer>.js, bundled after it by `runtime_url()`).
 - `commit_group(view)` is the last feature group: it tells the runtime to apply the
   round (geometry URL, fit bounds, selected ward, area outline).
 - `localise_assets(element)` rewrites known CDN links to the local copies and drops
@@ -41,22 +42,28 @@ LIB_FILES = ("vendor/leaflet/leaflet.js", "vendor/topojson/topojson-client.min.j
              "vendor/markercluster/leaflet.markercluster.js")
 
 
-RUNTIME_FILE = "js/lsc_map.js"
+RUNTIME_FILE = "js/lsc_core.js"
+# The map runtime: the core, then one painter per layer (each registers LSC.paint[layer];
+# none runs anything before the first round, so they may follow the core in any order).
+RUNTIME_FILES = (RUNTIME_FILE, "js/paint_deprivation.js", "js/paint_wards.js", "js/paint_priority.js",
+                 "js/paint_services.js", "js/paint_indicators.js", "js/paint_access.js", "js/paint_planner.js",
+                 "js/paint_share.js")
 
 
 def runtime_url() -> str:
-    """The map runtime and the three libraries as ONE script (static/gen/lscmap.<sha>.js,
-    written once per content): the map frame loads its scripts one after another, so
-    each extra file costs a round trip before the map can start. The runtime comes
-    first, so its geometry prefetch starts while the libraries are still evaluating."""
-    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in (RUNTIME_FILE, *LIB_FILES))
+    """The map runtime (core and painters, RUNTIME_FILES, in that order) and the three
+    libraries as ONE script (static/gen/lscmap.<sha>.js, written once per content): the
+    map frame loads its scripts one after another, so each extra file costs a round trip
+    before the map can start. The runtime comes first, so its geometry prefetch starts
+    while the libraries are still evaluating."""
+    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in (*RUNTIME_FILES, *LIB_FILES))
     return _runtime_url(stamp)
 
 
 @functools.lru_cache(maxsize=4)
 def _runtime_url(stamp: tuple) -> str:
     from render.static_files import _url, write_hashed
-    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES))
+    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (*RUNTIME_FILES, *LIB_FILES))
     return _url(write_hashed("lscmap", data, ext="js"))
 
 
@@ -98,7 +105,7 @@ def vendor_missing() -> list[str]:
     global _VENDOR_OK
     if _VENDOR_OK:
         return []
-    rels = list(LIB_FILES) + [RUNTIME_FILE]
+    rels = list(LIB_FILES) + list(RUNTIME_FILES)
     rels += [url.split("?")[0][len(URL_PREFIX) + 1:] for _, url in local_css()]
     missing = [rel for rel in rels if not (STATIC_DIR / rel).exists()]
     _VENDOR_OK = not missing
@@ -182,6 +189,22 @@ LSC.{{ this.fn }}({{ this.args }});
         self._name = "LscCall"
         self.fn = fn
         self.args = ",".join(_js_json(a) for a in args)
+
+
+class GroupPaint(MacroElement):
+    """A script line `LSC.paint.<fn>(<its feature group>, <json payload>)`: the layer's
+    painter (static/js/paint_<fn>.js) draws into the group. Subclasses set `fn`."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+LSC.paint.{{ this.fn }}({{ this._parent.get_name() }}, {{ this.payload }});
+{% endmacro %}
+""")
+    fn = ""
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = "LscPaint"
+        self.payload = _js_json(payload)
 
 
 def part_group(key: str, payload: dict) -> folium.FeatureGroup:

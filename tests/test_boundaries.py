@@ -109,3 +109,30 @@ def test_rendering_lives_in_render():
         src = Path(mod.__file__).read_text(encoding="utf-8")
         assert "class " not in src and "<style>" not in src, mod.__name__
         assert imported_roots(Path(mod.__file__)) and "render" in {m for _, m in imported_roots(Path(mod.__file__))}
+
+
+JS_SIGNS = ("function (", "function(", "addEventListener", "=> {")
+
+
+def test_no_js_in_python_strings():
+    """The browser code is in static/js (one core, one painter per layer, the page helpers);
+    Python only calls it (`LSC.set(...)`, `LSC.paint.<layer>(...)`) with JSON payloads."""
+    bad = []
+    for package in ("layers", "render", "cli"):
+        for f in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if any(sign in node.value for sign in JS_SIGNS):
+                        bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert bad == []
+
+
+def test_every_painter_is_in_the_runtime_bundle():
+    from render.map import RUNTIME_FILE, RUNTIME_FILES
+    from render.static_files import STATIC_DIR
+    painters = sorted(f"js/{p.name}" for p in (STATIC_DIR / "js").glob("paint_*.js"))
+    assert RUNTIME_FILES[0] == RUNTIME_FILE == "js/lsc_core.js"
+    assert sorted(RUNTIME_FILES[1:]) == painters
+    for rel in painters:
+        name = rel[len("js/paint_"):-len(".js")]
+        assert f"LSC.paint.{name} = " in (STATIC_DIR / rel).read_text(encoding="utf-8"), rel

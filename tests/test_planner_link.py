@@ -20,7 +20,7 @@ LINK = {"layers": "deprivation,planner", "area": "district:E06000009",
 
 
 def _payloads(text: str) -> list[dict]:
-    return [json.loads(m) for m in re.findall(r"var P = (\{\"stops\".*?\});", text, re.S)]
+    return [json.loads(m) for m in re.findall(r"LSC\.paint\.planner\(\w+, (\{\"stops\".*?\})\);", text, re.S)]
 
 
 def test_plan_params_round_trip_and_clamp():
