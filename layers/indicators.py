@@ -30,6 +30,7 @@ from geo.errors import GeoError
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
 from layers.base import NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, public_text, widget_default
+from layers.controls import INDICATORS as K
 from layers.indicators_data import (COMPARATORS, EXTRA_OBJECTS, MISSING_STYLE, OBJECTS, _aggregated, _builtin,
                                     _classified, _decile_table, _uploaded, extra_geometry_url, hover_url)
 from layers.indicators_instant import instant_url
@@ -93,13 +94,13 @@ class IndicatorsLayer(Layer):
         options = list(labels)
         if up is not None:
             options = ["upload"] + options
-        ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
+        ds = st.selectbox("Indicator dataset", options, key=K["dataset"],
                           help="Built-in open datasets (ONS Census 2021, OHID Fingertips) or your own file.",
                           format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
                           else labels.get(k, k))
         wv_labels = {"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}
         wv_choice = st.radio("Ward boundaries for ward codes", ["auto", "2019", "2024"], horizontal=True,
-                             key=f"{self.key}_ward_vintage", format_func=wv_labels.get,
+                             key=K["ward_vintage"], format_func=wv_labels.get,
                              help="Ward codes changed with boundary reviews; the report says which rows did not "
                                   "match the boundaries drawn.")
         wv = None if wv_choice == "auto" else wv_choice
@@ -127,7 +128,7 @@ class IndicatorsLayer(Layer):
             self._report(data)
             s["_error"] = "nothing matched"
             return
-        ind = st.selectbox("Indicator", inds, key=f"{self.key}_indicator",
+        ind = st.selectbox("Indicator", inds, key=K["indicator"],
                            help="Its choropleth takes the place of the deprivation colours; the Core20 "
                                 "outline stays on top.",
                            format_func=lambda k: data.meta.get(k, {}).get("label", k))
@@ -137,7 +138,7 @@ class IndicatorsLayer(Layer):
         fam_level = I.FAMILY_LEVEL.get(data.family, 9)
         bys = ["native"] + [b for b, lv in I.BY_LEVELS.items() if lv > fam_level and data.family in
                             ("lsoa", "ward", "district")]
-        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get,
+        by = st.selectbox("Show by", bys, key=K["by"], format_func=BY_LABEL.get,
                           help="Aggregate to larger areas (population-weighted where the data allow).")
         if by != "native":
             data = _aggregated(data, f"{fp}:{dkey}:{by}", store, by, wv)     # fp: a rebuilt store re-aggregates
@@ -148,7 +149,7 @@ class IndicatorsLayer(Layer):
                              "Core20 (national IMD deciles 1-2), as a 3 x 3 key.")
         if mode == "choropleth":
             method = st.selectbox("Classes", list(C.METHODS), format_func=C.METHODS.get,
-                                  key=f"{self.key}_method",
+                                  key=K["classes"],
                                   help="How values are grouped into colours: equal counts (quantiles), natural "
                                        "breaks, equal intervals or your own thresholds.")
             k, thresholds = 5, ()
@@ -186,9 +187,8 @@ class IndicatorsLayer(Layer):
             method, k, thresholds, scheme, comp, pal = "quantiles", 3, (), "sequential", None, None
         # the controls that pick the data: the instant restyle acts only while they still
         # show what this run used (a dataset change is painted by its rerun)
-        guards = {"Indicator dataset": f"Your file: {up.name}" if ds == "upload" and up is not None
-                  else labels.get(ds, ds),
-                  "Ward boundaries for ward codes": wv_labels[wv_choice], "Show by": BY_LABEL[by]}
+        guards = {K["dataset"]: f"Your file: {up.name}" if ds == "upload" and up is not None else labels.get(ds, ds),
+                  K["ward_vintage"]: wv_labels[wv_choice], K["by"]: BY_LABEL[by]}
         s.update(_data=data, _data_key=dkey, indicator=ind, period=per, by=by, mode=mode, method=method, k=k,
                  thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None, _guards=guards)
         c = self._result(ctx)
@@ -314,13 +314,14 @@ class IndicatorsLayer(Layer):
         for ind in data.indicators():
             lab = str(data.meta.get(ind, {}).get("label", ind))
             labels[lab] = None if lab in labels else ind     # an ambiguous label restyles nothing
-        controls = {"Indicator": {k: v for k, v in labels.items() if v is not None}}
+        # controls by widget key (layers/controls.py: the map frame finds them by key)
+        controls = {K["indicator"]: {k: v for k, v in labels.items() if v is not None}}
         guards = s.get("_guards") or {}
         if mode == "bivariate":
-            return {"url": url, "names": ["Indicator"], "controls": controls, "key": s["indicator"],
+            return {"url": url, "names": [K["indicator"]], "controls": controls, "key": s["indicator"],
                     "guards": guards}
-        controls["Classes"] = {C.METHODS[m]: m for m in C.METHODS}
-        return {"url": url, "names": ["Indicator", "Classes"], "controls": controls,
+        controls[K["classes"]] = {C.METHODS[m]: m for m in C.METHODS}
+        return {"url": url, "names": [K["indicator"], K["classes"]], "controls": controls,
                 "key": f"{s['indicator']}|{s['method']}", "guards": guards}
 
     @_timed

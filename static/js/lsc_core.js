@@ -348,23 +348,21 @@
   LSC._instantParts = LSC._instantParts || {};   // part -> function (doc): restyle if its controls moved
   LSC._instantData = LSC._instantData || {};     // url -> parsed file
 
-  function controlValue(doc, label) {
+  // The browser contract (layers/controls.py): a payload names the controls it reads by
+  // their Streamlit widget key; Streamlit renders each keyed widget's container with the
+  // class st-key-<key> (characters other than letters, digits, _ and - become -), so a
+  // control is found by its key, never by its visible label.
+  LSC.keyClass = function (key) { return "st-key-" + String(key).trim().replace(/[^a-zA-Z0-9_-]/g, "-"); };
+
+  function controlValue(doc, key) {
     var sb = doc.querySelector("[data-testid='stSidebar']");
-    if (!sb) return null;
-    var inp = sb.querySelector("input[role='combobox'][aria-label='" + label + "']");
+    var box = sb && sb.querySelector("." + LSC.keyClass(key));
+    if (!box) return null;
+    var inp = box.querySelector("input[role='combobox']");           // a selectbox: its shown option
     if (inp) return inp.value;
-    var radios = sb.querySelectorAll("[data-testid='stRadio']");
-    for (var k = 0; k < radios.length; k++) {
-      var lab = radios[k].querySelector("[data-testid='stWidgetLabel']");
-      // the label's own text (a help tooltip icon may sit beside it)
-      lab = lab && (lab.querySelector("[data-testid='stMarkdownContainer']") || lab);
-      if (lab && lab.innerText.trim() === label) {
-        var on = radios[k].querySelector("input[type='radio']:checked");
-        var l = on && on.closest("label");
-        return l ? l.innerText.trim() : null;
-      }
-    }
-    return null;
+    var on = box.querySelector("input[type='radio']:checked");       // a radio: the checked option's text
+    var l = on && on.closest("label");
+    return l ? l.innerText.trim() : null;
   }
 
   // The key ("a|b|c") the page's controls now point at, or null when one cannot be read
