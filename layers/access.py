@@ -69,10 +69,7 @@ class _AccessScript(GroupPaint):
     """Draw the choropleth from the runtime's cached LSOA geometry, into this group
     (static/js/paint_access.js)."""
     fn = "access"
-
-    def __init__(self, payload: dict):
-        super().__init__(payload)
-        self._name = "LscAccess"
+    element_name = "LscAccess"
 
 
 KEEP = "_access_keep"      # session_state: the controls' values while the layer is off

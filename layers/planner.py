@@ -118,10 +118,7 @@ class _PlanScript(GroupPaint):
     """Numbered stops and coverage circles, into this feature group
     (static/js/paint_planner.js)."""
     fn = "planner"
-
-    def __init__(self, payload: dict):
-        super().__init__(payload)
-        self._name = "LscPlan"
+    element_name = "LscPlan"
 
 
 def map_payload(result: pl.PlanResult) -> dict:

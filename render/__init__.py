@@ -3,6 +3,7 @@
 render.map           the constant folium base map, local assets, part/commit groups
 render.static_files  static files the browser fetches once (geometry TopoJSON, ward figures)
 render.export_html   the standalone offline HTML page and the ward profile page
+render.markers       service markers (SVG shapes), popups and the point files
 render.png           an HTML page to PNG/PDF in headless Chromium (offline)
 render.text          HTML escaping and JSON for map scripts
 

@@ -200,10 +200,11 @@ LSC.paint.{{ this.fn }}({{ this._parent.get_name() }}, {{ this.payload }});
 {% endmacro %}
 """)
     fn = ""
+    element_name = "LscPaint"
 
     def __init__(self, payload: dict):
         super().__init__()
-        self._name = "LscPaint"
+        self._name = self.element_name
         self.payload = _js_json(payload)
 
 
