@@ -14,6 +14,7 @@ import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
+from appmap import map_args, set_payload
 from geo.paths import ROOT
 from layers.controls import CONTROLS, all_keys, key_class
 
@@ -22,11 +23,7 @@ JS = ROOT / "static" / "js"
 
 
 def _payload(at, part: str) -> dict:
-    [comp] = at.get("component_instance")
-    fg = json.loads(comp.proto.json_args)["feature_group"]
-    m = re.search(r'LSC\.set\("%s",(\{.*?\})\);' % part, fg, re.S)
-    assert m, f"no LSC.set for {part}"
-    return json.loads(m.group(1))
+    return set_payload(map_args(at)["feature_group"], part)
 
 
 def _check_instant(inst: dict, declared: dict) -> None:
