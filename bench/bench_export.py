@@ -29,7 +29,7 @@ def main() -> None:
     from geo.store import load_store
     from geo.viewstate import ViewState
     quiet_streamlit()
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     store = load_store()
     views = {"ICB": ViewState(), "Fylde Coast": ViewState(area_kind="place5", area_code="Fylde Coast")}
     with tempfile.TemporaryDirectory() as d:

@@ -126,7 +126,7 @@ def run(args) -> int:
     elif fmt == "html":
         from cli.snapshot import quiet_streamlit
         quiet_streamlit()
-        from render.export_html import standalone_html
+        from layers.export_html import standalone_html
         html = standalone_html(store, state)
         X.write_atomic(args.out, html.encode("utf-8"))
         print(f"wrote {args.out}: {len(html) / 1e6:.1f} MB standalone map", file=sys.stderr)

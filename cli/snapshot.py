@@ -3,7 +3,7 @@
     python -m geo snapshot --url-state "measure=income&area=place5:Fylde+Coast" --out view.png
     python -m geo snapshot --url-state "$(cat link.txt)" --width 1920 --height 1080 --out view.png
 
-How: the view is drawn as the standalone offline HTML map (render/export_html.py: the
+How: the view is drawn as the standalone offline HTML map (layers/export_html.py and render/export_html.py: the
 app's own layers, legend, title bar with vintage and date, north arrow, scale bar,
 sources and attribution, every asset inlined), opened from disk in Debian's Chromium
 with all networking refused, and screenshotted once the map runtime reports the round
@@ -59,7 +59,7 @@ def run(args) -> int:
             raise UsageError(f"--url-state: {n}")
         print(f"note: {n}", file=sys.stderr)
     quiet_streamlit()
-    from render.export_html import standalone_html           # folium lives in layers/
+    from layers.export_html import standalone_html           # folium lives in layers/
     notes: list[str] = []
     html = standalone_html(store, state, notes=notes)
     for n in notes:

@@ -236,7 +236,28 @@ class Builder:
         t0 = time.perf_counter()
         footprint = list(self.places["districts"])
         out: dict[str, object] = {}
+        eng = out["england19"] = self._england19(footprint)
+        lsoa = self._lsc_lsoa(eng, footprint)
+        lsoa, out["postcodes"] = self._postcode_points(lsoa)
+        lsoa = out["lsoa"] = self._lsoa_polygons(lsoa, eng)
+        out.update(self._boundaries(lsoa, footprint))
 
+        # IoD2025 on LSOA 2021
+        out["lsoa25"] = self._iod2025(lsoa, footprint)
+
+        off = read_csv(self.path("iod2019_lad_summaries"), ["ltla19_code", "Score", "Proportion", "Extent"],
+                       key="ltla19_code", label=self.label("iod2019_lad_summaries"))
+        out["lad19_official"] = off.rename(columns={"ltla19_code": "lad19cd"})
+        self.log(f"read and validated LSC sources in {time.perf_counter() - t0:.2f} s")
+
+        # England-wide tables (skipped, with a warning, when their sources are absent)
+        from geo.build_england import EnglandBuild
+        out.update(EnglandBuild(self, eng).run())
+        self.log(f"read and validated sources in {time.perf_counter() - t0:.2f} s")
+        return out
+
+    def _england19(self, footprint: list) -> pd.DataFrame:
+        """IoD2019 for all of England (with the ONS label points where staged)."""
         # IoD2019, England
         eng = read_iod2019(self.path("iod2019_england"), self.label("iod2019_england"))
         if len(eng) != N_LSOA11_ENGLAND:
@@ -249,13 +270,17 @@ class Builder:
             pts = pts.rename(columns={"LSOA11CD": "lsoa11cd", "BNG_E": "label_easting", "BNG_N": "label_northing",
                                       "LONG": "label_lon", "LAT": "label_lat"})
             eng = eng.merge(pts, on="lsoa11cd", how="left")
-        out["england19"] = eng
         eng_lads = set(eng["lad19cd"].unique())
         missing_lads = [c for c in footprint if c not in eng_lads]
         if missing_lads:
             raise SourceError(self.label("iod2019_england"), f"footprint district(s) {missing_lads} have no LSOAs",
                               column="Local Authority District code (2019)")
 
+        return eng
+
+    def _lsc_lsoa(self, eng: pd.DataFrame, footprint: list) -> pd.DataFrame:
+        """The footprint's LSOAs: sub-ICB, mid-2017 population, 2019 and May-2024 wards,
+        places and local deciles."""
         # LSC extras: SICBL
         lscp = self.path("iod2019_lsc")
         lsc = read_csv(lscp, ["LSOA code (2011)", "SICBL22CD", "SICBL22NM"], key="LSOA code (2011)",
@@ -307,6 +332,10 @@ class Builder:
         for m in MEASURES:
             lsoa[f"{m}_local_decile"] = _local_deciles(lsoa[f"{m}_rank"])
 
+        return lsoa
+
+    def _postcode_points(self, lsoa: pd.DataFrame):
+        """(lsoa with each LSOA's mean postcode-unit point, the postcode table)."""
         # population-weighted proxy point from postcode units
         pcp = self.path("postcodes")
         pc = read_csv(pcp, ["postcode", "latitude", "longitude", "easting", "northing", "lsoa11cd", "ward24cd",
@@ -320,8 +349,10 @@ class Builder:
                       n_postcodes=("postcode", "size")).reset_index()
         lsoa = lsoa.merge(pwc, on="lsoa11cd", how="left")
         lsoa["n_postcodes"] = lsoa["n_postcodes"].fillna(0).astype("int64")
-        out["postcodes"] = pc
+        return lsoa, pc
 
+    def _lsoa_polygons(self, lsoa: pd.DataFrame, eng: pd.DataFrame):
+        """The footprint's LSOA 2011 polygons; an LSOA with no postcode gets a point inside it."""
         # polygons
         import geopandas as gpd
         polys = read_geojson(self.path("lsoa11_polygons"), self.label("lsoa11_polygons"), "LSOA11CD",
@@ -347,8 +378,11 @@ class Builder:
             lsoa.loc[nopc, "pwc_lon"], lsoa.loc[nopc, "pwc_lat"] = rp.x.values, rp.y.values
             lsoa.loc[nopc, "pwc_easting"], lsoa.loc[nopc, "pwc_northing"] = bng.x.values, bng.y.values
             self.warnings.append(f"{int(nopc.sum())} LSOAs have no postcode: polygon point used")
-        out["lsoa"] = lsoa.reset_index(drop=True)
+        return lsoa.reset_index(drop=True)
 
+    def _boundaries(self, lsoa, footprint: list) -> dict:
+        """May-2024 and Dec-2019 wards, districts, places and sub-ICBs of the footprint."""
+        out: dict[str, object] = {}
         # wards 2024 polygons
         wards = read_geojson(self.path("wards2024"), self.label("wards2024"), "WD24CD")
         wl = read_csv(self.path("ward2024_lookup"), ["WD24CD", "LAD19CD_former", "in_lsc_footprint"], key="WD24CD",
@@ -396,18 +430,6 @@ class Builder:
         sub["subicb_code"] = sub["sicbl22nm"].str.extract(r"- (\w{3})\b", expand=False)
         out["subicb"] = sub[["sicbl22cd", "sicbl22nm", "subicb_code", "geometry"]]
 
-        # IoD2025 on LSOA 2021
-        out["lsoa25"] = self._iod2025(lsoa, footprint)
-
-        off = read_csv(self.path("iod2019_lad_summaries"), ["ltla19_code", "Score", "Proportion", "Extent"],
-                       key="ltla19_code", label=self.label("iod2019_lad_summaries"))
-        out["lad19_official"] = off.rename(columns={"ltla19_code": "lad19cd"})
-        self.log(f"read and validated LSC sources in {time.perf_counter() - t0:.2f} s")
-
-        # England-wide tables (skipped, with a warning, when their sources are absent)
-        from geo.build_england import EnglandBuild
-        out.update(EnglandBuild(self, eng).run())
-        self.log(f"read and validated sources in {time.perf_counter() - t0:.2f} s")
         return out
 
     def _iod2025(self, lsoa, footprint):

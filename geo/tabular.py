@@ -568,6 +568,15 @@ def is_xlsx(data: bytes, filename: str) -> bool:
     return ext in (".xlsx", ".xlsm") or data[:4] == b"PK\x03\x04"
 
 
+def check_bytes(data: bytes | None, name: str, limits: Limits, what: str = "file") -> None:
+    """The whole-file checks every reader makes first: not empty, not above the size limit."""
+    if data is None or len(data) == 0:
+        raise TabularError(f"{name}: the file is empty")
+    if len(data) > limits.max_bytes:
+        raise TabularError(f"{name}: the {what} is {len(data) / 1e6:,.1f} MB, above the "
+                           f"{limits.max_bytes / 1e6:,.0f} MB limit; split it or remove unused columns")
+
+
 def read_tabular(data: bytes, filename: str, *, limits: Limits | None = None,
                  header_test: Callable[[list[str]], bool] | None = None,
                  prefer_sheets: Iterable[str] | None = None, what: str = "file",
@@ -579,11 +588,7 @@ def read_tabular(data: bytes, filename: str, *, limits: Limits | None = None,
     first (else the first sheet). what: word used in messages ("service file")."""
     limits = limits or Limits()
     name = display_name(filename)
-    if data is None or len(data) == 0:
-        raise TabularError(f"{name}: the file is empty")
-    if len(data) > limits.max_bytes:
-        raise TabularError(f"{name}: the {what} is {len(data) / 1e6:,.1f} MB, above the "
-                           f"{limits.max_bytes / 1e6:,.0f} MB limit; split it or remove unused columns")
+    check_bytes(data, name, limits, what)
     ext = PurePath(str(filename)).suffix.lower()
     if ext == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TabularError(f"{name}: old .xls workbooks are not supported; save it as .xlsx or CSV")

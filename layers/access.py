@@ -14,13 +14,12 @@ import json
 import folium
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from jinja2 import Template
 
 from geo import access as ac
 from geo.csvsafe import neutralise_frame
 from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
-                         js_json, md, widget_default)
+                         md, widget_default)
+from render.map import GroupPaint
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
 MIN_BINS = [10, 20, 30, 45, 60]
@@ -66,42 +65,11 @@ def _result_cached(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _trave
                              events_to=ev[1], population=population)
 
 
-class _AccessScript(MacroElement):
-    """Draw the choropleth from the runtime's cached LSOA geometry, into this group."""
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function (fg) {
-  var P = {{ this.payload }};
-  var map = window.LSC && LSC.map;
-  if (!map || !LSC._geo) { return; }
-  var pane = map.getPane("lsc-access") || map.createPane("lsc-access");
-  pane.style.zIndex = 355; pane.style.pointerEvents = "none";
-  LSC._accessRenderer = LSC._accessRenderer || L.canvas({ pane: "lsc-access", padding: 0.3 });
-  var fillOf = LSC.fillOf || function (c) { return c; };
-  LSC._geo(P.geo).then(function (g) {
-    var lay = L.geoJSON(g.fc.lsoa, { renderer: LSC._accessRenderer, interactive: false,
-      style: function (f) {
-        var c = P.cls[f.properties.i] || 0;
-        return { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7, fillOpacity: c > 0 ? P.opacity : 0.9,
-                 fillColor: c > 0 ? P.colours[c - 1] : fillOf(P.nodata) };
-      } });
-    fg.addLayer(lay);
-    // the straight-line threshold: a ring of that radius round each open site (LSOAs
-    // whose point lies outside every ring are beyond it)
-    (P.rings || []).forEach(function (pt) {
-      fg.addLayer(L.circle(pt, { radius: P.ring_m, renderer: LSC._accessRenderer, interactive: false, fill: false,
-        color: P.ring.color, weight: P.ring.weight, dashArray: P.ring.dashArray, opacity: 0.95 }));
-    });
-    document.body.setAttribute("data-lsc-access", P.key);
-  });
-})({{ this._parent.get_name() }});
-{% endmacro %}
-""")
-
-    def __init__(self, payload: dict):
-        super().__init__()
-        self._name = "LscAccess"
-        self.payload = js_json(payload)
+class _AccessScript(GroupPaint):
+    """Draw the choropleth from the runtime's cached LSOA geometry, into this group
+    (static/js/paint_access.js)."""
+    fn = "access"
+    element_name = "LscAccess"
 
 
 KEEP = "_access_keep"      # session_state: the controls' values while the layer is off

@@ -36,32 +36,15 @@ Rules that keep the map fast and offline:
 from __future__ import annotations
 
 import functools
-import html
 import inspect
-import json
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from render.text import esc, js_json  # noqa: F401  (defined in render/: pages below the app use them too)
+
 __all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text"]
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-
-
-def js_json(obj: Any) -> str:
-    """JSON to embed in a map script: safe inside <script> and inert to Jinja.
-
-    branca re-compiles every rendered element script as a Jinja template when a whole
-    figure is rendered (the standalone HTML export, folium's own render), so text such as
-    `{{ ... }}` in an uploaded name would be EXECUTED on the server. Braces inside JSON
-    strings are therefore written as \\u007b / \\u007d (JS decodes them back); outside
-    strings compact JSON never contains `{{`, `{%` or `{#`.
-    """
-    text = json.dumps(obj, separators=(",", ":"), allow_nan=False)
-    text = _JSON_STRING.sub(lambda m: m.group(0).replace("{", "\\u007b").replace("}", "\\u007d"), text)
-    return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 # Keys whose widgets take their default from widget_default (layers/view.py: after the
@@ -192,11 +175,6 @@ def public_text(text: Any) -> str:
     import posixpath
     return _server_path_re().sub(lambda m: posixpath.basename(m.group(0).rstrip("/")) or "(server folder)",
                                  "" if text is None else str(text))
-
-
-def esc(value: Any) -> str:
-    """HTML-escape any value for tooltips/popups/labels (quotes included)."""
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 _MD_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")

@@ -6,6 +6,7 @@ import streamlit as st
 from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
                          MapContext, hot, widget_default)
+from layers.controls import DEPRIVATION as K
 from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
 from render.map import part_group
 from render.static_files import LSOA_OBJECT
@@ -44,7 +45,7 @@ def all_classes_url(_store, fp: str) -> str:
     """Every (vintage, measure, decile basis) class array and each vintage's Core20 list
     in one static file (static/gen/depclasses.<sha>.json, ~70 KB, fetched by the map
     frame after its first paint). The map runtime restyles from it the moment a
-    deprivation control changes, before the rerun confirms (static/js/lsc_map.js)."""
+    deprivation control changes, before the rerun confirms (static/js/paint_deprivation.js)."""
     import json
     from render.static_files import _url, write_hashed
     out = {"cls": {}, "core20": {}}
@@ -70,14 +71,14 @@ class DeprivationLayer(Layer):
         s["on"] = st.checkbox(self.label, key="deprivation_on", help=HELP["on"],
                               **widget_default("deprivation_on", value=True))
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
-                                key="deprivation_vintage", horizontal=False, help=HELP["vintage"],
-                                **widget_default("deprivation_vintage", index=list(VINTAGES).index(
+                                key=K["vintage"], horizontal=False, help=HELP["vintage"],
+                                **widget_default(K["vintage"], index=list(VINTAGES).index(
                                     int(cfg.get("default_vintage", DEFAULT_VINTAGE)))))
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
-                                    key="deprivation_measure", help=HELP["measure"],
-                                    **widget_default("deprivation_measure",
+                                    key=K["measure"], help=HELP["measure"],
+                                    **widget_default(K["measure"],
                                                      index=MEASURES.index(cfg.get("default_measure", "imd"))))
-        s["local"] = st.radio("Deciles", [False, True], key="deprivation_local",
+        s["local"] = st.radio("Deciles", [False, True], key=K["deciles"],
                               format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"])
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
                                   key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True))
@@ -142,14 +143,14 @@ class DeprivationLayer(Layer):
             "palette": cfg["palette"], "nodata_color": NODATA_FILL,
             "core20_color": cfg.get("core20_outline", "#ff7f00"), "core20_casing": CORE20_CASING,
             "opacity": float(cfg.get("opacity", 0.85)),
-            # instant restyle: the sidebar controls' labels -> keys, this round's choice. Only
+            # instant restyle: the sidebar controls (by widget key) -> keys, this round's choice. Only
             # in the app: a standalone export has no controls, and its file would be fetched
             # from a server path that does not exist there
             "instant": None if not ctx.interactive else {"url": all_classes_url(ctx.store, ctx.fingerprint),
-                        "names": ["Vintage", "Measure", "Deciles"],
-                        "controls": {"Measure": {MEASURE_LABELS[m]: m for m in MEASURES},
-                                     "Vintage": {lab: v for v, lab in VINTAGES.items()},
-                                     "Deciles": {lab: int(k) for k, lab in DECILE_LABELS.items()}},
+                        "names": [K["vintage"], K["measure"], K["deciles"]],      # widget keys: layers/controls.py
+                        "controls": {K["measure"]: {MEASURE_LABELS[m]: m for m in MEASURES},
+                                     K["vintage"]: {lab: v for v, lab in VINTAGES.items()},
+                                     K["deciles"]: {lab: int(k) for k, lab in DECILE_LABELS.items()}},
                         "geoms": {str(v): LSOA_OBJECT[v] for v in VINTAGES},
                         "key": f"{_vintage(s)}|{s.get('measure', 'imd')}|"
                                f"{int(bool(s.get('local', False)))}"},

@@ -6,8 +6,9 @@ Per rerun only a per-area class array and a few colours go to the browser
 already holds (lsoa, wards = May-2024, districts, place5, place4) plus one extra static
 TopoJSON with the Dec-2019 wards and sub-ICB locations, fetched once.
 
-All matching/classing is in geo/ (pure); this module only does widgets, caching and
-the payload. Everything user-supplied that reaches HTML is escaped (layers.base.esc);
+All matching/classing is in geo/ (pure); this module does the widgets, the payload and
+the legend; the cached look-ups and the classification of the drawn areas are in
+layers/indicators_data.py, the instant-restyle worker in layers/indicators_instant.py. Everything user-supplied that reaches HTML is escaped (layers.base.esc);
 the report and tables go through st.dataframe / st.text (no HTML).
 """
 from __future__ import annotations
@@ -16,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -29,314 +29,19 @@ from geo import indicators as I
 from geo.errors import GeoError
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
-from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
-                         hot, md, public_text, widget_default)
+from layers.base import NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, public_text, widget_default
+from layers.controls import INDICATORS as K
+from layers.indicators_data import (COMPARATORS, EXTRA_OBJECTS, MISSING_STYLE, OBJECTS, _aggregated, _builtin,
+                                    _classified, _decile_table, _uploaded, extra_geometry_url, hover_url)
+from layers.indicators_instant import instant_url
 from render.map import part_group
-from render.static_files import url_path
 
 KEY = "indicators"
-# drawn vintage -> (JS object in the static TopoJSON, store table, code column, label)
-OBJECTS = {
-    "lsoa11": ("lsoa", "lsoa", "lsoa11cd", "LSOA 2011 boundaries"),
-    "wd24": ("wards", "wards24", "wd24cd", "May-2024 ward boundaries"),
-    "wd19": ("wards19", "wards19", "wd19cd", "Dec-2019 wards (approximate LSOA-built shapes)"),
-    "lad19": ("districts", "districts", "lad19cd", "district boundaries (2019-2023 codes)"),
-    "place5": ("place5", "place5", "code", "places (legacy five)"),
-    "place4": ("place4", "place4", "code", "places (current four)"),
-    "sicbl22": ("subicb", "subicb", "sicbl22cd", "sub-ICB locations (Jul 2022)"),
-}
-EXTRA_OBJECTS = ("wards19", "subicb")
-MISSING = -1
-SUPPRESSED = -2
-COMPARATORS = ["England", "Region", "ICB", "LSC"]
 K_RANGE = (3, 7)            # the "Number of classes" slider
 K_DEFAULT = 5
-# no data: hatched grey as everywhere on the map (layers.base), with the dashed outline
-MISSING_STYLE = {**C.MISSING_STYLE, "fillColor": NODATA_FILL, "color": NODATA_LINE}
 BY_LABEL = {"native": "As in the file", "ward": "Wards", "district": "Districts", "place": "Places (legacy five)"}
 
 
-# ------------------------------------------------------------------ cached data
-@hot(maxsize=16)
-@st.cache_resource(show_spinner="Loading indicators…", max_entries=16)
-def _builtin(_store, fp: str, name: str, ward_vintage: str | None) -> I.IndicatorData:
-    return I.load_builtin(name, _store, ward_vintage=ward_vintage).prepare()
-
-
-@st.cache_resource(show_spinner="Matching the file to the map…", max_entries=8)
-def _uploaded(_store, fp: str, digest: str, filename: str, data: bytes, ward_vintage: str | None):
-    # read from the bytes: messages name the user's file, never a server temp path
-    return I.import_bytes(data, filename, I.reference(_store), ward_vintage=ward_vintage).prepare()
-
-
-@hot(maxsize=32)
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _aggregated(_data, key: str, _store, by: str, ward_vintage: str | None) -> I.IndicatorData:
-    return I.aggregate(_data, by, _store, ward_vintage=ward_vintage).prepare()
-
-
-@hot
-@st.cache_resource(show_spinner=False)
-def _area_frame(_store, fp: str, target: str) -> pd.DataFrame:
-    return I.area_frame(_store, target)
-
-
-@hot
-@st.cache_resource(show_spinner=False)
-def _codes(_store, fp: str, target: str) -> list:
-    _, table, col, _ = OBJECTS[target]
-    return _store.table(table)[col].tolist()
-
-
-@hot
-@st.cache_resource(show_spinner=False)
-def extra_geometry_url(_store, fp: str) -> str:
-    """Static TopoJSON with the Dec-2019 wards and sub-ICB locations (store order)."""
-    import topojson as tp
-
-    from render.static_files import GEN_DIR, QUANTIZE, _url, write_hashed
-    w19 = _store.wards19[["geometry"]].reset_index(drop=True)
-    sub = _store.subicb[["geometry"]].reset_index(drop=True)
-    topo = tp.Topology([w19, sub], object_name=list(EXTRA_OBJECTS), prequantize=QUANTIZE, topology=True)
-    d = topo.to_dict()
-    for obj in d["objects"].values():
-        for g in obj.get("geometries", []):
-            g.pop("properties", None)
-            g.pop("id", None)
-    data = json.dumps(d, separators=(",", ":"), allow_nan=False).encode()
-    return _url(write_hashed("indgeo", data, GEN_DIR))
-
-
-@hot
-@st.cache_data(show_spinner=False, max_entries=256)
-def _classified(_data, data_key: str, _store, fp: str, indicator: str, period: str | None, method: str, k: int,
-                thresholds: tuple, scheme: str, palette_name: str | None, comparator: str | None,
-                mode: str) -> dict:
-    """Everything one rerun needs for the map and legend (small, JSON-able)."""
-    share = None
-    if mode == "bivariate":
-        share = _area_frame(_store, fp, _data.target)["core20_share"]
-    return classify_areas(_data, _codes(_store, fp, _data.target), share, indicator, period, method, k,
-                          thresholds, scheme, palette_name, comparator, mode)
-
-
-def classify_areas(data: I.IndicatorData, codes: list, core20_share: pd.Series | None, indicator: str,
-                   period: str | None, method: str, k: int, thresholds: tuple, scheme: str,
-                   palette_name: str | None, comparator: str | None, mode: str) -> dict:
-    """The class of every area (`codes`, store order) and the colours/legend rows: pure
-    (no Streamlit), so the instant-restyle file can be built off the script thread."""
-    target = data.target
-    v = data.values(indicator, period)
-    meta = data.meta.get(indicator, {})
-    polarity = meta.get("polarity", "neutral")
-    vals = v["value"].reindex(codes).to_numpy(float)
-    status = v["status"].reindex(codes).fillna("missing").to_numpy(str)
-    ok = status == "ok"
-    vals = np.where(ok, vals, np.nan)
-    supp = status == "suppressed"
-    out = {"target": target, "object": OBJECTS[target][0], "n_areas": len(codes), "polarity": polarity,
-           "n_suppressed": int(supp.sum()), "n_missing": int((~ok & ~supp).sum()), "error": None}
-    if not ok.any():
-        out.update(cls=[MISSING] * len(codes), colors=[], rows=[], error="no values to map for this selection")
-        return out
-    centre, centre_how = (None, "")
-    if scheme == "diverging" and comparator:
-        centre, centre_how = data.comparator(indicator, period, comparator)
-        if centre is None:
-            out.update(cls=[MISSING] * len(codes), colors=[], rows=[],
-                       error=f"no {comparator} value for this indicator/period: choose another comparator "
-                             f"or a sequential palette")
-            return out
-    if mode == "bivariate":
-        t = C.tertiles(vals, polarity)
-        core = C.core20_level(core20_share.reindex(codes).to_numpy(float))
-        cell = C.bivariate_class(t, core)
-        cls = np.where(cell >= 0, cell, np.where(supp, SUPPRESSED, MISSING))
-        colors = [C.BIVARIATE[i // 3][i % 3] for i in range(9)]
-        q = C.classify(vals, "quantiles", 3)
-        out.update(cls=cls.astype(int).tolist(), colors=colors, tertile_bins=q.bins.tolist(),
-                   tertile_min=q.minimum,
-                   cell_counts=[int((cell == i).sum()) for i in range(9)], centre=None, centre_how="",
-                   rows=[], decimals=C.decimals_for(vals[ok]),
-                   n_no_core20=int(((t >= 0) & (core < 0)).sum()))
-        return out
-    try:
-        cl = C.classify(vals, method, k, thresholds=list(thresholds) or None, centre=centre)
-        colors = C.palette(cl, scheme, palette_name, polarity if polarity in C.POLARITIES else "neutral")
-    except C.ClassifyError as e:
-        out.update(cls=[MISSING] * len(codes), colors=[], rows=[], error=str(e))
-        return out
-    cls = np.where(cl.yb >= 0, cl.yb, np.where(supp, SUPPRESSED, MISSING))
-    dec = C.decimals_for(vals[ok], cl.bins)
-    rows = C.legend_rows(cl, colors, dec, n_suppressed=int(supp.sum()))
-    out.update(cls=cls.astype(int).tolist(), colors=colors, rows=rows, centre=centre, centre_how=centre_how,
-               notes=list(cl.notes), decimals=dec)
-    return out
-
-
-# ------------------------------------------------------------------ hover values
-@hot(maxsize=64)
-@st.cache_resource(show_spinner=False, max_entries=64)
-def hover_url(_data, data_key: str, _store, fp: str, indicator: str, period: str | None) -> str:
-    """A static file (static/gen/indhover.<sha>.json) with what the ward hover shows while
-    this indicator is drawn: the value, name and Core20 share of every drawn area (store
-    order), fetched by the map frame on first hover (a rerun carries only its URL; the
-    standalone export inlines it). Suppressed values are the string "suppressed"."""
-    from render.static_files import _url, write_hashed
-    target = _data.target
-    codes = _codes(_store, fp, target)
-    v = _data.values(indicator, period)
-    vals = v["value"].reindex(codes)
-    status = v["status"].reindex(codes).fillna("missing")
-    ok = status == "ok"
-    dec = min(max(C.decimals_for(vals[ok].to_numpy(float)), 0), 3) if ok.any() else 1
-    af = _area_frame(_store, fp, target).reindex(codes)
-    meta = _data.meta.get(indicator, {})
-    out = {"label": str(meta.get("label", indicator)), "unit": str(meta.get("unit") or ""),
-           "period": str(period or ""), "dp": int(dec), "object": OBJECTS[target][0],
-           "what": OBJECTS[target][3],
-           "names": [("" if pd.isna(n) else str(n)) for n in af["name"]],
-           "values": [round(float(x), dec) if k and pd.notna(x) else ("suppressed" if s == "suppressed" else None)
-                      for x, k, s in zip(vals, ok, status)],
-           "core20": [None if pd.isna(x) else round(float(x) * 100, 1) for x in af["core20_share"]]}
-    return _url(write_hashed("indhover", json.dumps(out, separators=(",", ":"), allow_nan=False).encode()))
-
-
-# ------------------------------------------------------------------ instant restyle
-# Switching the Indicator or Classes control repaints the map from a file holding, for
-# the current dataset and settings, the classes and colours of every indicator x method
-# (static/gen/indinst.<sha>.json); the rerun then confirms them with the legend. Built
-# once per settings on a worker thread (natural breaks take ~0.1 s per indicator on the
-# LSOAs), so the rerun that asks never waits: until it is ready the payload has no file
-# and the rerun paints as before.
-INSTANT_METHODS = [m for m in C.METHODS if m != "fixed"]
-_INSTANT_JOBS: dict = {}
-_INSTANT_MAX = 32
-_instant_pool = None
-
-
-def instant_choices(data: I.IndicatorData, period: str | None, method: str, thresholds: tuple,
-                    comparator: str | None, scheme: str, mode: str) -> list[tuple]:
-    """(key, indicator, period, comparator, method) of every Indicator/Classes choice a person
-    can switch to from here, with the period and comparator the app would then use:
-    Streamlit keeps a keyed selectbox's value while it is still among the options, else
-    it falls back to the default (latest period; first available comparator)."""
-    out = []
-    for ind in data.indicators():
-        periods = data.periods(ind)
-        if not periods:
-            continue
-        per = period if period in periods else periods[-1]
-        comp = None
-        if scheme == "diverging" and mode == "choropleth":
-            avail = [c for c in COMPARATORS if data.comparator(ind, per, c)[0] is not None]
-            comp = comparator if comparator in avail else (avail[0] if avail else None)
-        if mode == "bivariate":
-            out.append((ind, ind, per, comp, "quantiles"))
-            continue
-        # from fixed thresholds, only another indicator with the same thresholds; the
-        # other methods bring back the class-count slider (and its value)
-        for m in (["fixed"] if method == "fixed" else INSTANT_METHODS):
-            out.append((f"{ind}|{m}", ind, per, comp, m))
-    return out
-
-
-SLOW_METHODS = ("natural_breaks",)
-
-
-def build_instant(data: I.IndicatorData, codes: list, core20_share, period, method, k, thresholds, scheme,
-                  palette_name, comparator, mode, methods: tuple | None = None, results: dict | None = None) -> bytes:
-    """The instant-restyle file: {key: {cls, colors}} (choices whose class fails are left
-    out; with `methods`, only choices of those methods). Each choice's full result goes
-    into `results` (key -> (indicator, period, comparator, method, result)) when given,
-    and a choice already there is not classified again."""
-    out = {}
-    for key, ind, per, comp, m in instant_choices(data, period, method, thresholds, comparator, scheme, mode):
-        if methods is not None and m not in methods:
-            continue
-        if results is not None and key in results:
-            r = results[key][4]
-        else:
-            r = classify_areas(data, codes, core20_share, ind, per, m, k, thresholds, scheme, palette_name, comp,
-                               mode)
-            if results is not None:
-                results[key] = (ind, per, comp, m, r)
-        if not r.get("error"):
-            out[key] = {"cls": r["cls"], "colors": r["colors"]}
-    return json.dumps(out, separators=(",", ":")).encode()
-
-
-class _InstantJob:
-    """Builds one settings' instant file on the worker thread: first the quick methods
-    (ready in tens of milliseconds), then every method. `url` is the newest file built.
-    What it computes on the way (each choice's classes and legend, the indicator by IMD
-    decile) primes the rerun's caches, so the rerun after a switch is a cache hit."""
-
-    def __init__(self, data, data_key: str, store, fp: str, codes, share, af, cuts, settings: tuple):
-        self.data, self.data_key, self.store, self.fp = data, data_key, store, fp
-        self.codes, self.share, self.af, self.cuts = codes, share, af, cuts
-        self.settings, self.url, self.error, self.future = settings, None, None, None
-
-    def run(self) -> None:
-        from render.static_files import _url, write_hashed
-        try:
-            k, thresholds, scheme, pal, mode = (self.settings[2], self.settings[3], self.settings[4],
-                                                self.settings[5], self.settings[7])
-            results: dict = {}
-            args = (self.data, self.codes, self.share, *self.settings)
-            quick = tuple(m for m in C.METHODS if m not in SLOW_METHODS)
-            if self.settings[1] != "fixed":
-                self.url = _url(write_hashed("indinst", build_instant(*args, methods=quick, results=results)))
-            self.url = _url(write_hashed("indinst", build_instant(*args, results=results)))
-            for ind, per, comp, m, r in results.values():
-                _classified.prime(self.data, self.data_key, self.store, self.fp, ind, per, m, int(k),
-                                  tuple(thresholds), scheme, pal, comp, mode, value=r)
-                dkey = (self.data, self.data_key, self.store, self.fp, ind, per, self.data.target)
-                if not _decile_table.has(*dkey):
-                    _decile_table.prime(*dkey, value=I.by_imd_decile(self.data, ind, per, self.store, af=self.af,
-                                                                     cuts=self.cuts))
-        except Exception as e:          # no instant path for these settings; the reruns still paint
-            self.error = e
-            import logging
-            logging.getLogger(__name__).warning("instant-restyle file not built for %s: %s: %s",
-                                                self.data_key, type(e).__name__, e)
-        finally:                        # a finished job keeps only its URL
-            self.data = self.store = self.codes = self.share = self.af = self.cuts = None
-
-
-_INSTANT_LOCK = threading.Lock()
-
-
-def instant_url(ctx: MapContext, data: I.IndicatorData, data_key: str, settings: tuple) -> str | None:
-    """The newest instant file's URL for these settings; starts building it the first time
-    (again if its file was pruned or its queued build was dropped for a newer one)."""
-    global _instant_pool
-    key = (ctx.fingerprint, data_key, id(data), settings)
-    with _INSTANT_LOCK:
-        job = _INSTANT_JOBS.get(key)
-        if job is not None and ((job.future is not None and job.future.cancelled())
-                                or (job.url and not url_path(job.url).exists())):
-            job = None
-        if job is None:
-            if _instant_pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-                _instant_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lsc-instant")
-            store, fp, target = ctx.store, ctx.fingerprint, data.target
-            af = _area_frame(store, fp, target)
-            # one worker: builds still waiting for settings nobody asked for since make way
-            # (a session still on them asks again on its next rerun)
-            for other in _INSTANT_JOBS.values():
-                if other.future is not None:
-                    other.future.cancel()
-            _INSTANT_JOBS.pop(key, None)
-            while len(_INSTANT_JOBS) >= _INSTANT_MAX:
-                _INSTANT_JOBS.pop(next(iter(_INSTANT_JOBS)))
-            job = _INSTANT_JOBS[key] = _InstantJob(
-                data, data_key, store, fp, _codes(store, fp, target),
-                af["core20_share"] if settings[-1] == "bivariate" else None, af,
-                _cuts(store, fp) if target != "lsoa11" else None, settings)
-            job.future = _instant_pool.submit(job.run)
-    return job.url
 
 
 # ------------------------------------------------------------------ self-timing
@@ -389,13 +94,13 @@ class IndicatorsLayer(Layer):
         options = list(labels)
         if up is not None:
             options = ["upload"] + options
-        ds = st.selectbox("Indicator dataset", options, key=f"{self.key}_dataset",
+        ds = st.selectbox("Indicator dataset", options, key=K["dataset"],
                           help="Built-in open datasets (ONS Census 2021, OHID Fingertips) or your own file.",
                           format_func=lambda k: f"Your file: {up.name}" if k == "upload" and up is not None
                           else labels.get(k, k))
         wv_labels = {"auto": "Best match", "2019": "Dec 2019", "2024": "May 2024"}
         wv_choice = st.radio("Ward boundaries for ward codes", ["auto", "2019", "2024"], horizontal=True,
-                             key=f"{self.key}_ward_vintage", format_func=wv_labels.get,
+                             key=K["ward_vintage"], format_func=wv_labels.get,
                              help="Ward codes changed with boundary reviews; the report says which rows did not "
                                   "match the boundaries drawn.")
         wv = None if wv_choice == "auto" else wv_choice
@@ -423,7 +128,7 @@ class IndicatorsLayer(Layer):
             self._report(data)
             s["_error"] = "nothing matched"
             return
-        ind = st.selectbox("Indicator", inds, key=f"{self.key}_indicator",
+        ind = st.selectbox("Indicator", inds, key=K["indicator"],
                            help="Its choropleth takes the place of the deprivation colours; the Core20 "
                                 "outline stays on top.",
                            format_func=lambda k: data.meta.get(k, {}).get("label", k))
@@ -433,7 +138,7 @@ class IndicatorsLayer(Layer):
         fam_level = I.FAMILY_LEVEL.get(data.family, 9)
         bys = ["native"] + [b for b, lv in I.BY_LEVELS.items() if lv > fam_level and data.family in
                             ("lsoa", "ward", "district")]
-        by = st.selectbox("Show by", bys, key=f"{self.key}_by", format_func=BY_LABEL.get,
+        by = st.selectbox("Show by", bys, key=K["by"], format_func=BY_LABEL.get,
                           help="Aggregate to larger areas (population-weighted where the data allow).")
         if by != "native":
             data = _aggregated(data, f"{fp}:{dkey}:{by}", store, by, wv)     # fp: a rebuilt store re-aggregates
@@ -444,7 +149,7 @@ class IndicatorsLayer(Layer):
                              "Core20 (national IMD deciles 1-2), as a 3 x 3 key.")
         if mode == "choropleth":
             method = st.selectbox("Classes", list(C.METHODS), format_func=C.METHODS.get,
-                                  key=f"{self.key}_method",
+                                  key=K["classes"],
                                   help="How values are grouped into colours: equal counts (quantiles), natural "
                                        "breaks, equal intervals or your own thresholds.")
             k, thresholds = 5, ()
@@ -482,9 +187,8 @@ class IndicatorsLayer(Layer):
             method, k, thresholds, scheme, comp, pal = "quantiles", 3, (), "sequential", None, None
         # the controls that pick the data: the instant restyle acts only while they still
         # show what this run used (a dataset change is painted by its rerun)
-        guards = {"Indicator dataset": f"Your file: {up.name}" if ds == "upload" and up is not None
-                  else labels.get(ds, ds),
-                  "Ward boundaries for ward codes": wv_labels[wv_choice], "Show by": BY_LABEL[by]}
+        guards = {K["dataset"]: f"Your file: {up.name}" if ds == "upload" and up is not None else labels.get(ds, ds),
+                  K["ward_vintage"]: wv_labels[wv_choice], K["by"]: BY_LABEL[by]}
         s.update(_data=data, _data_key=dkey, indicator=ind, period=per, by=by, mode=mode, method=method, k=k,
                  thresholds=thresholds, scheme=scheme, comparator=comp, palette=pal, _error=None, _guards=guards)
         c = self._result(ctx)
@@ -610,13 +314,14 @@ class IndicatorsLayer(Layer):
         for ind in data.indicators():
             lab = str(data.meta.get(ind, {}).get("label", ind))
             labels[lab] = None if lab in labels else ind     # an ambiguous label restyles nothing
-        controls = {"Indicator": {k: v for k, v in labels.items() if v is not None}}
+        # controls by widget key (layers/controls.py: the map frame finds them by key)
+        controls = {K["indicator"]: {k: v for k, v in labels.items() if v is not None}}
         guards = s.get("_guards") or {}
         if mode == "bivariate":
-            return {"url": url, "names": ["Indicator"], "controls": controls, "key": s["indicator"],
+            return {"url": url, "names": [K["indicator"]], "controls": controls, "key": s["indicator"],
                     "guards": guards}
-        controls["Classes"] = {C.METHODS[m]: m for m in C.METHODS}
-        return {"url": url, "names": ["Indicator", "Classes"], "controls": controls,
+        controls[K["classes"]] = {C.METHODS[m]: m for m in C.METHODS}
+        return {"url": url, "names": [K["indicator"], K["classes"]], "controls": controls,
                 "key": f"{s['indicator']}|{s['method']}", "guards": guards}
 
     @_timed
@@ -710,19 +415,6 @@ def _public_frame(rows: list[dict]) -> pd.DataFrame:
         if df[col].dtype == object:
             df[col] = df[col].map(lambda v: public_text(v) if isinstance(v, str) else v)
     return df
-
-
-@hot
-@st.cache_resource(show_spinner=False)
-def _cuts(_store, fp: str) -> pd.Series:
-    return I.imd_decile_cuts(_store)
-
-
-@hot
-@st.cache_data(show_spinner=False, max_entries=64)
-def _decile_table(_data, data_key: str, _store, fp: str, ind: str, per: str, target: str) -> pd.DataFrame:
-    return I.by_imd_decile(_data, ind, per, _store, af=_area_frame(_store, fp, target),
-                           cuts=_cuts(_store, fp) if target != "lsoa11" else None)
 
 
 # ------------------------------------------------------------------ state without widgets

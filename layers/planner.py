@@ -39,14 +39,13 @@ import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
-from branca.element import MacroElement
-from jinja2 import Template
 
 from geo import plan_inputs as pi
 from geo import planner as pl
 from geo.csvsafe import neutralise_frame
 from geo.errors import GeoError
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
+from render.map import GroupPaint
 
 KEY = "planner"
 COLOUR = "#6a3d9a"                  # purple: apart from the deprivation blues and access oranges
@@ -116,38 +115,11 @@ def _plan(key: str, _demand_pts, _venues, k: int, radius_km, minutes, _travel, _
 
 
 # ------------------------------------------------------------------ map script
-class _PlanScript(MacroElement):
-    """Numbered stops and coverage circles, into this feature group."""
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function (fg) {
-  var P = {{ this.payload }};
-  var map = window.LSC && LSC.map;
-  if (!map) { return; }
-  var pane = map.getPane("lsc-plan") || map.createPane("lsc-plan");
-  pane.style.zIndex = 640;
-  P.stops.forEach(function (s) {
-    var col = s[4] ? P.whatif : P.colour;
-    if (P.r > 0) {
-      fg.addLayer(L.circle([s[0], s[1]], { radius: P.r, pane: "lsc-plan", color: col, weight: 2,
-        dashArray: s[4] ? "6 4" : null, fillColor: col, fillOpacity: 0.08, interactive: false }));
-    }
-    var icon = L.divIcon({ className: "lsc-plan-stop", iconSize: [24, 24], iconAnchor: [12, 12],
-      html: '<div style="width:22px;height:22px;border-radius:11px;background:' + col +
-            ';color:#fff;border:2px solid #fff;font:700 12px/22px sans-serif;text-align:center;' +
-            'box-shadow:0 0 2px #000">' + s[2] + '</div>' });
-    fg.addLayer(L.marker([s[0], s[1]], { icon: icon, pane: "lsc-plan", keyboard: false })
-      .bindTooltip(s[3], { direction: "top", offset: [0, -10] }));
-  });
-  document.body.setAttribute("data-lsc-plan", P.key);
-})({{ this._parent.get_name() }});
-{% endmacro %}
-""")
-
-    def __init__(self, payload: dict):
-        super().__init__()
-        self._name = "LscPlan"
-        self.payload = js_json(payload)
+class _PlanScript(GroupPaint):
+    """Numbered stops and coverage circles, into this feature group
+    (static/js/paint_planner.js)."""
+    fn = "planner"
+    element_name = "LscPlan"
 
 
 def map_payload(result: pl.PlanResult) -> dict:

@@ -61,7 +61,7 @@ html, body { overflow: hidden !important; }
 .leaflet-control-scale-line { font-size: 16px !important; border-width: 3px !important; }
 """
 
-# Outline styles in presentation mode (normal values are in static/js/lsc_map.js).
+# Outline styles in presentation mode (normal values are in static/js/lsc_core.js).
 OUTLINES = {
     "present": {"wards": {"color": "#000000", "weight": 1.6, "opacity": 1},
                 "districts": {"color": "#000000", "weight": 3.2, "opacity": 1},

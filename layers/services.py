@@ -18,7 +18,7 @@ geo/services/.
   and the closed/planned flag (a few hundred bytes).
 - Every text that reaches HTML (popups, tooltips) goes through `esc`; the files are
   written with `js_json` (inert to Jinja, safe in a <script> when the HTML export
-  inlines them).
+  inlines them). Markers, popups and the point files are render/markers.py (pure).
 - Uploads are kept in the session while they are in the upload box (taking a file out
   of the box takes its rows off the map); "Save" writes the accepted rows to the
   user-data store (geo.userdb via geo.saved_services: a new version per change, an
@@ -39,10 +39,12 @@ from geo import services as sv
 from geo import userdb
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
-from layers.service_markers import (EVENT_TEXT, _shown_solid, _svg, marker_styles, points_payload,  # noqa: F401
-                                    popup_html, status_on, today)   # markers: re-exported here
 from layers.base import (Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, md, new_run, per_run,
                          widget_default)
+# the markers, popups and point files are render/markers.py's (re-exported: other modules
+# and tests import them from here)
+from render.markers import (EVENT_TEXT, _shown_solid, _summary, _svg, _write_points, marker_styles,  # noqa: F401
+                            points_payload, popup_html, status_on, today)
 
 UPLOADS = "services_uploads"        # session_state: {digest: ImportResult}
 IN_BOX = "services_upload_in_box"   # session_state: digest of the file now in the upload box
@@ -194,21 +196,6 @@ def _already_saved(res: sv.ImportResult) -> str | None:
         return (f"{res.file}: already saved with exactly these {len(res.records)} row(s) (version "
                 f"{cur[0].version}); they are on the map from the store.")
     return None
-
-
-def _summary(records: pd.DataFrame, day: str) -> dict:
-    """Counts per category: all rows, open on `day`, closed/planned."""
-    if not len(records):
-        return {"total": {}, "open": {}, "other": {}}
-    is_open = _shown_solid(status_on(records, day))
-    cat = records["category"]
-    return {"total": cat.value_counts().to_dict(), "open": cat[is_open].value_counts().to_dict(),
-            "other": cat[~is_open].value_counts().to_dict()}
-
-
-def _write_points(prefix: str, payload: dict) -> str:
-    from render.static_files import _url, write_hashed
-    return _url(write_hashed(prefix, js_json(payload).encode("utf-8")))
 
 
 @hot

@@ -321,7 +321,8 @@ def membership(layers: list[Layer], ctx: MapContext) -> dict[str, list[str]]:
 
 def draw_map_into(slot, ctx: MapContext, layers: list[Layer], height: int):
     """Build this rerun's feature groups, show any messages, then the (constant) map."""
-    from render.map import commit_group, localise_assets, map_component
+    from layers.map import map_component
+    from render.map import commit_group, localise_assets
     fgs = []
     for layer in layers:
         try:

@@ -1,10 +1,10 @@
-"""Standalone HTML: the current map as one offline file, and the one-page ward profile.
+"""Standalone HTML pages: a map view as one offline file, and the one-page ward profile.
 
-`standalone_html(store, state, ctx=None, layers=None)` renders the SAME map the app shows:
-the constant base map (render.map.base_map), every visible layer's own feature group, and
-the commit round, with everything the browser would fetch inlined:
+`page_html(m, name=..., legend=..., ...)` turns a folium map (the constant base map of
+render.map plus the view's groups, put together by layers.export_html.standalone_html)
+into one page with everything the browser would fetch inlined:
 
-- Leaflet, topojson-client, markercluster and the map runtime (static/js/lsc_map.js) are
+- Leaflet, topojson-client, markercluster and the map runtime (static/js/lsc_core.js and the painters) are
   read from static/ (installed locally by `make setup`) and inlined as <script>/<style>;
   Leaflet's CSS images become data: URIs;
 - the geometry and ward figures (static/gen/*.json) are pre-seeded into the runtime's
@@ -16,7 +16,7 @@ The same page is what `python -m geo snapshot` screenshots in headless Chromium 
 PNG has title, legend, north/scale, vintage, source and date).
 
 `ward_profile_html(profile)` lays out geo.export.ward_profile() as one A4 page.
-Everything user-supplied or from data files is escaped (layers.base.esc).
+Everything user-supplied or from data files is escaped (render.text.esc).
 """
 from __future__ import annotations
 
@@ -26,8 +26,7 @@ import json
 import re
 from pathlib import Path
 
-from geo import viewstate as VS
-from layers.base import esc, js_json
+from render.text import esc, js_json
 from render.static_files import STATIC_DIR, url_path
 
 _GEN_URL = re.compile(r"/app/static/gen/[A-Za-z0-9._-]+\.json")
@@ -49,6 +48,10 @@ def _static_path(url: str) -> Path:
     if not _inside_static(p):
         raise ValueError(f"not a static file: {url}")
     return p
+
+
+def _static_js(rel: str) -> str:
+    return (STATIC_DIR / rel).read_text(encoding="utf-8")
 
 
 def _js_safe(text: str) -> str:
@@ -88,7 +91,7 @@ def _seed_fetches(html: str) -> str:
         json.loads(data)                                    # must be JSON
         seeds.append(f"{json.dumps(url)}:Promise.resolve({_js_safe(data.replace('</', '<' + chr(92) + '/'))})")
     return ("<script>window.LSC=window.LSC||{};LSC.fetched=LSC.fetched||{};"
-            + "".join(f"(function(){{var s={{{s}}};for(var k in s)LSC.fetched[k]=s[k];}})();" for s in seeds)
+            + "".join(f"Object.assign(LSC.fetched,{{{s}}});" for s in seeds)
             + "</script>")
 
 
@@ -128,55 +131,9 @@ html, body { margin: 0; padding: 0; height: 100%; background: #fff;
 """
 
 # The attribution is never cut: the footer wraps and the map and legend end above it;
-# fitLegend() (called by the PNG snapshot, render/png.py) shrinks the legend's
-# type until all of it fits the panel, then flows it into two columns if it must.
-FIT_JS = """
-(function () {
-  function layout() {
-    var f = document.getElementById("lsc-foot");
-    if (!f) return;
-    document.documentElement.style.setProperty("--foot", f.offsetHeight + "px");
-    if (window.LSC && LSC.map) LSC.map.invalidateSize({ animate: false });
-  }
-  window.LSC_fitLegend = function () {
-    layout();
-    var p = document.getElementById("lsc-legend-panel");
-    if (!p) return true;
-    var fs = parseFloat(getComputedStyle(p).fontSize), min = Math.max(9, fs * 0.62);
-    while (p.scrollHeight > p.clientHeight + 1 && fs > min) { fs -= 0.5; p.style.fontSize = fs + "px"; }
-    if (p.scrollHeight > p.clientHeight + 1) {
-      document.documentElement.style.setProperty("--lw", "min(46vw, 900px)");
-      p.style.columnCount = 2; p.style.columnGap = "1.2em";
-      layout();
-    }
-    return p.scrollHeight <= p.clientHeight + 1;
-  };
-  window.addEventListener("load", layout);
-  window.addEventListener("resize", layout);
-})();
-"""
+# the page's script (footer height, LSC_ready, LSC_fitLegend for the PNG snapshot).
+PAGE_JS_FILE = "js/standalone_page.js"
 
-
-def _view_payload(ctx, state: VS.ViewState) -> dict:
-    from layers.data import area_index, ward_bounds, ward_lookup
-    from layers.view import fit_bounds
-    store, fp = ctx.store, ctx.fingerprint
-    if state.has_view:
-        e = 1e-6
-        fit = {"key": "url", "b": [[state.lat - e, state.lon - e], [state.lat + e, state.lon + e]],
-               "max_zoom": state.z}
-    else:
-        b = ward_bounds(store, fp, state.ward) if state.ward else None
-        fit = {"key": "b", "b": b or fit_bounds(store, fp, state.area_kind, state.area_code)}
-    sel = ward_lookup(store, fp)[3].get(state.ward, -1) if state.ward else -1
-    kind = state.area_kind
-    if kind == "custom":                # a saved custom area: its LSOAs outlined (layers/areas.py)
-        from layers import areas as custom
-        area = {"kind": "lsoa21", "idx": custom.lsoa_index(store, ctx.area)}
-    else:
-        area = {"kind": "districts" if kind == "district" else kind,
-                "idx": area_index(store, fp, kind, state.area_code)}
-    return {"geo": ctx.static["geo"], "area": area, "sel": sel, "fit": fit, "v": "standalone"}
 
 
 def _upstream_render(cls):
@@ -205,71 +162,34 @@ def _full_render(m) -> str:
     return m.get_root().render()
 
 
-def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: list[str] | None = None) -> str:
-    """One self-contained HTML page of the view (works from disk with no network)."""
-    from render.map import base_map, commit_group, localise_assets
-    from layers.panels import ATTRIBUTION, legend_html
-    notes = notes if notes is not None else []      # the caller (CLI) prints what layers add
-    if ctx is None or layers is None:
-        from layers.share import export_context
-        ctx, layers = export_context(store, state, notes)
-    if getattr(ctx, "interactive", False):      # the app's context: a file has no controls to
-        import dataclasses                       # restyle from (no instant-restyle files)
-        ctx = dataclasses.replace(ctx, interactive=False)
-    m = base_map(ctx.config)
-    m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
-    entries = []
-    by_layer: dict = {}     # layer key -> its legend entries (the title bar's "Data:")
-    waits = []          # layers that paint asynchronously: the snapshot waits for their body attribute
-    for layer in layers:
-        try:
-            fg = layer.feature_group(ctx)
-            if fg is not None:
-                localise_assets(fg)
-                m.add_child(fg)
-                key, payload = getattr(fg, "lsc_payload", (None, None))
-                if key == "indicators" and isinstance(payload, dict) and payload.get("show"):
-                    waits.append(["data-lsc-ind", str(payload.get("v", "")) + ":"])
-                elif key == "access" and isinstance(payload, str):
-                    waits.append(["data-lsc-access", payload])
-            es = layer.legend(ctx)
-            by_layer[layer.key] = es
-            entries.extend(es)
-            notes.extend(layer.notes(ctx))
-        except Exception as e:          # one broken layer must not lose the rest
-            notes.append(f"{layer.label} could not be drawn: {type(e).__name__}")
+def page_html(m, *, name: str, data: str, area: str, legend: str, notes: list[str], sources: list[str],
+              query: str, attribution: str, waits: list | None = None, extra_css: str = "") -> str:
+    """One self-contained HTML page of folium map `m` (base map plus the view's groups):
+    every local asset inlined, the static files it fetches pre-seeded, and the page's
+    chrome: title bar (`name`, `data`, `area`, today), `legend` (HTML), `notes`, sources,
+    the view's `query` string and the attribution footer. `waits` are [attribute, value
+    prefix] pairs the snapshot waits for (render.png.READY_JS)."""
     html = _full_render(m)
     seed = _seed_fetches(html)
     html = inline_assets(html)
     html = html.replace("<head>", "<head>" + seed, 1) if "<head>" in html else seed + html
-    from geo.export import area_name
-    from layers.present import data_text, view_title
-    shown = [l for l in layers if l.key in by_layer]
-    name = view_title(ctx, shown, state)            # names the indicator / access gaps while drawn
-    data = data_text(ctx, shown, by_layer)
-    sources = []
-    for e in entries:
-        if e.source and e.source not in sources:
-            sources.append(e.source)
     today = _dt.date.today().strftime("%d %B %Y").lstrip("0")
-    basemap = (ctx.config.get("basemap") or {}).get("attribution") or ""
     chrome = (
         f'<div id="lsc-title"><span class="t">{esc(name)}</span>'
         f'<span class="m">Data: {esc(data)}</span>'
-        f'<span class="m">Area: {esc(area_name(state, ctx.store))}</span>'
+        f'<span class="m">Area: {esc(area)}</span>'
         f'<span class="m">{esc(today)}</span></div>'
         f'<div id="lsc-north">{NORTH_SVG}</div>'
-        f'<div id="lsc-legend-panel">{legend_html(entries)}'
+        f'<div id="lsc-legend-panel">{legend}'
         + (f'<div class="lsc-notes">{"".join(f"<p>{esc(n)}</p>" for n in notes)}</div>' if notes else "")
         + f'<div class="lsc-notes"><p><b>Sources:</b> {esc("; ".join(sources))}</p>'
-        f'<p>Made {esc(today)} with the LSC deprivation map. View: {esc(VS.to_query_string(state))}</p></div></div>'
-        f'<div id="lsc-foot">{esc(ATTRIBUTION + (" Basemap: " + basemap if basemap else ""))}</div>'
+        f'<p>Made {esc(today)} with the LSC deprivation map. View: {esc(query)}</p></div></div>'
+        f'<div id="lsc-foot">{esc(attribution)}</div>'
     )
     html = re.sub(r"(<body[^>]*>)", lambda mm: mm.group(1) + chrome, html, count=1)
     if waits:           # read by render.png.READY_JS: [attribute, value prefix] pairs
         html = html.replace("<head>", "<head><script>window.LSC_WAIT=" + js_json(waits) + ";</script>", 1)
-    from layers.panels import GRID_CSS
-    html = html.replace("</head>", f"<style>{PAGE_CSS}{GRID_CSS}</style><script>{FIT_JS}</script>"
+    html = html.replace("</head>", f"<style>{PAGE_CSS}{extra_css}</style><script>{_js_safe(_static_js(PAGE_JS_FILE))}</script>"
                                    f"<title>{esc(name)}</title></head>", 1)
     return html
 

@@ -4,7 +4,8 @@
   reruns (st_folium keys the component on it): no data, fixed location/zoom, Canvas
   renderer, assets served locally from /app/static (vendored by scripts/vendor_assets.sh).
 - `part_group(key, payload)` wraps one layer's styling payload in a FeatureGroup whose
-  script calls `LSC.set(key, payload)` in the browser (static/js/lsc_map.js).
+  script calls `LSC.set(key, payload)` in the browser (static/js/lsc_core.js; each layer's
+  painter is static/js/paint_<layer>.js, bundled after it by `runtime_url()`).
 - `commit_group(view)` is the last feature group: it tells the runtime to apply the
   round (geometry URL, fit bounds, selected ward, area outline).
 - `localise_assets(element)` rewrites known CDN links to the local copies and drops
@@ -14,15 +15,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 
 import folium
-import streamlit as st
 from branca.element import MacroElement
 from jinja2 import Template
 
 from render.static_files import STATIC_DIR, URL_PREFIX
-from layers.base import hot, js_json
+from render.text import js_json
 
 VENDOR = f"{URL_PREFIX}/vendor"
 LSC_CENTER = (54.0, -2.65)
@@ -43,22 +42,28 @@ LIB_FILES = ("vendor/leaflet/leaflet.js", "vendor/topojson/topojson-client.min.j
              "vendor/markercluster/leaflet.markercluster.js")
 
 
-RUNTIME_FILE = "js/lsc_map.js"
+RUNTIME_FILE = "js/lsc_core.js"
+# The map runtime: the core, then one painter per layer (each registers LSC.paint[layer];
+# none runs anything before the first round, so they may follow the core in any order).
+RUNTIME_FILES = (RUNTIME_FILE, "js/paint_deprivation.js", "js/paint_wards.js", "js/paint_priority.js",
+                 "js/paint_services.js", "js/paint_indicators.js", "js/paint_access.js", "js/paint_planner.js",
+                 "js/paint_share.js")
 
 
 def runtime_url() -> str:
-    """The map runtime and the three libraries as ONE script (static/gen/lscmap.<sha>.js,
-    written once per content): the map frame loads its scripts one after another, so
-    each extra file costs a round trip before the map can start. The runtime comes
-    first, so its geometry prefetch starts while the libraries are still evaluating."""
-    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in (RUNTIME_FILE, *LIB_FILES))
+    """The map runtime (core and painters, RUNTIME_FILES, in that order) and the three
+    libraries as ONE script (static/gen/lscmap.<sha>.js, written once per content): the
+    map frame loads its scripts one after another, so each extra file costs a round trip
+    before the map can start. The runtime comes first, so its geometry prefetch starts
+    while the libraries are still evaluating."""
+    stamp = tuple((STATIC_DIR / rel).stat().st_mtime_ns for rel in (*RUNTIME_FILES, *LIB_FILES))
     return _runtime_url(stamp)
 
 
 @functools.lru_cache(maxsize=4)
 def _runtime_url(stamp: tuple) -> str:
     from render.static_files import _url, write_hashed
-    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES))
+    data = b"\n;\n".join((STATIC_DIR / rel).read_bytes() for rel in (*RUNTIME_FILES, *LIB_FILES))
     return _url(write_hashed("lscmap", data, ext="js"))
 
 
@@ -100,7 +105,7 @@ def vendor_missing() -> list[str]:
     global _VENDOR_OK
     if _VENDOR_OK:
         return []
-    rels = list(LIB_FILES) + [RUNTIME_FILE]
+    rels = list(LIB_FILES) + list(RUNTIME_FILES)
     rels += [url.split("?")[0][len(URL_PREFIX) + 1:] for _, url in local_css()]
     missing = [rel for rel in rels if not (STATIC_DIR / rel).exists()]
     _VENDOR_OK = not missing
@@ -167,7 +172,7 @@ def base_map(config: dict | None = None, geo_url: str | None = None) -> folium.M
 
 
 def _js_json(obj) -> str:
-    """JSON safe inside a script and inert to Jinja (see layers.base.js_json)."""
+    """JSON safe inside a script and inert to Jinja (see render.text.js_json)."""
     return js_json(obj)
 
 
@@ -186,12 +191,29 @@ LSC.{{ this.fn }}({{ this.args }});
         self.args = ",".join(_js_json(a) for a in args)
 
 
+class GroupPaint(MacroElement):
+    """A script line `LSC.paint.<fn>(<its feature group>, <json payload>)`: the layer's
+    painter (static/js/paint_<fn>.js) draws into the group. Subclasses set `fn`."""
+    _template = Template("""
+{% macro script(this, kwargs) %}
+LSC.paint.{{ this.fn }}({{ this._parent.get_name() }}, {{ this.payload }});
+{% endmacro %}
+""")
+    fn = ""
+    element_name = "LscPaint"
+
+    def __init__(self, payload: dict):
+        super().__init__()
+        self._name = self.element_name
+        self.payload = _js_json(payload)
+
+
 def part_group(key: str, payload: dict) -> folium.FeatureGroup:
     fg = folium.FeatureGroup(name=f"lsc-{key}", control=False)
     call = _Call("set", key, payload)
     fg.add_child(call)
     fg.lsc_payload = (key, payload)
-    fg.lsc_js = f"LSC.set({call.args});"     # the fast path in map_component() uses this
+    fg.lsc_js = f"LSC.set({call.args});"     # the fast path in layers.map.map_component() uses this
     return fg
 
 
@@ -201,110 +223,6 @@ def commit_group(view: dict) -> folium.FeatureGroup:
     fg.add_child(call)
     fg.lsc_js = f"LSC.commit({call.args});"
     return fg
-
-
-# ------------------------------------------------------------------ st_folium, faster
-# st_folium rebuilds and re-renders the whole folium figure (a dozen Jinja template
-# compiles) and every feature group on each rerun. The base map never changes, so its
-# part of the component arguments is computed once per (config, geometry URL) and
-# cached as plain strings (never the folium objects: st_folium mutates them); our own
-# part/commit groups are written straight to the JS st_folium would generate. Anything
-# else (other layers' folium groups) still goes through streamlit-folium's own code.
-_FG_JS = """
-var feature_group_feature_group_{i} = L.featureGroup(
-    {{}}
-);
-{body}
-feature_group_feature_group_{i}.addTo(map_div);
-map_div.addLayer(feature_group_feature_group_{i});
-window.feature_group = window.feature_group || [];
-window.feature_group.push(feature_group_feature_group_{i});
-"""
-
-
-def _base_args(config: dict, geo_url: str | None) -> dict:
-    """The component arguments st_folium derives from the (constant) base map."""
-    import branca
-    import streamlit_folium as sf
-    m = base_map(config, geo_url)
-    m.get_root().render()
-    m.render()
-    html, header = sf._get_html(m), sf._get_header(m)
-    leaflet = sf._get_map_string(m)
-    css, js = [], []
-
-    def walk(el):
-        yield el
-        for ch in getattr(el, "_children", {}).values():
-            yield from walk(ch)
-    for el in walk(m):
-        if isinstance(el, branca.colormap.ColorMap):
-            raise ValueError("colormaps load d3 from a CDN: not allowed on the base map")
-        css.extend(href for _, href in getattr(el, "default_css", []))
-        js.extend(src for _, src in getattr(el, "default_js", []))
-    return {"script": leaflet, "header": header, "html": html, "id": sf.get_full_id(m),
-            "zoom_default": m.options.get("zoom"), "css_links": list(dict.fromkeys(css)),
-            "js_links": list(dict.fromkeys(js))}
-
-
-@hot
-@st.cache_data(show_spinner=False, max_entries=8)
-def _base_args_cached(config_json: str, geo_url: str | None) -> dict:
-    return _base_args(json.loads(config_json), geo_url)
-
-
-def _cached_base_args(config: dict, geo_url: str | None) -> dict:
-    return _base_args_cached(json.dumps(config, sort_keys=True, default=str), geo_url)
-
-
-def feature_groups_js(fgs: list) -> str:
-    """The `feature_group` argument st_folium would send for `fgs`."""
-    out = []
-    other_map = None
-    for i, fg in enumerate(fgs):
-        js = getattr(fg, "lsc_js", None)
-        # only a group holding nothing but its LSC call (or one whose maker says lsc_js is
-        # its whole script: lsc_fast): a layer may add children that must go through
-        # the generic path
-        if js is not None and (getattr(fg, "lsc_fast", False)
-                               or [type(c) for c in fg._children.values()] == [_Call]):
-            out.append(_FG_JS.format(i=i, body=js))
-            continue
-        import streamlit_folium as sf
-        if other_map is None:
-            other_map = folium.Map(tiles=None)
-        out.append(sf._get_feature_group_string(fg, map=other_map, idx=i))
-    return "".join(out)
-
-
-def map_component(config: dict, geo_url: str | None, fgs: list, *, key: str, height: int,
-                  returned_objects: list, on_change=None):
-    """st_folium(base_map(config, geo_url), key=key, height=height, use_container_width=True,
-    feature_group_to_add=fgs, returned_objects=returned_objects, on_change=on_change),
-    without rebuilding the base map each rerun. Falls back to st_folium if
-    streamlit-folium's internals differ from the pinned version's."""
-    from streamlit_folium import st_folium
-    try:
-        import streamlit_folium as sf
-        base = _cached_base_args(config, geo_url)
-        fg_js = feature_groups_js(fgs)
-        comp, gen_hash = sf._component_func, sf.generate_js_hash
-    except Exception:
-        return st_folium(base_map(config, geo_url), key=key, height=height, use_container_width=True,
-                         feature_group_to_add=fgs, returned_objects=returned_objects, on_change=on_change)
-    hash_key = gen_hash(base["script"], key, False)
-    defaults = {k: v for k, v in {"last_clicked": None, "zoom": base["zoom_default"]}.items()
-                if k in returned_objects}
-
-    def _on_change():
-        st.session_state[key] = st.session_state.get(hash_key, {})
-        if on_change is not None:
-            on_change()
-    return comp(script=base["script"], header=base["header"], html=base["html"], id=base["id"],
-                key=hash_key, height=height, width=None, returned_objects=returned_objects,
-                default=defaults, zoom=None, center=None, feature_group=fg_js, return_on_hover=False,
-                layer_control=None, pixelated=False, css_links=base["css_links"], js_links=base["js_links"],
-                on_change=_on_change, wrap_longitude=False)
 
 
 def localise_assets(element, messages: list | None = None) -> None:

@@ -24,11 +24,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-backgroun
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",
                  "--disable-extensions", "--metrics-recording-only"]
 SIZE_RANGE = (320, 4096)
-READY_JS = """() => document.readyState === 'complete' && (
-  !document.querySelector('.folium-map') || document.body.hasAttribute('data-lsc-error')
-  || (document.body.hasAttribute('data-lsc-applied')
-      && (window.LSC_WAIT || []).every(function (w) {
-           var v = document.body.getAttribute(w[0]); return v !== null && v.indexOf(w[1]) === 0; })))"""
+# the page says when it is drawn (static/js/standalone_page.js); a page without that
+# helper (the ward profile) is ready once loaded
+READY_JS = "() => document.readyState === 'complete' && (!window.LSC_ready || window.LSC_ready())"
 
 
 SNAPSHOT_CSS = ".leaflet-control-zoom { display: none !important; }"
@@ -70,7 +68,7 @@ def render_html(html: str, out, fmt: str = "png", width: int = 1920, height: int
                     raise RenderError(f"the map could not be drawn: {err}")
                 if fmt != "pdf":    # a picture has nothing to click: no zoom buttons
                     page.add_style_tag(content=SNAPSHOT_CSS)
-                # the whole legend and attribution in the picture (render/export_html.py FIT_JS)
+                # the whole legend and attribution in the picture (static/js/standalone_page.js)
                 page.evaluate("() => window.LSC_fitLegend ? window.LSC_fitLegend() : true")
                 page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 if fmt == "pdf":

@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from appmap import map_args, set_payload
 from geo.paths import ROOT
 
 APP = str(ROOT / "app.py")
@@ -19,22 +20,10 @@ def _run(**session):
     return at.run()
 
 
-def _map_args(at) -> dict:
-    comps = at.get("component_instance")
-    assert len(comps) == 1, "expected exactly one map component"
-    return json.loads(comps[0].proto.json_args)
-
-
-def _set_payload(fg_js: str, part: str) -> dict:
-    m = re.search(r'LSC\.set\("%s",(\{.*?\})\);' % part, fg_js, re.S)
-    assert m, f"no LSC.set for {part}"
-    return json.loads(m.group(1))
-
-
 def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
     at = _run()
     assert not at.exception
-    args = _map_args(at)
+    args = map_args(at)
     links = args["js_links"] + args["css_links"]
     assert links and all(u.startswith("/app/static/") for u in links), links
     assert not any(re.search(r"jquery|bootstrap|fontawesome|awesome", u) for u in links)
@@ -42,9 +31,9 @@ def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
     # the base map carries no data; the feature groups carry styling arrays, not geometry
     assert len(args["script"]) < 20_000
     for part in ("deprivation", "wards", "priority"):
-        payload = json.dumps(_set_payload(args["feature_group"], part))
+        payload = json.dumps(set_payload(args["feature_group"], part))
         assert "coordinates" not in payload and len(payload) < 12_000, part
-    dep = _set_payload(args["feature_group"], "deprivation")
+    dep = set_payload(args["feature_group"], "deprivation")
     # the default view is IoD2025 on the 2021 LSOA polygons (geometry object "lsoa21")
     assert dep["cls"] == store.lsoa25["imd_decile"].astype(int).tolist() and dep["geom"] == "lsoa21"
     assert "LSC.commit(" in args["feature_group"]
@@ -55,18 +44,18 @@ def test_app_runs_and_sends_only_local_assets_and_small_styling(store):
 
 def test_base_map_constant_when_measure_changes(store):
     at = _run()
-    a1 = _map_args(at)
+    a1 = map_args(at)
     at.selectbox(key="deprivation_measure").set_value("health").run()
     assert not at.exception
-    a2 = _map_args(at)
+    a2 = map_args(at)
     assert a1["script"] == a2["script"] and a1["header"] == a2["header"]
-    dep = _set_payload(a2["feature_group"], "deprivation")
+    dep = set_payload(a2["feature_group"], "deprivation")
     assert dep["cls"] == store.lsoa25["health_decile"].astype(int).tolist()
     assert a1["feature_group"] != a2["feature_group"]
     at.radio(key="deprivation_vintage").set_value(2019).run()      # the vintage switch: 2011 polygons
-    a3 = _map_args(at)
+    a3 = map_args(at)
     assert a3["script"] == a1["script"]
-    dep = _set_payload(a3["feature_group"], "deprivation")
+    dep = set_payload(a3["feature_group"], "deprivation")
     assert dep["cls"] == store.lsoa["health_decile"].astype(int).tolist() and dep["geom"] == "lsoa"
 
 
@@ -74,7 +63,7 @@ def test_area_filter_sets_fit_and_filters_table(store):
     at = _run()
     at.selectbox(key="area").set_value("district:E06000009").run()
     assert not at.exception
-    fg = _map_args(at)["feature_group"]
+    fg = map_args(at)["feature_group"]
     assert '"fit":{"key":"district:E06000009"' in fg
     n = int((store.wards24["lad19cd"] == "E06000009").sum())
     assert any(f"Wards in Blackpool ({n})" in m.value for m in at.markdown)
@@ -90,7 +79,7 @@ def test_ward_search_opens_profile(store):
     assert not at.exception
     assert any(m.value.strip() == f"### {w['wd24nm']}".replace("&", "&amp;").replace("'", "&#x27;")
                for m in at.markdown)
-    assert '"key":"ward:%s"' % w["wd24cd"] in _map_args(at)["feature_group"]
+    assert '"key":"ward:%s"' % w["wd24cd"] in map_args(at)["feature_group"]
 
 
 def test_ward_profile_comparison_rows_per_vintage(store):
@@ -150,10 +139,10 @@ candidates:
     shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in at.markdown))
     for bit in ("icb_list.date", "E05999999", "icb_list.wards[2]", "exemplar_list", "candidates.n"):
         assert bit in shown, bit
-    pr = _set_payload(_map_args(at)["feature_group"], "priority")
+    pr = set_payload(map_args(at)["feature_group"], "priority")
     assert pr["icb"] == [int(store.wards24.index[store.wards24["wd24cd"] == good][0])]
     assert len(pr["candidate"]) > 0            # the default rule still applies
-    dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
+    dep = set_payload(map_args(at)["feature_group"], "deprivation")
     assert len(dep["cls"]) == len(store.lsoa25)  # and the map still draws
 
 
@@ -178,14 +167,14 @@ def test_indicator_choropleth_replaces_the_deprivation_fill(store):
     """Two stacked choropleths cannot both be read: with an indicator drawn, the LSOA
     deprivation fill steps aside (legend says so), the Core20 outline stays on top."""
     at = _run()
-    dep = _set_payload(_map_args(at)["feature_group"], "deprivation")
+    dep = set_payload(map_args(at)["feature_group"], "deprivation")
     assert dep["fill"] is True
     at.checkbox(key="indicators_on").check().run()
     assert not at.exception
-    args = _map_args(at)
-    ind = _set_payload(args["feature_group"], "indicators")
+    args = map_args(at)
+    ind = set_payload(args["feature_group"], "indicators")
     assert ind["show"] is True and any(c >= 0 for c in ind["cls"])
-    dep = _set_payload(args["feature_group"], "deprivation")
+    dep = set_payload(args["feature_group"], "deprivation")
     assert dep["fill"] is False and dep["show"] is True
     assert dep["core20"] == [i for i, d in enumerate(store.lsoa25["imd_decile"].astype(int)) if d <= 2]
     legend = " ".join(m.body for m in at.markdown)
@@ -193,7 +182,7 @@ def test_indicator_choropleth_replaces_the_deprivation_fill(store):
     assert "deprivation colours are hidden while the Indicators layer is shown" in legend
     assert "10 least deprived" not in legend
     at.checkbox(key="indicators_on").uncheck().run()
-    assert _set_payload(_map_args(at)["feature_group"], "deprivation")["fill"] is True
+    assert set_payload(map_args(at)["feature_group"], "deprivation")["fill"] is True
     assert "10 least deprived" in " ".join(m.body for m in at.markdown)
 
 

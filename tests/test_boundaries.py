@@ -1,5 +1,6 @@
 """The house's boundaries, enforced: geo/ is pure Python (no Streamlit, folium or the app's
-packages), render/ never imports Streamlit or layers/, and the CLIs that draw live in cli/.
+packages), render/ (base map, static files, standalone HTML, PNG) never imports Streamlit,
+streamlit-folium or layers/, and the CLIs that draw live in cli/.
 
 Two checks per rule: every import statement in the package's source (AST, so a lazy
 import inside a function counts too), and a fresh interpreter that imports every module
@@ -87,3 +88,51 @@ def test_drawing_commands_dispatch_to_cli():
     r = subprocess.run([sys.executable, "-m", "geo", "snapshot", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=120)
     assert r.returncode == 0 and "--url-state" in r.stdout
+
+
+def test_rendering_lives_in_render():
+    """The base map, the static files and the standalone page are render/'s; layers/ keeps
+    only what needs Streamlit or the layers themselves (the st_folium component, the view's
+    page put together from its layers), calling down into render/."""
+    import layers.export_html
+    import layers.map
+    from render import export_html, map as rmap, static_files, text
+    for fn in (rmap.base_map, rmap.part_group, rmap.commit_group, rmap.localise_assets, rmap.vendor_missing,
+               static_files.build_static_indexed, static_files.fast_topology, export_html.page_html,
+               export_html.ward_profile_html, text.esc, text.js_json):
+        assert fn.__module__.startswith("render."), fn
+    assert not (ROOT / "layers" / "static_files.py").exists()
+    from layers import base
+    assert base.esc is text.esc and base.js_json is text.js_json
+    # the layers' side is thin: no folium classes or page layout of its own
+    for mod in (layers.map, layers.export_html):
+        src = Path(mod.__file__).read_text(encoding="utf-8")
+        assert "class " not in src and "<style>" not in src, mod.__name__
+        assert imported_roots(Path(mod.__file__)) and "render" in {m for _, m in imported_roots(Path(mod.__file__))}
+
+
+JS_SIGNS = ("function (", "function(", "addEventListener", "=> {")
+
+
+def test_no_js_in_python_strings():
+    """The browser code is in static/js (one core, one painter per layer, the page helpers);
+    Python only calls it (`LSC.set(...)`, `LSC.paint.<layer>(...)`) with JSON payloads."""
+    bad = []
+    for package in ("layers", "render", "cli"):
+        for f in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if any(sign in node.value for sign in JS_SIGNS):
+                        bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert bad == []
+
+
+def test_every_painter_is_in_the_runtime_bundle():
+    from render.map import RUNTIME_FILE, RUNTIME_FILES
+    from render.static_files import STATIC_DIR
+    painters = sorted(f"js/{p.name}" for p in (STATIC_DIR / "js").glob("paint_*.js"))
+    assert RUNTIME_FILES[0] == RUNTIME_FILE == "js/lsc_core.js"
+    assert sorted(RUNTIME_FILES[1:]) == painters
+    for rel in painters:
+        name = rel[len("js/paint_"):-len(".js")]
+        assert f"LSC.paint.{name} = " in (STATIC_DIR / rel).read_text(encoding="utf-8"), rel

@@ -11,7 +11,7 @@ from geo import viewstate as VS
 
 @pytest.fixture(scope="module")
 def page(store):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, _ = VS.from_query({"measure": "health", "area": "place5:Pennine Lancashire",
                               "title": "Pennine & 'friends' (draft)"}, VS.known_from_store(store))
     notes: list[str] = []
@@ -39,7 +39,7 @@ def test_view_and_legend_are_in_the_page(page, store):
 
 
 def test_hostile_title_never_reaches_html_raw(store):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, notices = VS.from_query({"title": "<script>alert(1)</script><img src=x onerror=alert(2)>"},
                                    VS.known_from_store(store))
     html = standalone_html(store, state)

@@ -35,7 +35,7 @@ def _legend(html: str) -> str:
 
 
 def _page(store, query: str) -> tuple[str, list[str], VS.ViewState]:
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, notices = VS.parse_query_string(query, VS.known_from_store(store))
     assert notices == []
     notes: list[str] = []
@@ -119,7 +119,7 @@ def test_unknown_indicator_is_a_note_not_a_crash(store):
 def test_access_link_draws_the_layer_with_a_straight_line_legend(store):
     html, notes, _ = _page(store, ACC_QUERY)
     assert not [n for n in notes if "drawn only in the app" in n or "could not be drawn" in n], notes
-    m = re.search(r"var P = (\{.*?\});\n", html, re.S)
+    m = re.search(r"LSC\.paint\.access\(\w+, (\{.*?\})\);\n", html, re.S)
     assert m, "no access script in the page"
     p = json.loads(m.group(1))
     assert len(p["cls"]) == len(store.lsoa) and set(p["cls"]) <= set(range(7))

@@ -10,23 +10,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import footprint as F
+from appmap import map_args, set_payload
 from geo.paths import ROOT
 from render.static_files import url_path
 
 APP = str(ROOT / "app.py")
 NORTHANTS = "E54000059"
-
-
-def _map_args(at) -> dict:
-    comps = at.get("component_instance")
-    assert len(comps) == 1, "expected exactly one map component"
-    return json.loads(comps[0].proto.json_args)
-
-
-def _payload(fg_js: str, part: str) -> dict:
-    m = re.search(r'LSC\.set\("%s",(\{.*?\})\);' % part, fg_js, re.S)
-    assert m, f"no LSC.set for {part}"
-    return json.loads(m.group(1))
 
 
 def _commit(fg_js: str) -> dict:
@@ -70,15 +59,15 @@ def test_icb_in_link_opens_that_footprint(store, northants):
     at.run()
     assert not at.exception
     assert at.selectbox(key="icb").value == NORTHANTS
-    fg = _map_args(at)["feature_group"]
-    dep = _payload(fg, "deprivation")
+    fg = map_args(at)["feature_group"]
+    dep = set_payload(fg, "deprivation")
     assert dep["geom"] == "lsoa21" and dep["cls"] == northants.lsoa25["imd_decile"].astype(int).tolist()
     # the geometry file holds the ICB's 2011 and 2021 LSOAs and its NHSE/I ward shapes
     geo = json.loads(url_path(_commit(fg)["geo"]).read_text())
     assert len(geo["objects"]["lsoa21"]["geometries"]) == 443
     assert geo["lsc"]["lsoa21"] == northants.lsoa25["lsoa21cd"].tolist()
     assert len(geo["objects"]["prio19"]["geometries"]) == 15
-    pr = _payload(fg, "priority")
+    pr = set_payload(fg, "priority")
     assert pr["geoms"]["icb"] == "prio19" and sorted(pr["icb"]) == list(range(15))
     legend = " ".join(m.value for m in at.markdown)
     assert "NHS England/Improvement" in legend and "2021" in legend and "Dec 2019" in legend
@@ -96,24 +85,24 @@ def test_unknown_icb_in_link_names_closest_and_falls_back(store):
     text = " ".join(m.value for m in at.markdown) + " ".join(w.value for w in at.warning)
     assert "not one of the 42 ICBs" in text and "closest" in text
     assert at.selectbox(key="icb").value == F.LSC_CODE
-    dep = _payload(_map_args(at)["feature_group"], "deprivation")
+    dep = set_payload(map_args(at)["feature_group"], "deprivation")
     assert len(dep["cls"]) == len(store.lsoa25)
 
 
 def test_icb_selector_switches_footprint_and_back(store, northants):
     at = AppTest.from_file(APP, default_timeout=180).run()
-    a1 = _map_args(at)
+    a1 = map_args(at)
     assert "place5:Fylde Coast" in at.selectbox(key="area").options or \
         "Place (legacy five): Fylde Coast" in at.selectbox(key="area").options
     at.selectbox(key="area").set_value("district:E06000009").run()
     at.selectbox(key="icb").set_value(NORTHANTS).run()
     assert not at.exception
-    a2 = _map_args(at)
+    a2 = map_args(at)
     assert a2["script"] == a1["script"]            # same base map: the iframe is not remounted
     fg = a2["feature_group"]
     assert _commit(fg)["fit"]["key"] == f"icb:{NORTHANTS}"         # the area filter starts afresh
     assert at.selectbox(key="area").value == "icb"
-    assert len(_payload(fg, "deprivation")["cls"]) == 443
+    assert len(set_payload(fg, "deprivation")["cls"]) == 443
     qp = at.query_params["icb"]
     assert (qp if isinstance(qp, str) else qp[-1]) == NORTHANTS      # the link holds the footprint
     wards = at.selectbox(key="ward_search").options
@@ -132,7 +121,7 @@ def test_icb_selector_switches_footprint_and_back(store, northants):
     assert "Wards May 2024 (BSC)" in legend
     assert "Electoral wards (approximate shapes)" not in legend
     # LSC's own NHSE/I 2021 list: 33 priority + 11 exemplar wards (config list empty)
-    pr = _payload(_map_args(at)["feature_group"], "priority")
+    pr = set_payload(map_args(at)["feature_group"], "priority")
     assert len(pr["icb"]) == 33 and len(pr["exemplar"]) == 11
 
 
@@ -142,7 +131,7 @@ def test_vintage_switch_changes_polygons(store):
     at.query_params["vintage"] = "2019"
     at.run()
     assert not at.exception
-    dep = _payload(_map_args(at)["feature_group"], "deprivation")
+    dep = set_payload(map_args(at)["feature_group"], "deprivation")
     v = F.footprint(store, NORTHANTS)
     assert dep["geom"] == "lsoa" and dep["cls"] == v.lsoa["imd_decile"].astype(int).tolist()
     assert dep["instant"]["geoms"] == {"2019": "lsoa", "2025": "lsoa21"}
@@ -157,7 +146,7 @@ def test_change_since_2019_view(store, northants):
     at.run()
     at.checkbox(key="deprivation_change").check().run()
     assert not at.exception
-    dep = _payload(_map_args(at)["feature_group"], "deprivation")
+    dep = set_payload(map_args(at)["feature_group"], "deprivation")
     ch = change_since_2019(store, NORTHANTS).reindex(northants.lsoa25["lsoa21cd"])
     want = (ch["decile_change"].clip(-3, 3) + 4).astype(int).tolist()
     assert dep["geom"] == "lsoa21" and dep["cls"] == want and len(want) == 443

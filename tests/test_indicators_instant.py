@@ -10,7 +10,8 @@ import pytest
 
 from geo import classify as C
 from geo import indicators as I
-from layers import indicators as L
+from layers import indicators_data as D
+from layers import indicators_instant as J
 from layers.base import hot, new_run, per_run
 
 
@@ -29,30 +30,30 @@ def _per(data):
 
 
 def test_choices_cover_every_indicator_and_method(iod):
-    ch = L.instant_choices(iod, _per(iod), "quantiles", (), None, "sequential", "choropleth")
+    ch = J.instant_choices(iod, _per(iod), "quantiles", (), None, "sequential", "choropleth")
     keys = [c[0] for c in ch]
     assert len(iod.indicators()) == 8
     assert keys == [f"{i}|{m}" for i in iod.indicators() for m in C.METHODS if m != "fixed"]
     # from fixed thresholds only the other indicators with the same thresholds
     assert all(c[2] == _per(iod) for c in ch)
-    ch = L.instant_choices(iod, _per(iod), "fixed", (10.0, 20.0), None, "sequential", "choropleth")
+    ch = J.instant_choices(iod, _per(iod), "fixed", (10.0, 20.0), None, "sequential", "choropleth")
     assert [c[0] for c in ch] == [f"{i}|fixed" for i in iod.indicators()]
     # bivariate: the Indicator control alone
-    ch = L.instant_choices(iod, _per(iod), "quantiles", (), None, "sequential", "bivariate")
+    ch = J.instant_choices(iod, _per(iod), "quantiles", (), None, "sequential", "bivariate")
     assert [c[0] for c in ch] == iod.indicators()
 
 
 def test_choices_follow_streamlit_fallbacks_for_period_and_comparator(fingertips):
     """A keyed selectbox keeps its value while it is still an option, else falls back to
     its default: the latest period, the first available comparator."""
-    ch = {c[0]: c for c in L.instant_choices(fingertips, "2023", "quantiles", (), "ICB", "diverging",
+    ch = {c[0]: c for c in J.instant_choices(fingertips, "2023", "quantiles", (), "ICB", "diverging",
                                              "choropleth")}
     _, _, per, comp, _ = ch["respiratory_mortality_u75|quantiles"]
     assert per == "2023"                                       # still an option: kept
     _, _, per, comp2, _ = ch["life_expectancy_male|quantiles"]
     assert per == "2024"                                       # not an option: latest
     assert comp == comp2 == "England"                          # no ICB value: first available
-    ch = {c[0]: c for c in L.instant_choices(fingertips, "2024", "quantiles", (), "Region", "diverging",
+    ch = {c[0]: c for c in J.instant_choices(fingertips, "2024", "quantiles", (), "Region", "diverging",
                                              "choropleth")}
     assert ch["smoking_prevalence|quantiles"][3] == "Region"   # available: kept
 
@@ -60,12 +61,12 @@ def test_choices_follow_streamlit_fallbacks_for_period_and_comparator(fingertips
 def test_file_holds_the_classes_the_rerun_would_send(store, iod):
     codes = store.lsoa["lsoa11cd"].tolist()
     per = _per(iod)
-    raw = L.build_instant(iod, codes, None, per, "any", 5, (), "sequential", None, None, "choropleth")
+    raw = J.build_instant(iod, codes, None, per, "any", 5, (), "sequential", None, None, "choropleth")
     data = json.loads(raw)
     assert len(data) == 8 * 3
     for key, entry in data.items():
         ind, m = key.split("|")
-        r = L.classify_areas(iod, codes, None, ind, per, m, 5, (), "sequential", None, None, "choropleth")
+        r = D.classify_areas(iod, codes, None, ind, per, m, 5, (), "sequential", None, None, "choropleth")
         assert entry == {"cls": r["cls"], "colors": r["colors"]}, key
     # ... which are mapclassify's classes of the real values
     ind = iod.indicators()[0]
@@ -75,7 +76,7 @@ def test_file_holds_the_classes_the_rerun_would_send(store, iod):
     assert data[f"{ind}|quantiles"]["cls"] == mc.Quantiles(y, k=5).yb.tolist()
     assert len(data[f"{ind}|quantiles"]["colors"]) == 5
     # only the quick methods when asked (the first, early file)
-    quick = json.loads(L.build_instant(iod, codes, None, per, "any", 5, (), "sequential", None, None,
+    quick = json.loads(J.build_instant(iod, codes, None, per, "any", 5, (), "sequential", None, None,
                                        "choropleth", methods=("quantiles", "equal_interval")))
     assert {k.split("|")[1] for k in quick} == {"quantiles", "equal_interval"}
 
@@ -84,13 +85,13 @@ def test_choices_that_cannot_be_classed_are_left_out(store, fingertips):
     """Diverging around a comparator an indicator lacks cannot be centred: no entry (the
     rerun shows why), rather than wrong colours."""
     codes = store.districts["lad19cd"].tolist()
-    ch = L.instant_choices(fingertips, "2024", "quantiles", (), "ICB", "diverging", "choropleth")
+    ch = J.instant_choices(fingertips, "2024", "quantiles", (), "ICB", "diverging", "choropleth")
     assert all(c[3] in ("England", "Region") for c in ch)
-    raw = json.loads(L.build_instant(fingertips, codes, None, "2024", "any", 5, (), "sequential", None, None,
+    raw = json.loads(J.build_instant(fingertips, codes, None, "2024", "any", 5, (), "sequential", None, None,
                                      "choropleth", methods=("quantiles",)))
     assert len(raw) == len(fingertips.indicators())
     # fixed thresholds outside every value: one class, still a valid file entry per indicator
-    raw = json.loads(L.build_instant(fingertips, codes, None, "2024", "fixed", 5, (1e9,), "sequential", None,
+    raw = json.loads(J.build_instant(fingertips, codes, None, "2024", "fixed", 5, (1e9,), "sequential", None,
                                      None, "choropleth"))
     assert set(raw) == {f"{i}|fixed" for i in fingertips.indicators()}
 
@@ -100,25 +101,25 @@ def test_job_primes_the_rerun_caches(store, iod, monkeypatch):
     their classes and decile chart ready (the same objects the job computed)."""
     fp = "test-fp"
     codes = store.lsoa["lsoa11cd"].tolist()
-    af = L._area_frame(store, fp, iod.target)
+    af = D._area_frame(store, fp, iod.target)
     per = _per(iod)
-    job = L._InstantJob(iod, "iod2019:test", store, fp, codes, None, af, None,
+    job = J._InstantJob(iod, "iod2019:test", store, fp, codes, None, af, None,
                         (per, "any", 4, (), "sequential", None, None, "choropleth"))
     job.run()
     assert job.error is None and job.url and job.url.startswith("/app/static/gen/indinst.")
 
     def no_compute(*a, **k):
         raise AssertionError("computed again: the job did not prime this")
-    monkeypatch.setattr(L, "classify_areas", no_compute)
+    monkeypatch.setattr(D, "classify_areas", no_compute)
     monkeypatch.setattr(I, "by_imd_decile", no_compute)
     ind = iod.indicators()[2]
-    r = L._classified(iod, "iod2019:test", store, fp, ind, per, "equal_interval", 4, (), "sequential", None,
+    r = D._classified(iod, "iod2019:test", store, fp, ind, per, "equal_interval", 4, (), "sequential", None,
                       None, "choropleth")
-    assert r is L._classified(iod, "iod2019:test", store, fp, ind, per, "equal_interval", 4, (),
+    assert r is D._classified(iod, "iod2019:test", store, fp, ind, per, "equal_interval", 4, (),
                               "sequential", None, None, "choropleth")
     y = iod.values(ind, per)["value"].reindex(codes).to_numpy(float)
     assert r["cls"] == mc.EqualInterval(y, k=4).yb.tolist()
-    t = L._decile_table(iod, "iod2019:test", store, fp, ind, per, iod.target)
+    t = D._decile_table(iod, "iod2019:test", store, fp, ind, per, iod.target)
     monkeypatch.undo()
     assert t.equals(I.by_imd_decile(iod, ind, per, store, af=af))
 
@@ -191,15 +192,15 @@ def test_instant_jobs_release_data_and_rebuild_a_pruned_file(store, iod, monkeyp
     from render.static_files import STATIC_DIR
     ctx = MapContext(store=store, fingerprint="test-fp2", interactive=True)
     settings = (_per(iod), "any", 3, (), "sequential", None, None, "choropleth")
-    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # started, not ready
-    job = L._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
+    assert J.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # started, not ready
+    job = J._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
     job.future.result(timeout=120)
-    url = L.instant_url(ctx, iod, "iod2019:jobtest", settings)
+    url = J.instant_url(ctx, iod, "iod2019:jobtest", settings)
     assert url == job.url and job.data is None and job.store is None and job.error is None
     path = STATIC_DIR / url[len("/app/static/"):]
     path.unlink()
-    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # rebuilding
-    job2 = L._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
+    assert J.instant_url(ctx, iod, "iod2019:jobtest", settings) is None      # rebuilding
+    job2 = J._INSTANT_JOBS[(ctx.fingerprint, "iod2019:jobtest", id(iod), settings)]
     assert job2 is not job
     job2.future.result(timeout=120)
-    assert L.instant_url(ctx, iod, "iod2019:jobtest", settings) == url and path.exists()
+    assert J.instant_url(ctx, iod, "iod2019:jobtest", settings) == url and path.exists()

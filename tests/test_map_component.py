@@ -1,4 +1,4 @@
-"""render.map.map_component (the cached fast path) hands streamlit-folium's frontend the
+"""layers.map.map_component (the cached fast path) hands streamlit-folium's frontend the
 same arguments st_folium would, so the base map (the component's identity) never
 changes and feature groups run the same LSC calls."""
 from __future__ import annotations
@@ -9,7 +9,8 @@ from unittest import mock
 import folium
 import streamlit_folium as sf
 
-from render.map import base_map, commit_group, map_component, part_group
+from layers.map import map_component
+from render.map import base_map, commit_group, part_group
 
 GEO = "/app/static/gen/geo.0123456789abcdef.json"
 
@@ -97,12 +98,12 @@ def test_runtime_and_libraries_ship_as_one_script_built_from_the_vendored_files(
     topojson-client and markercluster are concatenated into one hashed file (runtime
     first: its geometry prefetch starts before the libraries evaluate) from our own file
     and the npm-installed copies; the geometry URL rides on its query string."""
-    from render.map import LIB_FILES, RUNTIME_FILE, local_js, runtime_url
+    from render.map import LIB_FILES, RUNTIME_FILES, local_js, runtime_url
     from render.static_files import STATIC_DIR
     url = runtime_url()
     assert url.startswith("/app/static/gen/lscmap.") and url.endswith(".js")
     data = (STATIC_DIR / url[len("/app/static/"):]).read_bytes()
-    parts = [(STATIC_DIR / rel).read_bytes() for rel in (RUNTIME_FILE, *LIB_FILES)]
+    parts = [(STATIC_DIR / rel).read_bytes() for rel in (*RUNTIME_FILES, *LIB_FILES)]
     assert data == b"\n;\n".join(parts)
     assert data.index(parts[0]) < data.index(parts[1]) < data.index(parts[2]) < data.index(parts[3])
     js = local_js("/app/static/gen/geo.abc.json")

@@ -105,7 +105,7 @@ def test_presentation_mode_never_mentions_the_sidebar(store):
 
 def test_uploaded_file_errors_name_the_file_not_its_temp_copy(store):
     """An upload is matched from a temp copy: its errors and report name the upload."""
-    from layers import indicators as L
+    from layers import indicators_data as L
     from geo.errors import GeoError
     bad = b"this is not, an indicator file\n1,2\n"
     with pytest.raises(GeoError) as e:

@@ -20,7 +20,7 @@ def _fg(at) -> str:
 
 
 def _plan_payload(fg: str) -> dict | None:
-    m = re.search(r"var P = (\{\"stops\".*?\});", fg, re.S)
+    m = re.search(r"LSC\.paint\.planner\(\w+, (\{\"stops\".*?\})\);", fg, re.S)
     return json.loads(m.group(1)) if m else None
 
 

@@ -20,7 +20,7 @@ LINK = {"layers": "deprivation,planner", "area": "district:E06000009",
 
 
 def _payloads(text: str) -> list[dict]:
-    return [json.loads(m) for m in re.findall(r"var P = (\{\"stops\".*?\});", text, re.S)]
+    return [json.loads(m) for m in re.findall(r"LSC\.paint\.planner\(\w+, (\{\"stops\".*?\})\);", text, re.S)]
 
 
 def test_plan_params_round_trip_and_clamp():
@@ -61,7 +61,7 @@ def test_link_reopens_the_same_plan_settings_and_writes_them_back(store):
 
 
 def test_standalone_html_draws_the_plan(store):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, _ = VS.from_query(LINK)
     notes: list[str] = []
     html = standalone_html(store, state, notes=notes)

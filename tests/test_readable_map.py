@@ -44,7 +44,7 @@ def _legend(html: str) -> str:
 
 
 def _page(store, query: str):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, notices = VS.parse_query_string(query, VS.known_from_store(store))
     assert notices == []
     return standalone_html(store, state, notes=[])

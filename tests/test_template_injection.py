@@ -64,7 +64,7 @@ def test_access_payload_not_templated_in_full_render():
     el = _AccessScript({"label": "{{ 6*7 }}"}) if len(sig.parameters) == 2 else None
     assert el is not None, "constructor changed: update this test"
     html = _render(el)
-    assert "42" not in re.search(r"var P = (.*?);\n", html).group(1)
+    assert "42" not in re.search(r"LSC\.paint\.access\(\w+, (.*?)\);\n", html).group(1)
 
 
 def test_map_call_payload_not_templated():

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.services.config import ALIASES, ImportFailure, SCHEMA, load_config
-from geo.tabular import (Limits, Table, TabularError, decode_text, describe_columns, display_name, is_xlsx,
-                         read_tabular, short, sniff_delimiter)
+from geo.tabular import (Limits, Table, TabularError, check_bytes, decode_text, describe_columns, display_name,
+                         is_xlsx, read_tabular, short, sniff_delimiter)
 
 
 # --- reading files -----------------------------------------------------------------
@@ -167,11 +167,10 @@ def read_table(data: bytes, filename: str, config: dict | None = None) -> RawTab
     (empty, too big, header only, duplicate columns, no name column...)."""
     limits = import_limits(config)
     name = display_name(filename)
-    if data is None or len(data) == 0:
-        raise ImportFailure(f"{name}: the file is empty")
-    if len(data) > limits.max_bytes:
-        raise ImportFailure(f"{name}: the file is {len(data) / 1e6:.1f} MB, above the {limits.max_bytes / 1e6:.0f} MB "
-                            f"limit for service files; split it or remove unused columns")
+    try:
+        check_bytes(data, name, limits, "service file")     # the same pre-checks as every tabular file
+    except TabularError as e:
+        raise ImportFailure(str(e)) from None
     ext = Path(name).suffix.lower()
     if ext in (".geojson", ".json") or (ext not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
                                         and data.lstrip()[:1] == b"{"):

@@ -18,7 +18,7 @@ QUERY = f"layers=deprivation,wards,indicators,services&ind=census_ward:{IND}&cls
 
 @pytest.fixture(scope="module")
 def page_file(store, artifacts):
-    from render.export_html import standalone_html
+    from layers.export_html import standalone_html
     state, notices = VS.parse_query_string(QUERY, VS.known_from_store(store))
     assert notices == []
     p = artifacts / "export_indicator.html"

@@ -233,7 +233,7 @@ def test_diverging_centred_on_england_for_fingertips(session, store):
     prev, _ = ind_state(page)
     n0 = map_frame(page).evaluate("() => LSC.instantCount || 0")
     guards = map_frame(page).evaluate("() => LSC.parts.indicators.instant && LSC.parts.indicators.instant.guards")
-    assert guards and guards["Indicator dataset"] == labels["census_ward"]
+    assert guards and guards["indicators_dataset"] == labels["census_ward"]     # by widget key (layers/controls.py)
     pick(page, "Indicator dataset", labels["fingertips_lad"])
     wait_idle(page)
     prev = wait_ind(page, prev)

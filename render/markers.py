@@ -1,8 +1,8 @@
-"""Service markers: inline-SVG shapes, escaped popups and the point payload the map
-runtime draws (split from layers/services.py; names re-exported there).
-
-Every text that reaches HTML (popups, tooltips) goes through `esc`; only the markup
-written here is ours."""
+"""Service markers: each category's shape (inline SVG, so colour is never the only cue),
+the popup and tooltip of every record (every value escaped; the only markup is ours),
+and the static point files the map runtime fetches once (static/js/paint_services.js).
+Pure: layers/services.py draws the controls and caches the files.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from geo import services as sv
-from layers.base import esc
+from render.text import esc, js_json
 
 
 def today() -> str:
@@ -134,3 +134,16 @@ def points_payload(records: pd.DataFrame, config: dict, day: str) -> dict:
     return {"v": 1, "day": day, "styles": marker_styles(config), "pts": pts}
 
 
+def _summary(records: pd.DataFrame, day: str) -> dict:
+    """Counts per category: all rows, open on `day`, closed/planned."""
+    if not len(records):
+        return {"total": {}, "open": {}, "other": {}}
+    is_open = _shown_solid(status_on(records, day))
+    cat = records["category"]
+    return {"total": cat.value_counts().to_dict(), "open": cat[is_open].value_counts().to_dict(),
+            "other": cat[~is_open].value_counts().to_dict()}
+
+
+def _write_points(prefix: str, payload: dict) -> str:
+    from render.static_files import _url, write_hashed
+    return _url(write_hashed(prefix, js_json(payload).encode("utf-8")))

@@ -1,4 +1,5 @@
-/* LSC map runtime: loaded once per map iframe (served from /app/static/js/).
+/* LSC map runtime, core: loaded once per map iframe (served from /app/static/js/), followed
+ * in the same bundle by one painter per layer (static/js/paint_*.js, render/map.py).
  *
  * The folium base map never changes; it calls LSC.init(map) once. On each Streamlit
  * rerun st_folium evals the feature-group script, which calls LSC.set(part, payload)
@@ -337,47 +338,6 @@
     LSC.map.addLayer(layer);
   }
 
-  function applyDeprivation(p) {
-    var Ls = LSC.layers;
-    var on = !!(p && p.show), fill = on && p.fill !== false;   // fill: false under an indicator
-    if (on) useFill(p.geom);                                    // the vintage's LSOA polygons
-    // style first, then add: setStyle on a layer already on a canvas asks the renderer
-    // to update each of the ~1,000 polygons (~40 ms on the first paint); off the map it
-    // only sets options, and adding draws them once
-    if (fill) paintFill(p, p.cls);
-    showLayer(Ls.fill, fill);
-    showCore20(p, on && p.core20_outline !== false ? (p.core20 || []) : []);
-    LSC._depKey = on && p.instant ? p.instant.key : null;
-    if (!fill) return 0;
-    return p.cls.filter(function (c) { return c > 0; }).length;
-  }
-
-  // The Core20 outline is cased: a dark line under the orange one, so it reads on every
-  // fill under it (orange on the dark deprivation blues, the dark casing on the orange
-  // access palette and on light colours). Both are rebuilt together, casing first.
-  function showCore20(p, idx) {
-    var o = LSC._shareCfg && LSC._shareCfg.outlines, w = (o && o.core20_weight) || 1.6;
-    var casing = { stroke: true, fill: false, color: (p && p.core20_casing) || "#1a1a1a", weight: w + 2.4,
-                   opacity: 0.9 };
-    var fc = lsoaFc(), cur = LSC.layers.subsets.core20_casing;   // the vintage's LSOA polygons
-    if (!cur || cur.key !== JSON.stringify([idx, casing, fc.lscName || ""])) {
-      if (LSC.layers.subsets.core20) LSC.map.removeLayer(LSC.layers.subsets.core20.layer);
-      delete LSC.layers.subsets.core20;
-    }
-    subset("core20_casing", fc, idx, LSC.renderers["lsc-core20"], casing);
-    subset("core20", fc, idx, LSC.renderers["lsc-core20"],
-      { stroke: true, fill: false, color: (p && p.core20_color) || "#ff7f00", weight: w, opacity: 1 });
-  }
-  LSC._showCore20 = showCore20;
-
-  function paintFill(p, cls) {
-    var pal = p.palette, nodata = LSC.fillOf(p.nodata_color || "hatch");
-    eachIdx(LSC.layers.fill, function (l, i) {
-      var c = cls[i];
-      l.setStyle({ fillColor: c > 0 ? pal[c - 1] : nodata, fillOpacity: c > 0 ? (p.opacity || 0.85) : 0.9 });
-    });
-  }
-
   // ---------------------------------------------------------------- instant restyle
   // A change of a sidebar control that only re-colours a layer (deprivation: Measure /
   // Vintage / Deciles; indicators: Indicator / Classes) restyles it at once from a file
@@ -388,23 +348,21 @@
   LSC._instantParts = LSC._instantParts || {};   // part -> function (doc): restyle if its controls moved
   LSC._instantData = LSC._instantData || {};     // url -> parsed file
 
-  function controlValue(doc, label) {
+  // The browser contract (layers/controls.py): a payload names the controls it reads by
+  // their Streamlit widget key; Streamlit renders each keyed widget's container with the
+  // class st-key-<key> (characters other than letters, digits, _ and - become -), so a
+  // control is found by its key, never by its visible label.
+  LSC.keyClass = function (key) { return "st-key-" + String(key).trim().replace(/[^a-zA-Z0-9_-]/g, "-"); };
+
+  function controlValue(doc, key) {
     var sb = doc.querySelector("[data-testid='stSidebar']");
-    if (!sb) return null;
-    var inp = sb.querySelector("input[role='combobox'][aria-label='" + label + "']");
+    var box = sb && sb.querySelector("." + LSC.keyClass(key));
+    if (!box) return null;
+    var inp = box.querySelector("input[role='combobox']");           // a selectbox: its shown option
     if (inp) return inp.value;
-    var radios = sb.querySelectorAll("[data-testid='stRadio']");
-    for (var k = 0; k < radios.length; k++) {
-      var lab = radios[k].querySelector("[data-testid='stWidgetLabel']");
-      // the label's own text (a help tooltip icon may sit beside it)
-      lab = lab && (lab.querySelector("[data-testid='stMarkdownContainer']") || lab);
-      if (lab && lab.innerText.trim() === label) {
-        var on = radios[k].querySelector("input[type='radio']:checked");
-        var l = on && on.closest("label");
-        return l ? l.innerText.trim() : null;
-      }
-    }
-    return null;
+    var on = box.querySelector("input[type='radio']:checked");       // a radio: the checked option's text
+    var l = on && on.closest("label");
+    return l ? l.innerText.trim() : null;
   }
 
   // The key ("a|b|c") the page's controls now point at, or null when one cannot be read
@@ -437,21 +395,6 @@
     requestAnimationFrame(function () { document.body.setAttribute(attr, key); });
   }
 
-  LSC._instantParts.deprivation = function (doc) {
-    var p = LSC.parts.deprivation, inst = p && p.show && p.fill !== false && p.instant;
-    var d = inst && LSC._instantData[inst.url];
-    if (!d || !LSC.layers.fill) return;
-    var key = controlKey(doc, inst);
-    if (key == null || key === LSC._depKey || !d.cls[key]) return;
-    LSC._depKey = key;
-    var wasOn = LSC.map.hasLayer(LSC.layers.fill);
-    useFill((inst.geoms || {})[key.split("|")[0]] || p.geom);   // a vintage switch changes the polygons too
-    paintFill(p, d.cls[key]);
-    if (wasOn) showLayer(LSC.layers.fill, true);
-    showCore20(p, p.core20_outline !== false ? (d.core20[key.split("|")[0]] || []) : []);
-    instantMark("data-lsc-styled", key);
-  };
-
   function instantSetup(inst) {
     if (!inst || !inst.url || LSC._instantData[inst.url] || LSC._instantLoading === inst.url) return;
     var url = (LSC._instantLoading = inst.url);
@@ -481,31 +424,6 @@
     ["click", "change", "keyup"].forEach(function (ev) { doc.addEventListener(ev, later, true); });
   }
 
-  function applyWards(p) {
-    var Ls = LSC.layers;
-    var on = !!(p && p.show);
-    showLayer(Ls.wards, on);
-    if (on) Ls.wards.bringToBack();
-    if (p && p.stats) {
-      LSC.fetchJSON(p.stats).then(function (s) { LSC._stats = s; });
-    }
-    LSC._labels();
-  }
-
-  function applyPriority(p, sel) {
-    var g = LSC._built, R = LSC.renderers["lsc-prio"];
-    ["icb", "exemplar", "candidate"].forEach(function (k) {
-      var on = !!(p && p.show && p[k] && p[k].length);
-      var st = (p && p.styles && p.styles[k]) || {};
-      // a list on Dec-2019 ward codes is drawn on its own ward shapes (p.geoms[k])
-      var fc = (p && p.geoms && g.fc[p.geoms[k]]) || g.fc.wards;
-      subset("prio_" + k, fc, on ? p[k] : [], R,
-        { stroke: true, fill: false, color: st.color, weight: st.weight, dashArray: st.dash || null, opacity: 1 });
-    });
-    subset("selected", g.fc.wards, sel != null && sel >= 0 ? [sel] : [], R,
-      { stroke: true, fill: false, color: "#000000", weight: 4.5, opacity: 1 });
-  }
-
   function applyArea(a) {
     var Ls = LSC.layers, g = LSC._built;
     Ls.area.clearLayers();
@@ -520,175 +438,14 @@
     showLayer(Ls.area, true);
   }
 
-  // ---------------------------------------------------------------- services
-  // Points, popups and tooltips (escaped in Python) come from static JSON files that are
-  // fetched once and cached; a round carries only {files, cats, closed}. Markers are
-  // built once per (files, closed) and category, then only shown or hidden.
-  LSC._svcData = function (files) {
-    var key = JSON.stringify(files);
-    if (LSC._svcMerged && LSC._svcMerged.key === key) return LSC._svcMerged.promise;
-    var promise = Promise.all(files.map(LSC.fetchJSON)).then(function (ds) {
-      var out = { styles: {}, pts: {} };
-      ds.forEach(function (d) {
-        Object.keys(d.styles || {}).forEach(function (c) { if (!out.styles[c]) out.styles[c] = d.styles[c]; });
-        Object.keys(d.pts || {}).forEach(function (c) { out.pts[c] = (out.pts[c] || []).concat(d.pts[c]); });
-      });
-      return out;
-    });
-    LSC._svcMerged = { key: key, promise: promise };
-    promise.catch(function () { if (LSC._svcMerged && LSC._svcMerged.key === key) LSC._svcMerged = null; });
-    return promise;
-  };
-
-  function svcLayer(cat, st, pts, closed) {
-    var shown = pts.filter(function (p) { return closed || !p[4]; });
-    var holder;
-    if (st.shape === "circle" && shown.length > 40 && L.markerClusterGroup) {
-      holder = L.markerClusterGroup({ disableClusteringAtZoom: 12, maxClusterRadius: 45,
-        showCoverageOnHover: false, spiderfyOnMaxZoom: false });
-    } else {
-      holder = L.layerGroup();
-    }
-    shown.forEach(function (p) {
-      var m;
-      if (st.shape === "circle") {
-        m = L.circleMarker([p[0], p[1]], { radius: st.radius, weight: 1, color: p[4] ? st.colour : "#1a1a1a",
-          fill: true, fillColor: p[4] ? "#ffffff" : st.colour, fillOpacity: 0.95, bubblingMouseEvents: false,
-          className: "lsc-svc lsc-svc-" + cat });
-      } else {
-        m = L.marker([p[0], p[1]], { icon: L.divIcon({ html: st.svg[p[4]], className: "lsc-svc lsc-svc-" + cat,
-          iconSize: [st.size, st.size], iconAnchor: [st.size / 2, st.size / 2] }), keyboard: true });
-      }
-      m.bindPopup(p[2], { maxWidth: 360 });
-      m.bindTooltip(p[3], { direction: "top" });
-      holder.addLayer(m);
-    });
-    return { layer: holder, n: shown.length };
-  }
-
-  function applyServices(p, data) {
-    var S = LSC._svc || (LSC._svc = { key: null, cats: {} });
-    var on = !!(p && p.show && data);
-    if (on) {
-      var key = JSON.stringify([p.files, !!p.closed]);
-      if (key !== S.key) {
-        Object.keys(S.cats).forEach(function (c) { LSC.map.removeLayer(S.cats[c].layer); });
-        S.cats = {};
-        S.key = key;
-      }
-    }
-    var want = {}, n = 0;
-    if (on) (p.cats || []).forEach(function (c) { want[c] = true; });
-    Object.keys(S.cats).forEach(function (c) { showLayer(S.cats[c].layer, !!want[c]); });
-    Object.keys(want).forEach(function (c) {
-      if (!S.cats[c] && data.styles[c]) {
-        S.cats[c] = svcLayer(c, data.styles[c], data.pts[c] || [], !!p.closed);
-        LSC.map.addLayer(S.cats[c].layer);
-      }
-      if (S.cats[c]) n += S.cats[c].n;
-    });
-    document.body.setAttribute("data-lsc-services", String(n));
-  }
-
-  // ---------------------------------------------------------------- indicators
-  // One canvas layer per geometry (LSOAs, wards, districts, places from the map's
-  // TopoJSON; Dec-2019 wards and sub-ICBs from an extra file fetched on first use),
-  // built once and restyled in place: a round carries only class numbers and colours.
-  LSC.ind = LSC.ind || { layers: {}, current: null, key: null };
-
-  function indRenderer() {
-    var m = LSC.map, name = "lsc-ind";
-    if (!m.getPane(name)) {
-      var pn = m.createPane(name); pn.style.zIndex = 355; pn.style.pointerEvents = "none";
-      LSC.ind.renderer = L.canvas({ pane: name, padding: 0.3 });
-    }
-    return LSC.ind.renderer;
-  }
-
-  function indExtra(p) { return p.object === "wards19" || p.object === "subicb"; }
-
-  function indLayer(p) {
-    var key = p.object + "|" + (indExtra(p) ? p.extra : LSC._geoUrl);
-    if (LSC.ind.layers[key]) return Promise.resolve(LSC.ind.layers[key]);
-    var fc = indExtra(p) ? LSC.fetchJSON(p.extra).then(function (topo) {
-      return topojson.feature(topo, topo.objects[p.object]);
-    }) : Promise.resolve(LSC._built.fc[p.object]);
-    return fc.then(function (fc) {
-      var lay = L.geoJSON(fc, { renderer: indRenderer(), interactive: false,
-        style: { stroke: true, weight: 0.4, color: "#ffffff", opacity: 0.7, fillOpacity: 0.85, fillColor: "#dddddd" } });
-      var i = 0;
-      lay.eachLayer(function (l) { l._indI = i++; });
-      LSC.ind.layers[key] = lay;
-      return lay;
-    });
-  }
-
-  // Style every area of `lay` by class (>= 0: colours[c]; -2 suppressed; -1 no data).
-  function paintInd(lay, p, cls, colors) {
-    var n = 0, ms = p.missing_style, ss = p.suppressed_style, stroke = p.stroke || "#ffffff";
-    lay.eachLayer(function (l) {
-      var c = cls[l._indI];
-      if (c >= 0) {
-        n++;
-        l.setStyle({ fill: true, fillColor: colors[c], fillOpacity: p.opacity, stroke: true, color: stroke,
-                     weight: p.weight, opacity: 0.8, dashArray: null });
-      } else if (c === -2) {
-        l.setStyle({ fill: true, fillColor: LSC.fillOf(ss.fillColor), fillOpacity: ss.fillOpacity, stroke: true,
-                     color: ss.color, weight: 1, opacity: 1, dashArray: ss.dashArray });
-      } else {
-        l.setStyle({ fill: true, fillColor: LSC.fillOf(ms.fillColor), fillOpacity: ms.fillOpacity, stroke: true,
-                     color: ms.color, weight: 0.9, opacity: 1, dashArray: ms.dashArray });
-      }
-    });
-    return n;
-  }
-
-  LSC._applyInd = function (p) {
-    var m = LSC.map;
-    function hideAll(except) {
-      Object.keys(LSC.ind.layers).forEach(function (k) {
-        var l = LSC.ind.layers[k];
-        if (l !== except && m.hasLayer(l)) m.removeLayer(l);
-      });
-    }
-    LSC.ind.calls = (LSC.ind.calls || 0) + 1;
-    if (!p || !p.show) {
-      hideAll(null);
-      LSC.ind.current = LSC.ind.currentFor = null;
-      document.body.setAttribute("data-lsc-ind", "off");
-      return Promise.resolve();
-    }
-    var token = LSC._token;
-    return indLayer(p).then(function (lay) {
-      if (token !== LSC._token) return;   // a newer round superseded this one
-      // the layer already shown is restyled in place: removing and re-adding it would
-      // re-project every polygon and rebuild its canvas on each switch
-      hideAll(lay);
-      var n = paintInd(lay, p, p.cls, p.colors);
-      if (!m.hasLayer(lay)) m.addLayer(lay);
-      LSC.ind.current = lay;
-      LSC.ind.currentFor = p;             // the payload this layer shows (instant checks it)
-      LSC.ind.key = p.instant ? p.instant.key : null;
-      LSC.ind.painted = n;
-      instantSetup(p.instant);
-      if (p.hover) LSC.fetchJSON(p.hover).then(function (d) { (LSC._hover = LSC._hover || {})[p.hover] = d; },
-                                               function () {});
-      requestAnimationFrame(function () {
-        document.body.setAttribute("data-lsc-ind", p.v + ":" + n);
-      });
-    });
-  };
-
-  LSC._instantParts.indicators = function (doc) {
-    var p = LSC.parts.indicators, inst = p && p.show && p.instant;
-    var d = inst && LSC._instantData[inst.url], lay = LSC.ind.current;
-    if (!d || !lay || LSC.ind.currentFor !== p) return;   // the layer of an older round: wait for this one
-    var key = controlKey(doc, inst);
-    if (key == null || key === LSC.ind.key || !d[key]) return;
-    LSC.ind.key = key;
-    var n = paintInd(lay, p, d[key].cls, d[key].colors);
-    instantMark("data-lsc-ind-instant", key + ":" + n);
-  };
+  // ---------------------------------------------------------------- for the painters
+  // Each layer's painter (static/js/paint_<layer>.js, after this file in the runtime
+  // bundle: render/map.py RUNTIME_FILES) registers LSC.paint[layer] = function (payload);
+  // these are the helpers they share.
+  LSC.paint = LSC.paint || {};
+  LSC.u = { mark: mark, esc: esc, fmt: fmt, makeLayer: makeLayer, eachIdx: eachIdx, showLayer: showLayer,
+            useFill: useFill, lsoaFc: lsoaFc, subset: subset, controlKey: controlKey,
+            instantMark: instantMark, instantSetup: instantSetup };
 
   // Once per map frame: tell the app its first map is on screen (the app's first run
   // draws only the map, legend and notes; the controls and tables follow this signal).
@@ -733,14 +490,15 @@
       build(g);
       mark("built");
       LSC.parts = parts;
-      var n = applyDeprivation(parts.deprivation);
+      var P = LSC.paint;
+      var n = P.deprivation(parts.deprivation);
       mark("deprivation");
-      applyWards(parts.wards);
-      applyPriority(parts.priority, view.sel);
+      P.wards(parts.wards);
+      P.priority(parts.priority, view.sel);
       applyArea(view.area);
-      applyServices(sp, res[1]);
+      P.services(sp, res[1]);
       mark("applied");
-      var ind = LSC._applyInd(parts.indicators).catch(function (e) {
+      var ind = P.indicators(parts.indicators).catch(function (e) {
         LSC.error = String(e);
         document.body.setAttribute("data-lsc-error", LSC.error);
         console.error("LSC indicators:", e);
