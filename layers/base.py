@@ -207,7 +207,7 @@ def esc_line(value: Any) -> str:
 
 # No data is hatched grey everywhere (map fills, exports, legend swatches): never white,
 # which reads as "good" / least deprived. The map runtime turns this fill into a canvas
-# pattern (static/js/lsc_map.js, LSC.hatch).
+# pattern (static/js/lsc_core.js, LSC.hatch).
 NODATA_FILL = "hatch"
 NODATA_SWATCH = "#e6e6e6"            # the hatch's background (legend swatch fill)
 NODATA_LINE = "#6e6e6e"              # the hatch's lines

@@ -29,8 +29,9 @@ def _star(n: int = 5, size: float = 16, r_in: float = 16 / 4.5) -> str:
     return " ".join(pts)
 
 
-# same geometry as layers.services._svg at 16 px
-_POINTS = {"diamond": "8,1 15,8 8,15 1,8", "triangle": "8,1 15,14 1,14", "star": _star()}
+# same geometry as render.markers._svg at 16 px
+_POINTS = {"diamond": "8,1 15,8 8,15 1,8", "triangle": "8,1 15,14 1,14", "star": _star(),
+           "hexagon": "8,1 14,4.5 14,11.5 8,15 2,11.5 2,4.5"}
 
 
 _HATCH_DEFS = ('<defs><pattern id="lsc-hatch" width="6" height="6" patternUnits="userSpaceOnUse">'
@@ -39,7 +40,7 @@ _HATCH_DEFS = ('<defs><pattern id="lsc-hatch" width="6" height="6" patternUnits=
 
 
 def _swatch(it: LegendItem) -> str:
-    if it.hatch:        # no data: the map's hatch (LSC.hatch in static/js/lsc_map.js)
+    if it.hatch:        # no data: the map's hatch (LSC.hatch in static/js/lsc_core.js)
         stroke = esc(it.stroke) if it.stroke else NODATA_LINE
         dash = f' stroke-dasharray="{esc(it.dash)}"' if it.dash else ""
         return (f'<svg width="22" height="16" aria-hidden="true" class="lsc-sw-hatch">{_HATCH_DEFS}'

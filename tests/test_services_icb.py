@@ -207,7 +207,7 @@ def test_england_postcode_index_is_built_once_and_healed(tmp_path, monkeypatch):
 def test_app_shows_northamptonshire_services(store):
     from streamlit.testing.v1 import AppTest
     from geo.paths import ROOT
-    from layers.static_files import STATIC_DIR, URL_PREFIX
+    from render.static_files import STATIC_DIR, URL_PREFIX
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.query_params["icb"] = NORTHANTS
     at.run()

@@ -117,8 +117,8 @@ def test_legend_swatches_match_marker_shapes():
     from geo import services as sv
     cats = sv.load_config()["categories"]
     shapes = {c.get("shape", "circle") for c in cats.values()}
-    assert {"diamond", "triangle", "star"} <= shapes
-    for shape in ("diamond", "triangle", "star"):
+    assert {"diamond", "triangle", "star", "hexagon"} <= shapes      # hexagon: CDCs
+    for shape in ("diamond", "triangle", "star", "hexagon"):
         html = legend_html([__import__("layers.base", fromlist=["LegendEntry"]).LegendEntry(
             "t", [LegendItem("x", fill="#b2182b", stroke="#1a1a1a", shape=shape)])])
         assert f'class="lsc-sw-{shape}"' in html and "<polygon" in html and "<rect" not in html
