@@ -438,14 +438,15 @@ class ServicesLayer(Layer):
         except Exception:
             member = {}
         a = ctx.area or {}
+        code = tuple(a.get("wards") or ()) if a.get("kind") == "custom" else a.get("code")   # a custom area: its wards
         args = (ctx.store, ctx.fingerprint, register_key(), today(),
-                tuple(sorted((c, tuple(k)) for c, k in member.items())), a.get("kind"), a.get("code"), ctx)
+                tuple(sorted((c, tuple(k)) for c, k in member.items())), a.get("kind"), code, ctx)
         t = _outreach_table(*args)
         if t is None or not len(t):
             return
         days = [c for c in t.columns if c.startswith("Days since")][0]
         illus = "ILLUSTRATIVE" in days
-        where = esc(a.get("name") or "LSC")
+        where = md(a.get("name") or sv.footprint_name(current_register().config))
         st.markdown(f"#### Outreach recency in {where}: priority wards and wards with a HARI bus stop"
                     + (" · ILLUSTRATIVE bus schedule" if illus else ""))
         st.caption(f"Days since the last HARI bus stop held in the ward or within 1 km of it, on {today()} "
@@ -546,6 +547,8 @@ def _area_codes(store, kind, code) -> list[str]:
         w = w[w["lad19cd"] == code]
     elif kind in ("place5", "place4"):
         w = w[w[kind] == code]
+    elif kind == "custom":              # code: the custom area's wards (layers/areas.area_dict)
+        w = w[w["wd24cd"].isin(set(code or ()))]
     return w["wd24cd"].tolist()
 
 

@@ -55,7 +55,7 @@ def _texts(at) -> list[str]:
 
 
 def test_make_save_and_show_a_custom_area(store, user_dir):
-    at = _run()
+    at = _run({"svc": "hospital,hari_bus"})          # HARI stops on: the outreach-recency table too
     at.multiselect(key="areas_wards").set_value(BLACKPOOL3)
     at.text_input(key="areas_name").set_value(NAME)
     at.button(key="areas_save").click().run()
@@ -76,12 +76,14 @@ def test_make_save_and_show_a_custom_area(store, user_dir):
     shown = "Central \\<b\\>Blackpool\\</b\\> \\*\\*now\\*\\*"       # markdown-escaped: shown as typed
     assert any(f"Wards in {shown} (3)" in t for t in texts), [t for t in texts if "Wards in" in t]
     assert any(t.startswith(f"#### Custom area: {shown} · IoD2025") for t in texts)
-    # (the legend is an HTML block: markdown is not read there, and its text is HTML-escaped;
-    # the services layer's "Outreach recency in ..." heading is HTML- but not markdown-escaped:
-    # left to that layer's owner)
-    raw = [t for t in texts if ("<b>Blackpool</b>" in t or "**now**" in t) and not t.startswith('<div class="lsc-legend"')
-           and not t.startswith("#### Outreach recency in")]
+    # (the legend is an HTML block: markdown is not read there, and its text is HTML-escaped)
+    raw = [t for t in texts if ("<b>Blackpool</b>" in t or "**now**" in t) and not t.startswith('<div class="lsc-legend"')]
     assert raw == []
+    # the outreach-recency table lists the area's wards only (not the whole ICB's)
+    rec = [t for t in texts if t.startswith("#### Outreach recency in")]
+    assert rec and rec[0].startswith(f"#### Outreach recency in {shown}")
+    ot = next(d.value for d in at.dataframe if "Days since" in " ".join(map(str, d.value.columns)))
+    assert len(ot) and set(ot["Ward"]) <= {"Bloomfield", "Brunswick", "Claremont"}
     # the profile's % of LSOAs in the most deprived 10% = the IoD2025 LSOA table directly
     t = F.national(store, "lsoa21")
     mine = t[t["wd24cd"].isin(BLACKPOOL3)]
