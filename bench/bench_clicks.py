@@ -20,8 +20,10 @@ polling in the measured time), is the latest of:
       from false to true;
   (b) the map iframe's last change to what it shows (data-lsc-applied / -styled /
       -painted attributes, by an observer inside the frame);
-and it counts once the page has been idle, with neither clock moving, for QUIET_MS
-(a click that starts no rerun, or a rerun that starts another, is waited out). A
+  (c) the page's last DOM change (elements added, removed or replaced: a rerun so quick
+      that the running indicator never shows still ends here);
+and it counts once the page has been idle, with no clock moving, for QUIET_MS (a
+click that starts no rerun, or a rerun that starts another, is waited out). A
 click is timed from its pointerdown. Page ready (cold) is (a)/(b) after navigation
 start, in a new browser context (cold HTTP cache) against a warmed-up server; the
 first painted map is the frame's first data-lsc-painted.
@@ -70,7 +72,7 @@ FRAME_OBSERVER_JS = """
 """
 INPAGE_JS = """(() => {
   const now = () => performance.timeOrigin + performance.now();
-  window.__ckDown = 0; window.__ckIdleAt = 0; window.__ckBusyAt = 0;
+  window.__ckDown = 0; window.__ckIdleAt = 0; window.__ckBusyAt = 0; window.__ckMainMut = 0;
   document.addEventListener('pointerdown', () => { window.__ckDown = now(); }, true);
   const mark = %s;
   const idle = () => {
@@ -89,6 +91,7 @@ INPAGE_JS = """(() => {
     f.addEventListener('load', () => { try { f.contentWindow.eval(frameJs); } catch (e) {} });
   };
   new MutationObserver(() => {
+    window.__ckMainMut = now();
     const i = idle();
     if (i && !was) window.__ckIdleAt = now();
     if (!i && was) window.__ckBusyAt = now();
@@ -98,25 +101,28 @@ INPAGE_JS = """(() => {
                         attributeFilter: ['data-test-script-state', 'data-testid']});
 })();""" % (json.dumps(FIRST_PAINT_MARK), json.dumps(FRAME_OBSERVER_JS))
 
-STATE_JS = """() => {
+STATE_JS = """(h) => {
   const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
   let mut = 0, paint = 0;
   try { mut = f ? (f.contentWindow.__ckMut || 0) : 0; paint = f ? (f.contentWindow.__ckPaint || 0) : 0; } catch (e) {}
   return {idle: window.__ckIsIdle(), idleAt: window.__ckIdleAt, busyAt: window.__ckBusyAt,
+          mainMut: window.__ckMainMut,
+          shown: !h || [...document.querySelectorAll('h1, h2, h3')].some((e) => e.textContent.trim() === h),
           down: window.__ckDown, mut, paint, origin: performance.timeOrigin,
           t: performance.timeOrigin + performance.now()};
 }"""
 
 
-async def settle(page, since: float, timeout: float = 120.0) -> dict:
+async def settle(page, since: float, timeout: float = 120.0, heading: str | None = None) -> dict:
     """Wait until the page has been idle, with no clock moving, for QUIET_MS after
-    `since` (epoch ms); return the state with `end` = the latest idle/map moment."""
+    `since` (epoch ms), showing `heading` if given; return the state with `end` = the
+    latest idle/map/DOM moment."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        s = await page.evaluate(STATE_JS)
-        end = max(s["idleAt"], s["mut"] if s["mut"] > since else 0)
-        if s["idle"] and s["idleAt"] > since and s["busyAt"] < s["idleAt"] and s["t"] - end >= QUIET_MS:
+        s = await page.evaluate(STATE_JS, heading)
+        end = max(x for x in (s["idleAt"], s["mainMut"], s["mut"], 0) if x > since or x == 0)
+        if s["idle"] and s["shown"] and s["idleAt"] and s["mainMut"] > since and s["t"] - end >= QUIET_MS:
             s["end"] = end
             return s
         await page.wait_for_timeout(50)
@@ -166,7 +172,7 @@ class PyLog:
 
 
 async def timed_click(page, target, barrier=None, out: dict | None = None, key: str = "",
-                      log: PyLog | None = None) -> float:
+                      log: PyLog | None = None, heading: str | None = None) -> float:
     """Seconds from the pointerdown on `target` to idle (also appended to out[key], and
     the Python cost to out["py:" + key] when a log is given)."""
     if barrier is not None:
@@ -174,10 +180,10 @@ async def timed_click(page, target, barrier=None, out: dict | None = None, key: 
     if log is not None:
         log.take()
     await target.click()
-    s0 = await page.evaluate(STATE_JS)
+    s0 = await page.evaluate(STATE_JS, None)
     if not s0["down"]:
         raise RuntimeError("no pointerdown recorded")
-    s = await settle(page, s0["down"])
+    s = await settle(page, s0["down"], heading=heading)
     dt = (s["end"] - s0["down"]) / 1000
     if out is not None:
         out.setdefault(key, []).append(dt)
@@ -206,13 +212,10 @@ async def app_session(page, runs: int, barrier, out: dict, wards_on_label: str, 
             await timed_click(page, box, barrier, out, "toggle", log)
         opt = await pick(page, "Find a ward", None, typed=WARDS[r % len(WARDS)])
         name = (await opt.inner_text()).rsplit(" (", 1)[0]
-        await timed_click(page, opt, barrier, out, "ward", log)
-        heading = page.get_by_role("heading", name=name, exact=True)
-        if not await heading.count():
-            raise RuntimeError(f"the profile of {name!r} is not shown")
+        await timed_click(page, opt, barrier, out, "ward", log, heading=name)     # until its profile shows
         close = page.get_by_role("button", name="Close ward profile")
         await close.click()
-        await settle(page, (await page.evaluate(STATE_JS))["down"])
+        await settle(page, (await page.evaluate(STATE_JS, None))["down"])
 
 
 async def measure(browser, url: str, kind: str, runs: int, sessions: int, log: Path | None = None) -> dict:
