@@ -32,9 +32,10 @@ from layers.base import MapContext, md
 MAP_PARTS = ("map", "legend")
 AREA_PARTS = ("map", "legend", "tables")
 WARD_PARTS = ("map", "profile")
-# Layers whose sidebar shows the area (their widgets follow it): while one is on, an area
-# change reruns the whole page. Keys of their "on" widgets (layers.base convention).
-AREA_IN_SIDEBAR = ("planner_on",)
+# Sidebar sections that follow the view (the planner shows the area and plans in it; the
+# open export section prepares this view's files, the ward profile's among them): while
+# one of these widget keys is on, every click reruns the whole page.
+SIDEBAR_FOLLOWS = ("planner_on", "share_export_open")
 
 
 def part_run() -> bool:
@@ -59,8 +60,10 @@ def rerun(*keys: str, escalate: bool = False) -> None:
     """From a widget callback: rerun only the parts `keys`. Otherwise (parts off, the
     map-first page still showing, a part not drawn yet) the click's own default: the
     whole page for a widget outside every part; with `escalate` (a widget inside a
-    part, whose default is that part alone) the whole page too."""
-    if enabled() and not view.first_paint_phase():
+    part, whose default is that part alone) the whole page too. While a sidebar section
+    that follows the view is open (SIDEBAR_FOLLOWS), the whole page."""
+    ss = st.session_state
+    if enabled() and not view.first_paint_phase() and not any(ss.get(k) for k in SIDEBAR_FOLLOWS):
         from streamlit.errors import StreamlitAPIException
         try:
             st.rerun(list(keys))
@@ -71,10 +74,9 @@ def rerun(*keys: str, escalate: bool = False) -> None:
 
 
 def area_changed() -> None:
-    """After an area change (view._on_area_change): the map, legend and tables, unless a
-    sidebar or the presentation title shows the area."""
-    ss = st.session_state
-    if ss.get("share_present") or any(ss.get(k) for k in AREA_IN_SIDEBAR):
+    """After an area change (view._on_area_change): the map, legend and tables, unless the
+    presentation title shows the area."""
+    if st.session_state.get("share_present"):
         return
     rerun(*AREA_PARTS)
 

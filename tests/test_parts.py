@@ -107,3 +107,19 @@ def test_url_state_after_part_reruns_matches_a_full_rerun(app, store):
         assert after_part == dict(at.query_params)
         assert after_part != links[-1], "the link did not follow the click"
         links.append(after_part)
+
+
+def test_clicks_rerun_the_whole_page_while_the_planner_follows_the_view(app, store):
+    """The planner's sidebar shows the area and plans in it: with it on, an area change
+    and a ward search rerun the whole page (its caption names the new area)."""
+    at = app(parts=True)
+    at.checkbox(key="planner_on").check().run()
+    n0 = _n(app.log)
+    at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
+    assert not at.exception
+    assert _scopes(app.log, n0) == ["app"]
+    assert any("Area: Blackpool" in c.value for c in at.sidebar.caption)
+    w = store.wards24[store.wards24["lad19cd"] == BLACKPOOL].iloc[0]
+    n1 = _n(app.log)
+    at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
+    assert _scopes(app.log, n1) == ["app"]
