@@ -258,10 +258,17 @@ def _services_note() -> str:
     return NO_STOP_NOTE
 
 
+@hot(maxsize=256)
+def _ward_rows(_store, fp: str, code: str, vintage: int):
+    """(the ward's wards24 row, its LSOAs of that vintage), memoised (read-only)."""
+    w = _store.wards24
+    lsoa = _store.lsoa if vintage == 2019 else _store.lsoa25
+    return w[w["wd24cd"] == code], lsoa[lsoa["wd24cd"] == code]
+
+
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
-    w = ctx.store.wards24
-    row = w[w["wd24cd"] == code]
+    row, mine = _ward_rows(ctx.store, ctx.fingerprint, code, vintage)
     if row.empty:
         st.warning(f"Ward {md(code)} is not in the May 2024 LSC wards.")
         return
@@ -276,9 +283,7 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
         st.markdown("**Priority:** " + "; ".join(names[k] for k in kinds))
 
     # its LSOAs by IMD national decile
-    lsoa = ctx.store.lsoa if vintage == 2019 else ctx.store.lsoa25
     pop = "pop2015" if vintage == 2019 else "pop2021"
-    mine = lsoa[lsoa["wd24cd"] == code]
     pal = ctx.config.get("deprivation", {}).get("palette", ["#555"] * 10)
     counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
     total = max(float(counts["pop"].sum()), 1.0)
