@@ -22,8 +22,11 @@ polling in the measured time), is the latest of:
       -painted attributes, by an observer inside the frame);
   (c) the page's last DOM change (elements added, removed or replaced: a rerun so quick
       that the running indicator never shows still ends here);
-and it counts once the page has been idle, with no clock moving, for QUIET_MS (a
-click that starts no rerun, or a rerun that starts another, is waited out). A
+  (d) the last message from the server on the page's websocket;
+and it counts once the server has sent something after the click (the rerun has
+begun: on a loaded machine it may start long after the click's own DOM changes) and
+the page has then been idle, with no clock moving, for QUIET_MS (a rerun that starts
+another is waited out). A
 click is timed from its pointerdown. Page ready (cold) is (a)/(b) after navigation
 start, in a new browser context (cold HTTP cache) against a warmed-up server; the
 first painted map is the frame's first data-lsc-painted.
@@ -73,7 +76,12 @@ FRAME_OBSERVER_JS = """
 """
 INPAGE_JS = """(() => {
   const now = () => performance.timeOrigin + performance.now();
-  window.__ckDown = 0; window.__ckIdleAt = 0; window.__ckBusyAt = 0; window.__ckMainMut = 0;
+  window.__ckDown = 0; window.__ckIdleAt = 0; window.__ckBusyAt = 0; window.__ckMainMut = 0; window.__ckWsAt = 0;
+  // every message from the server (a run's deltas, its start and end)
+  const WS = window.WebSocket;
+  window.WebSocket = class extends WS {
+    constructor(...a) { super(...a); this.addEventListener('message', () => { window.__ckWsAt = now(); }); }
+  };
   document.addEventListener('pointerdown', () => { window.__ckDown = now(); }, true);
   const mark = %s;
   const idle = () => {
@@ -107,7 +115,7 @@ STATE_JS = """(h) => {
   let mut = 0, paint = 0;
   try { mut = f ? (f.contentWindow.__ckMut || 0) : 0; paint = f ? (f.contentWindow.__ckPaint || 0) : 0; } catch (e) {}
   return {idle: window.__ckIsIdle(), idleAt: window.__ckIdleAt, busyAt: window.__ckBusyAt,
-          mainMut: window.__ckMainMut,
+          mainMut: window.__ckMainMut, wsAt: window.__ckWsAt,
           shown: !h || [...document.querySelectorAll('h1, h2, h3')].some((e) => e.textContent.trim() === h),
           down: window.__ckDown, mut, paint, origin: performance.timeOrigin,
           t: performance.timeOrigin + performance.now()};
@@ -122,8 +130,8 @@ async def settle(page, since: float, timeout: float = 120.0, heading: str | None
     deadline = loop.time() + timeout
     while loop.time() < deadline:
         s = await page.evaluate(STATE_JS, heading)
-        end = max(x for x in (s["idleAt"], s["mainMut"], s["mut"], 0) if x > since or x == 0)
-        if s["idle"] and s["shown"] and s["idleAt"] and s["mainMut"] > since and s["t"] - end >= QUIET_MS:
+        end = max(x for x in (s["idleAt"], s["mainMut"], s["mut"], s["wsAt"], 0) if x > since or x == 0)
+        if s["idle"] and s["shown"] and s["idleAt"] and s["wsAt"] > since and s["t"] - end >= QUIET_MS:
             s["end"] = end
             return s
         await page.wait_for_timeout(50)
@@ -135,10 +143,10 @@ async def cold_load(browser, url: str) -> tuple:
     ctx = await browser.new_context(viewport=VIEWPORT)
     await ctx.add_init_script(INPAGE_JS)
     page = await ctx.new_page()
-    await page.goto(url)
     try:
+        await page.goto(url, wait_until="commit", timeout=TIMEOUT_S * 1000)
         s = await settle(page, 0.0, timeout=TIMEOUT_S)
-    except TimeoutError:           # counted, not fatal: the other samples still count
+    except Exception:              # a time-out: counted, not fatal (the other samples still count)
         return ctx, page, None, None
     paint = (s["paint"] - s["origin"]) / 1000 if s["paint"] else None
     return ctx, page, (s["end"] - s["origin"]) / 1000, paint
