@@ -23,10 +23,12 @@ polling in the measured time), is the latest of:
   (c) the page's last DOM change (elements added, removed or replaced: a rerun so quick
       that the running indicator never shows still ends here);
   (d) the last message from the server on the page's websocket;
-and it counts once the server has sent something after the click (the rerun has
-begun: on a loaded machine it may start long after the click's own DOM changes) and
-the page has then been idle, with no clock moving, for QUIET_MS (a rerun that starts
-another is waited out). A
+and it counts once the server has answered the click (a websocket message, and a run
+ended since: each page's server appends a line to its timing log at the end of every
+run, the app's parts included) and the page has then been idle, with no clock moving
+and no run ending, for QUIET_MS (a rerun that starts another, e.g. a callback's part
+rerun after the run that called it, is waited out; with several sessions a run of any
+of them holds the quiet window open, which errs on the slow side). A
 click is timed from its pointerdown. Page ready (cold) is (a)/(b) after navigation
 start, in a new browser context (cold HTTP cache) against a warmed-up server; the
 first painted map is the frame's first data-lsc-painted.
@@ -122,13 +124,30 @@ STATE_JS = """(h) => {
 }"""
 
 
-async def settle(page, since: float, timeout: float = 120.0, heading: str | None = None) -> dict:
+def log_lines(path: Path | None) -> int:
+    try:
+        return path.read_bytes().count(b"\n") if path else 0
+    except OSError:
+        return 0
+
+
+async def settle(page, since: float, timeout: float = 120.0, heading: str | None = None,
+                 runlog: Path | None = None, n0: int = 0) -> dict:
     """Wait until the page has been idle, with no clock moving, for QUIET_MS after
-    `since` (epoch ms), showing `heading` if given; return the state with `end` = the
-    latest idle/map/DOM moment."""
+    `since` (epoch ms), showing `heading` if given, and (with `runlog`, the server's
+    timing log: one line at the end of each run) until a run has ended since the click
+    (more than `n0` lines) and none for QUIET_MS; return the state with `end` = the
+    latest idle/map/DOM/websocket moment."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    n_seen, changed_at = log_lines(runlog), loop.time()
     while loop.time() < deadline:
+        n = log_lines(runlog)
+        if n != n_seen:
+            n_seen, changed_at = n, loop.time()
+        if runlog is not None and (n <= n0 or loop.time() - changed_at < QUIET_MS / 1000):
+            await page.wait_for_timeout(50)
+            continue
         s = await page.evaluate(STATE_JS, heading)
         end = max(x for x in (s["idleAt"], s["mainMut"], s["mut"], s["wsAt"], 0) if x > since or x == 0)
         if s["idle"] and s["shown"] and s["idleAt"] and s["wsAt"] > since and s["t"] - end >= QUIET_MS:
@@ -138,14 +157,15 @@ async def settle(page, since: float, timeout: float = 120.0, heading: str | None
     raise TimeoutError("the page did not become idle")
 
 
-async def cold_load(browser, url: str) -> tuple:
+async def cold_load(browser, url: str, runlog: Path | None = None) -> tuple:
     """(context, page, seconds to idle, seconds to first painted map or None)."""
+    n0 = log_lines(runlog)
     ctx = await browser.new_context(viewport=VIEWPORT)
     await ctx.add_init_script(INPAGE_JS)
     page = await ctx.new_page()
     try:
         await page.goto(url, wait_until="commit", timeout=TIMEOUT_S * 1000)
-        s = await settle(page, 0.0, timeout=TIMEOUT_S)
+        s = await settle(page, 0.0, timeout=TIMEOUT_S, runlog=runlog, n0=n0)
     except Exception:              # a time-out: counted, not fatal (the other samples still count)
         return ctx, page, None, None
     paint = (s["paint"] - s["origin"]) / 1000 if s["paint"] else None
@@ -184,19 +204,20 @@ class PyLog:
 
 
 async def timed_click(page, target, barrier=None, out: dict | None = None, key: str = "",
-                      log: PyLog | None = None, heading: str | None = None) -> float:
+                      log: PyLog | None = None, heading: str | None = None, runlog: Path | None = None) -> float:
     """Seconds from the pointerdown on `target` to idle (also appended to out[key], and
     the Python cost to out["py:" + key] when a log is given)."""
     if barrier is not None:
         await barrier.wait()
     if log is not None:
         log.take()
+    n0 = log_lines(runlog)
     await target.click()
     s0 = await page.evaluate(STATE_JS, None)
     if not s0["down"]:
         raise RuntimeError("no pointerdown recorded")
     try:
-        s = await settle(page, s0["down"], timeout=TIMEOUT_S, heading=heading)
+        s = await settle(page, s0["down"], timeout=TIMEOUT_S, heading=heading, runlog=runlog, n0=n0)
     except TimeoutError:
         if out is not None:
             out.setdefault("timeouts", []).append(key)
@@ -212,33 +233,35 @@ async def timed_click(page, target, barrier=None, out: dict | None = None, key: 
     return dt
 
 
-async def floor_session(page, runs: int, barrier, out: dict):
+async def floor_session(page, runs: int, barrier, out: dict, runlog: Path | None = None):
     for r in range(runs):
         opt = await pick(page, "Floor", FLOOR_OPTIONS[r % 2])
-        await timed_click(page, opt, barrier, out, "floor_select")
+        await timed_click(page, opt, barrier, out, "floor_select", runlog=runlog)
 
 
-async def app_session(page, runs: int, barrier, out: dict, wards_on_label: str, log: PyLog | None = None):
+async def app_session(page, runs: int, barrier, out: dict, wards_on_label: str, log: PyLog | None = None,
+                      runlog: Path | None = None):
     for r in range(runs):
         for area in AREAS:                                   # to Blackpool and back
             opt = await pick(page, "Area", area, typed=area.split(": ")[-1].split(" (")[0])
-            await timed_click(page, opt, barrier, out, "area", log)
+            await timed_click(page, opt, barrier, out, "area", log, runlog=runlog)
         box = page.locator("[data-testid='stSidebar']").get_by_text(wards_on_label, exact=True)
         for _ in range(2):                                    # wards off, then on again
             await box.wait_for()
-            await timed_click(page, box, barrier, out, "toggle", log)
+            await timed_click(page, box, barrier, out, "toggle", log, runlog=runlog)
         opt = await pick(page, "Find a ward", None, typed=WARDS[r % len(WARDS)])
         name = (await opt.inner_text()).rsplit(" (", 1)[0]
-        await timed_click(page, opt, barrier, out, "ward", log, heading=name)     # until its profile shows
+        await timed_click(page, opt, barrier, out, "ward", log, heading=name, runlog=runlog)   # until its profile shows
         close = page.get_by_role("button", name="Close ward profile")
+        n0 = log_lines(runlog)
         await close.click()
-        await settle(page, (await page.evaluate(STATE_JS, None))["down"])
+        await settle(page, (await page.evaluate(STATE_JS, None))["down"], runlog=runlog, n0=n0)
 
 
 async def measure(browser, url: str, kind: str, runs: int, sessions: int, log: Path | None = None) -> dict:
     """Cold loads then clicks by `sessions` contexts at once; lists of seconds per key."""
     out: dict[str, list] = {}
-    loaded = await asyncio.gather(*(cold_load(browser, url) for _ in range(sessions)))
+    loaded = await asyncio.gather(*(cold_load(browser, url, log) for _ in range(sessions)))
     for ctx, page, ready, paint in loaded:
         if ready is None:
             out.setdefault("timeouts", []).append("ready")
@@ -249,10 +272,10 @@ async def measure(browser, url: str, kind: str, runs: int, sessions: int, log: P
     barrier = asyncio.Barrier(sessions) if sessions > 1 else None
     per = [dict() for _ in loaded]
     if kind == "floor":
-        await asyncio.gather(*(floor_session(p, runs, barrier, o) for (_, p, _, _), o in zip(loaded, per)))
+        await asyncio.gather(*(floor_session(p, runs, barrier, o, log) for (_, p, _, _), o in zip(loaded, per)))
     else:
-        plog = PyLog(log) if sessions == 1 else None
-        await asyncio.gather(*(app_session(p, runs, barrier, o, "Wards (May 2024)", plog)
+        plog = PyLog(log) if sessions == 1 and log is not None else None
+        await asyncio.gather(*(app_session(p, runs, barrier, o, "Wards (May 2024)", plog, log)
                                for (_, p, _, _), o in zip(loaded, per)))
     for o in per:
         for k, v in o.items():
@@ -265,22 +288,25 @@ async def measure(browser, url: str, kind: str, runs: int, sessions: int, log: P
 async def bench(args) -> dict:
     from playwright.async_api import async_playwright
     log = Path(tempfile.mkstemp(prefix="clicks_timing_", suffix=".jsonl")[1])
+    flog = Path(tempfile.mkstemp(prefix="clicks_floor_", suffix=".jsonl")[1])
     env = {"LSC_TIMING_LOG": str(log)}
     if args.layers != "all":
         env["LSC_LAYERS"] = args.layers
     res: dict = {}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        with Server("bench/floor_app.py") as floor, Server("app.py", env=env) as app:
-            for url in (floor.url, app.url):        # warm both servers (store, caches, static files)
-                ctx, *_ = await cold_load(browser, url)
+        with Server("bench/floor_app.py", env={"LSC_TIMING_LOG": str(flog)}) as floor, \
+                Server("app.py", env=env) as app:
+            for url, rl in ((floor.url, flog), (app.url, log)):   # warm both servers (store, caches, static files)
+                ctx, *_ = await cold_load(browser, url, rl)
                 await ctx.close()
             for n in sorted({1, args.sessions}):
                 print(f"bench_clicks: {n} session(s) at once…", file=sys.stderr, flush=True)
-                res[n] = {"floor": await measure(browser, floor.url, "floor", args.runs * 2, n),
+                res[n] = {"floor": await measure(browser, floor.url, "floor", args.runs * 2, n, flog),
                           "app": await measure(browser, app.url, "app", args.runs, n, log)}
         await browser.close()
     log.unlink(missing_ok=True)
+    flog.unlink(missing_ok=True)
     return res
 
 
