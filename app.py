@@ -8,10 +8,10 @@ import streamlit as st  # noqa: E402
 st.set_page_config(page_title="LSC deprivation and priority wards", page_icon=None, layout="wide",
                    initial_sidebar_state="expanded")
 
-from layers import base, panels, share, view  # noqa: E402
+from layers import base, panels, parts, share, view  # noqa: E402
 
 base.new_run()      # values memoised per run (layers.base.per_run) start afresh
-from layers.base import MapContext, md  # noqa: E402
+from layers.base import MapContext  # noqa: E402
 from render.map import vendor_missing  # noqa: E402
 
 st.markdown(panels.CSS, unsafe_allow_html=True)
@@ -56,41 +56,24 @@ with st.sidebar:
         for layer in layers:
             st.divider()
             with view.timed(f"{layer.key}.sidebar"):
-                layer.sidebar(ctx)
+                parts.layer_sidebar(layer, ctx, layers)
 ctx.selected_ward = st.session_state.get("selected_ward")
 share.title_bar(ctx, layers)         # presentation mode: CSS + title bar
 
+# the map, profile, legend and tables are parts that a click can rerun alone (layers/parts.py)
 col_map, col_side = st.columns([3, 2], gap="medium")
 with col_map:
-    map_slot = st.container()
-    view.draw_map_into(map_slot, ctx, layers, int(ctx.config.get("map", {}).get("height", 640)))
-    with view.timed("notes"):
-        for layer in layers:
-            for note in layer.notes(ctx):
-                st.info(md(note))
+    parts.map_part(ctx, layers, int(ctx.config.get("map", {}).get("height", 640)))
     st.caption(panels.ATTRIBUTION)
     if not first_paint:          # Core20, vintages, provenance (lazy: nothing runs until opened)
         from layers import about
         about.about_section(store)
 with col_side:
-    with view.timed("membership"):
-        membership = view.membership(layers, ctx)
-    if ctx.selected_ward and not first_paint:
-        st.button("Close ward profile", key="close_profile", on_click=lambda: st.session_state.update(selected_ward=None))
-        panels.ward_profile(ctx, ctx.selected_ward, membership)
-        st.divider()
-    else:
-        st.caption("Click a ward on the map (or find it by name) to open its profile.")
-    with view.timed("legend"):
-        panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
+    parts.profile_part(ctx, layers, first_paint)
+    parts.legend_part(ctx, layers)
 
 if not first_paint:
-    with view.timed("ward_table"):
-        panels.ward_table_panel(ctx, membership)
-    for layer in layers:   # optional per-layer panels under the map (e.g. the access-gap table)
-        if hasattr(layer, "panel"):
-            with view.timed(f"{layer.key}.panel"):
-                layer.panel(ctx)
+    parts.tables_part(ctx, layers)     # the ward table and the layers' panels (access gaps...)
 with view.timed("write_url_state"):
     share.write_url_state(ctx, layers)   # the URL mirrors the view
 view.log_timing(_T0, _T0_CPU)

@@ -138,6 +138,15 @@ def per_run(fn):
     return wrapper
 
 
+def map_only(layer_key: str) -> dict:
+    """Widget kwargs (on_change) for a layer widget that changes only what the map and the
+    legend show, in a layer with `sidebar_part = True`: a change reruns that layer's
+    widgets, the map and the legend, not the tables, the profile or the rest of the
+    sidebar (layers/parts.py). Usage: st.checkbox(label, key=k, **map_only(self.key))."""
+    from layers import parts
+    return {"on_change": parts.map_only_changed, "args": (layer_key,)}
+
+
 def widget_default(key: str, **default) -> dict:
     """The default (value=/index=) for the widget `key`, only when the key is not in
     st.session_state yet: a shared link (layers/share.py) or a callback may already have
@@ -279,6 +288,9 @@ class Layer:
     label: str = "Layer"
     order: int = 100                 # sidebar order (small first)
     default_on: bool = True
+    # True when every widget of sidebar() changes only the map and legend (and passes
+    # **map_only(self.key)): the sidebar is then drawn in a part that reruns alone
+    sidebar_part: bool = False
 
     def sidebar(self, ctx: MapContext) -> None:
         """Draw widgets (the app has already entered `st.sidebar`)."""

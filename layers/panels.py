@@ -264,10 +264,17 @@ def _services_note() -> str:
     return NO_STOP_NOTE
 
 
+@hot(maxsize=256)
+def _ward_rows(_store, fp: str, code: str, vintage: int):
+    """(the ward's wards24 row, its LSOAs of that vintage), memoised (read-only)."""
+    w = _store.wards24
+    lsoa = _store.lsoa if vintage == 2019 else _store.lsoa25
+    return w[w["wd24cd"] == code], lsoa[lsoa["wd24cd"] == code]
+
+
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
-    w = ctx.store.wards24
-    row = w[w["wd24cd"] == code]
+    row, mine = _ward_rows(ctx.store, ctx.fingerprint, code, vintage)
     if row.empty:
         st.warning(f"Ward {md(code)} is not in the May 2024 LSC wards.")
         return
@@ -282,9 +289,7 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
         st.markdown("**Priority:** " + "; ".join(names[k] for k in kinds))
 
     # its LSOAs by IMD national decile
-    lsoa = ctx.store.lsoa if vintage == 2019 else ctx.store.lsoa25
     pop = "pop2015" if vintage == 2019 else "pop2021"
-    mine = lsoa[lsoa["wd24cd"] == code]
     pal = ctx.config.get("deprivation", {}).get("palette", ["#555"] * 10)
     counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
     total = max(float(counts["pop"].sum()), 1.0)
@@ -336,7 +341,11 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
     _profile_services(ctx, code)
     _profile_outreach(ctx, code)
     _profile_indicators(ctx, code)
-    with st.expander(f"The ward's LSOAs ({len(mine)})"):
+    # lazy: the list is built only while its expander is open (a profile-only rerun)
+    lsoas = st.expander(f"The ward's LSOAs ({len(mine)})", key="ward_profile_lsoas_open", on_change="rerun")
+    if not lsoas.open:
+        return
+    with lsoas:
         code_col = "lsoa11cd" if vintage == 2019 else "lsoa21cd"
         name_col = "lsoa11nm" if vintage == 2019 else "lsoa21nm"
         st.dataframe(mine[[code_col, name_col, "imd_decile", "imd_score", pop]]
@@ -346,14 +355,26 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                      hide_index=True, width="stretch", key="ward_profile_lsoas")
 
 
+@hot(maxsize=256)
+def _ward_services(_wards, _reg, fp: str, code: str, reg_key: str, day: str) -> pd.DataFrame:
+    """geo.access.ward_services, memoised per ward, register version and day (read-only)."""
+    from geo.access import ward_services
+    return ward_services(_wards, code, _reg.records, day, config=_reg.config)
+
+
+@hot(maxsize=256)
+def _ward_stops(_wards, _reg, fp: str, code: str, reg_key: str, day: str) -> pd.DataFrame:
+    """geo.access.ward_stops for the HARI bus, memoised like _ward_services (read-only)."""
+    from geo.access import ward_stops
+    return ward_stops(_wards, code, _reg.category("hari_bus"), day)
+
+
 def _profile_services(ctx: MapContext, code: str) -> None:
     """Open sites of each category in or within 1 km of the ward, and the nearest one (a
     list: it reads in the narrow profile column, where a wide table is cut off)."""
-    from geo.access import ward_services
-    from layers.services import current_register, today
+    from layers.services import current_register, register_key, today
     try:
-        reg = current_register()
-        t = ward_services(ctx.store.wards24, code, reg.records, today(), config=reg.config)
+        t = _ward_services(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:               # the rest of the profile still shows
         st.caption(f"Services unavailable ({type(e).__name__}: {esc(e)}).")
         return
@@ -370,10 +391,9 @@ def _profile_services(ctx: MapContext, code: str) -> None:
 
 def _profile_outreach(ctx: MapContext, code: str, limit: int = 12) -> None:
     """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
-    from geo.access import ward_stops
-    from layers.services import current_register, today
+    from layers.services import current_register, register_key, today
     try:
-        t = ward_stops(ctx.store.wards24, code, current_register().category("hari_bus"), today())
+        t = _ward_stops(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:
         st.caption(f"Outreach history unavailable ({type(e).__name__}: {esc(e)}).")
         return

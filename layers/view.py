@@ -241,6 +241,8 @@ def fit_bounds(store, fp: str, kind: str, code):
 def _on_area_change(store, fp):
     kind, code, _ = all_area_options(store, fp).get(st.session_state["area"], ("icb", None, ""))
     st.session_state["fit"] = {"key": _fit_key(store, kind, code), "b": fit_bounds(store, fp, kind, code)}
+    from layers import parts
+    parts.area_changed()         # only the map, legend and tables rerun (layers/parts.py)
 
 
 def _on_ward_search(store, fp):
@@ -248,17 +250,24 @@ def _on_ward_search(store, fp):
     if code:
         st.session_state["selected_ward"] = code
         st.session_state["fit"] = {"key": f"ward:{code}", "b": ward_bounds(store, fp, code)}
+        from layers import parts
+        parts.rerun(*parts.WARD_PARTS)        # the map (fit, outline) and the profile
 
 
 def _on_map_change(store, fp):
     v = st.session_state.get("map") or {}
     if v.get("lsc_painted"):           # the runtime's one-off "first map painted" signal
+        first = not st.session_state.get(FULL_PAGE_KEY)
         st.session_state[FULL_PAGE_KEY] = True
+        if first:
+            st.rerun(scope="app")          # the map is a part (layers/parts.py): the whole page follows
     click = v.get("last_clicked")
     if not click:
         return
     code = ward_at(store, fp, float(click["lat"]), float(click["lng"]))
     st.session_state["selected_ward"] = code      # a click outside every ward closes the profile
+    from layers import parts
+    parts.rerun(*parts.WARD_PARTS, escalate=True)    # a map click: not the map part alone
 
 
 def area_and_search(ctx: MapContext, base_store=None, base_fp: str | None = None) -> None:
@@ -271,17 +280,23 @@ def area_and_search(ctx: MapContext, base_store=None, base_fp: str | None = None
     a = st.selectbox("Area", list(opts), format_func=lambda k: opts[k][2], key="area",
                      on_change=_on_area_change, args=(ctx.store, ctx.fingerprint),
                      help="Zooms the map and filters the ward table.")
-    kind, code, label = opts.get(a, opts["icb"])
-    whole = "the whole ICB" if getattr(ctx.store, "code", "") != "E92000001" else "the whole of England"
-    name = label.split(": ", 1)[-1] if kind != "icb" else whole
-    ctx.area = {"kind": kind, "code": code, "name": name}
-    if kind == "custom":
-        from layers import areas as custom
-        ctx.area = custom.area_dict(ctx.store, code)
+    set_area(ctx, a)
     wards = ward_options(ctx.store, ctx.fingerprint)
     st.selectbox("Find a ward", list(wards), index=None, format_func=wards.get, key="ward_search",
                  placeholder="Type a ward name…", on_change=_on_ward_search,
                  args=(ctx.store, ctx.fingerprint))
+
+
+def set_area(ctx: MapContext, a: str | None) -> None:
+    """ctx.area from the Area selector's option key (the whole footprint when unknown)."""
+    opts = all_area_options(ctx.store, ctx.fingerprint)
+    kind, code, label = opts.get(a, opts["icb"])
+    whole = "the whole ICB" if getattr(ctx.store, "code", "") != "E92000001" else "the whole of England"
+    name = label.split(": ", 1)[-1] if kind != "icb" else whole
+    ctx.area = {"kind": kind, "code": code, "name": name}
+    if kind == "custom":                # its LSOAs and wards (layers/areas.py)
+        from layers import areas as custom
+        ctx.area = custom.area_dict(ctx.store, code)
 
 
 def view_payload(ctx: MapContext) -> dict:
@@ -475,10 +490,11 @@ class timed:
         STAGES[self.name] = STAGES.get(self.name, 0.0) + (time.perf_counter() - self.t) * 1000
 
 
-def log_timing(t0: float, t0_cpu: float | None = None) -> None:
+def log_timing(t0: float, t0_cpu: float | None = None, scope: str = "app") -> None:
     """Append this rerun's Python time (wall, and CPU time of the script thread: what the
     script itself costs, whatever else competes for the machine) and per-stage wall
-    times to $LSC_TIMING_LOG (used by bench/bench_map.py and bench_indicators.py)."""
+    times to $LSC_TIMING_LOG (used by bench/bench_map.py, bench_indicators.py and
+    bench_clicks.py). `scope`: "app" for a whole run, else the part (layers/parts.py)."""
     path = os.environ.get("LSC_TIMING_LOG")
     stages = dict(STAGES)
     STAGES.clear()
@@ -486,5 +502,5 @@ def log_timing(t0: float, t0_cpu: float | None = None) -> None:
         with open(path, "a", encoding="utf-8") as f:
             cpu = None if t0_cpu is None else round((time.thread_time() - t0_cpu) * 1000, 3)
             f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "script_cpu_ms": cpu,
-                                "t": time.time(),
+                                "t": time.time(), "scope": scope,
                                 "stages": {k: round(v, 2) for k, v in stages.items()}}) + "\n")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, map_only, widget_default
 from render.map import part_group
 
 
@@ -11,12 +11,14 @@ class WardsLayer(Layer):
     key = "wards"
     label = "Wards (May 2024)"
     order = 20
+    sidebar_part = True       # its widgets change only the map and legend (layers/parts.py)
 
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
-        s["on"] = st.checkbox(self.label, key="wards_on", **widget_default("wards_on", value=True))
+        s["on"] = st.checkbox(self.label, key="wards_on", **widget_default("wards_on", value=True),
+                              **map_only(self.key))
         s["labels"] = st.checkbox("Ward names when zoomed in", key="wards_labels", **widget_default("wards_labels", value=True),
-                                  disabled=not s["on"])
+                                  disabled=not s["on"], **map_only(self.key))
 
     def feature_group(self, ctx: MapContext):
         if not self.is_on(ctx):
