@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_map import MEASURE_CYCLE, inpage_js, signature, wait_signature  # noqa: E402
-from tests.e2e.harness import Server, launch_browser, wait_idle  # noqa: E402
+from tests.e2e.harness import MAP_IFRAME, Server, launch_browser, wait_idle  # noqa: E402
 
 CASES = {"nenc": ("E54000050", "North East and North Cumbria ICB", 1889),
          "england": ("E92000001", "England", 33755)}
@@ -36,13 +36,35 @@ def _rss_mb(pid: int) -> float:
         return float("nan")
 
 
-def _first(page, url: str, n: int) -> float:
+def _first(page, url: str, n: int, marks: dict | None = None) -> float:
     page.set_default_navigation_timeout(TIMEOUT * 1000)   # the naive England page takes minutes
     page.set_default_timeout(TIMEOUT * 1000)
     page.goto(url)
     nav0 = page.evaluate("performance.timeOrigin")
     _, _, end = wait_signature(page, n, after=nav0, timeout=TIMEOUT, poll_ms=250)
+    if marks is not None:                 # where the time went (the map runtime's own clocks)
+        marks.update(_marks(page, nav0))
     return (end - nav0) / 1000
+
+
+def _marks(page, nav0: float) -> dict:
+    """The map runtime's milestones (LSC.marks), seconds after navigation start, plus the
+    geometry file's transfer (resource timing: size on the wire and decoded)."""
+    try:
+        fr = page.query_selector(MAP_IFRAME).content_frame()
+        m = fr.evaluate("""() => { const L = (window.LSC || {}).marks || {};
+          const r = performance.getEntriesByType('resource').filter(e => /\\/geo\\./.test(e.name))[0];
+          return {marks: L, geo: r ? {start: performance.timeOrigin + r.startTime, end: performance.timeOrigin + r.responseEnd,
+                  wire: r.transferSize, body: r.decodedBodySize} : null}; }""")
+    except Exception as e:              # diagnostics only
+        return {"error": str(e)[:200]}
+    out = {k: round((v - nav0) / 1000, 3) for k, v in sorted(m["marks"].items(), key=lambda kv: kv[1])}
+    if m.get("geo"):
+        g = m["geo"]
+        out["geo_request_s"] = round((g["start"] - nav0) / 1000, 3)
+        out["geo_response_end_s"] = round((g["end"] - nav0) / 1000, 3)
+        out["geo_wire_MB"], out["geo_body_MB"] = round(g["wire"] / 1e6, 2), round(g["body"] / 1e6, 2)
+    return out
 
 
 def _repaint(page, n: int, label: str) -> float:
@@ -64,7 +86,10 @@ def bench_case(pw, case: str, runs: int, naive: bool) -> dict:
         srv = Server(".naive_scale_baseline.py", env={"NAIVE_ICB": code}, plain=True, timeout=300)
         query = ""
     else:
-        srv = Server("app.py", timeout=300)
+        tlog = ROOT / "artifacts" / f"bench_scale_timing_{case}.jsonl"
+        tlog.parent.mkdir(exist_ok=True)
+        tlog.unlink(missing_ok=True)
+        srv = Server("app.py", env={"LSC_TIMING_LOG": str(tlog)}, timeout=300)
         query = f"/?icb={code}"
     out = {"cold_first_s": None, "first_s": [], "repaint_s": [], "rss_mb": None}
     with srv:
@@ -73,14 +98,16 @@ def bench_case(pw, case: str, runs: int, naive: bool) -> dict:
         ctx.add_init_script(inpage_js(n))
         page = ctx.new_page()
         t0 = time.perf_counter()
-        out["cold_first_s"] = _first(page, srv.url + query, n)
+        out["cold_marks"] = {}
+        out["cold_first_s"] = _first(page, srv.url + query, n, out["cold_marks"])
         out["cold_wall_s"] = time.perf_counter() - t0
         ctx.close()
         for r in range(runs):
             ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
             ctx.add_init_script(inpage_js(n))
             page = ctx.new_page()
-            out["first_s"].append(_first(page, srv.url + query, n))
+            out.setdefault("marks", [{}] * 0).append({})
+            out["first_s"].append(_first(page, srv.url + query, n, out["marks"][-1]))
             wait_idle(page, timeout=int(TIMEOUT * 1000))
             page.wait_for_timeout(500)
             for k in range(2):
@@ -89,6 +116,8 @@ def bench_case(pw, case: str, runs: int, naive: bool) -> dict:
                 page.wait_for_timeout(300)
             ctx.close()
         out["rss_mb"] = _rss_mb(srv.proc.pid)
+        if not naive and tlog.exists():          # Python time of each rerun (script start to end)
+            out["reruns"] = [json.loads(x) for x in tlog.read_text().splitlines() if x.strip()]
         browser.close()
     return out
 
