@@ -108,9 +108,13 @@ def test_an_unwritable_cache_only_means_computing(store, tmp_path, monkeypatch):
     assert C.check(store, "E54000059", "lsoa25") is not None
 
 
-def test_geo_build_prewarms_england(store):
-    """`geo build` left England's tables in the worktree's store, sound."""
+def test_prewarm_caches_every_table(store, cache_dir):
+    """What `geo build` does for England (prewarm), on Northamptonshire: every table
+    cached and sound, 443 LSOA 2021, its districts (LAD 2024) and sub-ICB places."""
+    C.prewarm(store, ["E54000059"])
     for name in C.TABLES:
-        assert C.check(store, F.ENGLAND_CODE, name) is None, name
-    t = C.load(store, F.ENGLAND_CODE, "lsoa25")
-    assert len(t) == 33755 and isinstance(t, pd.DataFrame)
+        assert C.check(store, "E54000059", name) is None, name
+    l25 = C.load(store, "E54000059", "lsoa25")
+    assert len(l25) == 443 and l25["lsoa21cd"].is_unique and l25.crs.to_epsg() == 4326
+    d = C.load(store, "E54000059", "districts")
+    assert set(d["lad19cd"]) == set(l25["lad24cd"])
