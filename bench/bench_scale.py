@@ -26,6 +26,7 @@ from tests.e2e.harness import MAP_IFRAME, Server, launch_browser, wait_idle  # n
 CASES = {"nenc": ("E54000050", "North East and North Cumbria ICB", 1889),
          "england": ("E92000001", "England", 33755)}
 TIMEOUT = 1500.0
+REPAINT_TIMEOUT = 180.0
 # issue #12 item 8 (seconds; RSS in MB with the footprint loaded)
 TARGETS = {"nenc": {"first_s": 1.2, "repaint_s": 0.2}, "england": {"first_s": 2.5, "repaint_s": 0.3}, "rss_mb": 1024}
 
@@ -69,15 +70,15 @@ def _marks(page, nav0: float) -> dict:
     return out
 
 
-def _repaint(page, n: int, label: str) -> float:
+def _repaint(page, n: int, label: str, timeout: float = TIMEOUT) -> float:
     before = signature(page, n)[0]
     cb = page.get_by_role("combobox", name="Measure", exact=True)
     cb.click()
     opt = page.get_by_role("option", name=label, exact=True)
-    opt.wait_for(timeout=TIMEOUT * 1000)
+    opt.wait_for(timeout=timeout * 1000)
     opt.click()
     _, _, end = wait_signature(page, n, not_equal=before, after=page.evaluate("window.__lscDown || 0"),
-                               timeout=TIMEOUT)
+                               timeout=timeout)
     down = page.evaluate("window.__lscDown || 0")
     return (end - down) / 1000
 
@@ -110,11 +111,15 @@ def bench_case(pw, case: str, runs: int, naive: bool, timeout: float = TIMEOUT) 
             page = ctx.new_page()
             out.setdefault("marks", [{}] * 0).append({})
             out["first_s"].append(_first(page, srv.url + query, n, out["marks"][-1], timeout=timeout))
-            wait_idle(page, timeout=int(TIMEOUT * 1000))
+            wait_idle(page, timeout=int(timeout * 1000))
             page.wait_for_timeout(500)
             for k in range(2):
-                out["repaint_s"].append(_repaint(page, n, MEASURE_CYCLE[(r * 2 + k) % len(MEASURE_CYCLE)]))
-                wait_idle(page, timeout=int(TIMEOUT * 1000))
+                try:
+                    out["repaint_s"].append(_repaint(page, n, MEASURE_CYCLE[(r * 2 + k) % len(MEASURE_CYCLE)],
+                                                     timeout=min(timeout, REPAINT_TIMEOUT)))
+                except TimeoutError:           # counted, not fatal: the other figures still print
+                    out["repaint_timeouts"] = out.get("repaint_timeouts", 0) + 1
+                wait_idle(page, timeout=int(timeout * 1000))
                 page.wait_for_timeout(300)
             ctx.close()
         out["rss_mb"] = _rss_mb(srv.proc.pid)
@@ -175,6 +180,8 @@ def main(argv=None) -> int:
             print(f"{name + ' (' + format(n, ',') + '): ' + label:48s} {av:10.2f} {bvs} {ratio} {tgt}")
         nrss = f"{nv['rss_mb']:10.0f}" if isinstance(nv.get("rss_mb"), float) else f"{'':10s}"
         print(f"{name + ': app server RSS (MB)':48s} {a['rss_mb']:10.0f} {nrss} {'':10s} {'< ' + str(TARGETS['rss_mb']):>8s}")
+        if a.get("repaint_timeouts"):
+            print(f"  app: {a['repaint_timeouts']} repaint(s) not seen within {REPAINT_TIMEOUT:.0f} s (left out)")
         if "error" in nv:
             print(f"  naive baseline did not finish: {nv['error'][:200]}")
     out = ROOT / "artifacts" / "bench_scale.json"
