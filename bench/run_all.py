@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 BENCHES = ["bench_store", "bench_map", "bench_access", "bench_indicators", "bench_export", "bench_planner",
-           "bench_load", "bench_clicks"]
+           "bench_load", "bench_clicks", "bench_scale"]
 
 
 def main() -> int:

@@ -508,7 +508,20 @@ def is_stale(root: Path, dest: Path, config_dir: Path = CONFIG_DIR) -> str | Non
 write_store = storefile.write_store      # temp folder, per-table sha256, atomic exchange (geo/storefile.py)
 
 
-def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_changed=False, log=print) -> dict:
+def prewarm_footprints(dest: Path, log=print, codes=("E92000001",)) -> None:
+    """England's footprint tables (the largest: ~8 s to derive) computed once into the
+    new store's footprint cache (geo/footprint_cache.py), so no server derives them;
+    the other ICBs are cached on first use. A failure here only costs that time later."""
+    from geo.footprint_cache import prewarm
+    from geo.store import load_store
+    try:
+        prewarm(load_store(dest), codes, log=log)
+    except Exception as e:          # the store itself is written and sound
+        log(f"warning: footprint tables not precomputed ({type(e).__name__}: {e}); computed on first use")
+
+
+def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_changed=False, log=print,
+          prewarm: bool = True) -> dict:
     root = source_dir(src_root)
     dest = store_dir(dest)
     t0 = time.perf_counter()
@@ -536,6 +549,8 @@ def build(src_root=None, dest=None, *, config_dir: Path = CONFIG_DIR, allow_chan
                     if "lsoa21" in tables else None),
     }
     write_store(tables, dest, manifest)
+    if "lsoa21" in tables and prewarm:
+        prewarm_footprints(dest, log)
     for w in b.warnings:
         log(f"warning: {w}")
     log(f"store written to {dest} in {time.perf_counter() - t0:.2f} s "
@@ -552,6 +567,8 @@ def add_arguments(p):
     p.add_argument("--if-stale", action="store_true", help="only build when the store is missing or out of date")
     p.add_argument("--allow-changed", action="store_true",
                    help="accept source files whose sha256 differs from config/sources.yaml")
+    p.add_argument("--no-prewarm", action="store_true",
+                   help="do not precompute England's footprint tables (they are then derived on first use)")
 
 
 def run(args) -> int:
@@ -562,5 +579,6 @@ def run(args) -> int:
             print(f"store at {dest} is up to date")
             return 0
         print(f"building store: {why}")
-    build(root, dest, allow_changed=args.allow_changed, log=lambda m: print(m, file=sys.stderr))
+    build(root, dest, allow_changed=args.allow_changed, log=lambda m: print(m, file=sys.stderr),
+          prewarm=not getattr(args, "no_prewarm", False))
     return 0

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import StoreMissing
+from geo.footprint_cache import stored
 from geo.store import MEASURES
 
 LSC_CODE = "E54000048"
@@ -245,7 +246,7 @@ class LscView(_View):
             raise AttributeError(name)
         return getattr(self.base, name)
 
-    @cached_property
+    @stored
     def lsoa25(self):
         import geopandas as gpd
         l25 = self.base.lsoa25
@@ -270,7 +271,8 @@ def _subicb_label(name: str) -> str:
 
 
 class IcbView(_View):
-    """One ICB (or England) built from the England-wide tables."""
+    """One ICB (or England) built from the England-wide tables; its derived tables
+    (@stored) are kept in the store folder once computed (geo/footprint_cache.py)."""
     approximate_wards = True
 
     def __init__(self, store, code: str):
@@ -295,7 +297,7 @@ class IcbView(_View):
             return t[_col(t, "icb24nm")].map(short_name)
         return t[_col(t, "sicbl24nm")].map(_subicb_label)
 
-    @cached_property
+    @stored
     def lsoa25(self):
         import geopandas as gpd
         t = self._l21
@@ -321,7 +323,7 @@ class IcbView(_View):
         return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(t.geometry.values, crs=4326), crs=4326)
 
     # ---------------------------------------------------------------- LSOA 2011
-    @cached_property
+    @stored
     def lsoa(self):
         import geopandas as gpd
         e = national(self.base, "lsoa11_england")
@@ -375,7 +377,7 @@ class IcbView(_View):
         out["n_postcodes"] = 0
 
     # ---------------------------------------------------------------- areas
-    @cached_property
+    @stored
     def wards24(self):
         """Wards (May 2024) the footprint's 2021 LSOAs best-fit to; geometry dissolved
         from those LSOAs (APPROXIMATE, not the official ward boundary)."""
@@ -418,18 +420,18 @@ class IcbView(_View):
             rows.append({by: key, **{new: first[old] for old, new in cols.items()}, "geometry": geom})
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
-    @cached_property
+    @stored
     def districts(self):
         d = self._dissolve("lad19cd", {"lad19nm": "lad19nm", "place5": "place5", "place4": "place4"})
         return d[["lad19cd", "lad19nm", "place5", "place4", "geometry"]].sort_values("lad19cd").reset_index(drop=True)
 
-    @cached_property
+    @stored
     def subicb(self):
         d = self._dissolve("subicb_code", {"place5": "sicbl22nm"})
         d["sicbl22cd"] = d["subicb_code"]
         return d[["sicbl22cd", "sicbl22nm", "subicb_code", "geometry"]]
 
-    @cached_property
+    @stored
     def place5(self):
         import geopandas as gpd
         d = self._dissolve("place5", {})
@@ -440,7 +442,7 @@ class IcbView(_View):
     def place4(self):
         return self.place5
 
-    @cached_property
+    @stored
     def wards19(self):
         """Dec-2019 wards of the footprint, dissolved from 2011 LSOAs (APPROXIMATE)."""
         import geopandas as gpd

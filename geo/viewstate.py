@@ -59,7 +59,7 @@ CLASSIFICATIONS = ("quantiles", "equal_interval", "natural_breaks", "fixed")
 
 LAT_RANGE = (49.0, 61.0)
 LON_RANGE = (-8.0, 2.0)
-ZOOM_RANGE = (7.0, 17.0)
+ZOOM_RANGE = (5.0, 17.0)     # the map's min_zoom (layers/map.py): England whole fits at 6
 ZOOM_STEP = 0.25            # the map's zoomSnap
 N_RANGE = (1, 50)
 K_RANGE = (2, 9)

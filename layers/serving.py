@@ -97,3 +97,86 @@ class LinkLimits:
                     await send({"type": "http.response.body", "body": b""})
                     return
         await self.app(scope, receive, send)
+
+
+# ------------------------------------------------------------------ precompressed static files
+STATIC_PREFIX = "/app/static/"
+
+
+def _accepts_gzip(headers) -> bool:
+    for k, v in headers or ():
+        if k.lower() == b"accept-encoding":
+            for part in v.decode("latin-1").split(","):
+                name, _, params = part.strip().partition(";")
+                if name.strip().lower() in ("gzip", "*"):
+                    q = params.strip().lower()
+                    try:
+                        return not (q.startswith("q=") and float(q[2:]) == 0.0)
+                    except ValueError:
+                        return False
+    return False
+
+
+class PrecompressedStatic:
+    """ASGI middleware: a GET/HEAD of /app/static/<file> that has a `<file>.gz` beside it
+    (layers.static_files writes one for each large generated file) and whose request
+    accepts gzip gets the .gz bytes as they are, with Content-Encoding: gzip.
+
+    Streamlit's own GZip middleware would otherwise compress the file again on every
+    request, on the server's event loop (England's 14 MB geometry: ~1 s of CPU per
+    browser session, while the websocket waits). The .gz must be at least as new as the
+    file (written after it); anything else (no .gz, a path outside static/, a client
+    that does not accept gzip) goes to Streamlit unchanged."""
+
+    def __init__(self, app, static_dir=None, base_url: str | None = None):
+        self.app = app
+        self._static_dir = static_dir
+        self._base = base_url
+
+    def _root(self):
+        import os
+        if self._static_dir is None:
+            from layers.static_files import STATIC_DIR
+            self._static_dir = STATIC_DIR
+        return os.path.realpath(self._static_dir)
+
+    def _prefix(self) -> str:
+        if self._base is None:
+            try:
+                from streamlit import config
+                self._base = (config.get_option("server.baseUrlPath") or "").strip("/")
+            except Exception:
+                self._base = ""
+        return (f"/{self._base}" if self._base else "") + STATIC_PREFIX
+
+    def _gz_for(self, path: str):
+        """The .gz beside the static file behind `path`, or None."""
+        import os
+        from urllib.parse import unquote
+        prefix = self._prefix()
+        if not path.startswith(prefix):
+            return None
+        root = self._root()
+        f = os.path.realpath(os.path.join(root, unquote(path[len(prefix):])))
+        if os.path.commonpath([root, f]) != root:
+            return None
+        try:
+            ok = os.path.isfile(f) and os.stat(f + ".gz").st_size > 0
+        except OSError:
+            return None
+        return (f, f + ".gz") if ok else None
+
+    async def __call__(self, scope, receive, send):
+        if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD") \
+                and _accepts_gzip(scope.get("headers")):
+            hit = self._gz_for(scope.get("path") or "")
+            if hit is not None:
+                from starlette.responses import FileResponse
+                from streamlit.web.server.component_file_utils import guess_content_type
+                resp = FileResponse(hit[1], media_type=guess_content_type(hit[0]),
+                                    headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding",
+                                             "Access-Control-Allow-Origin": "*",
+                                             "X-Content-Type-Options": "nosniff"})
+                await resp(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -54,10 +54,41 @@ def write_hashed(prefix: str, data: bytes, out_dir: Path = GEN_DIR, *, keep_days
     path = out_dir / f"{prefix}.{digest}.{ext}"
     if path.exists() and path.stat().st_size == len(data):
         os.utime(path)
+        write_gzip(path, data)
         return path
     write_atomic(path, data)
+    write_gzip(path, data)
     prune(prefix, out_dir, keep_days=keep_days, keep=path, ext=ext)
     return path
+
+
+GZIP_MIN_BYTES = 32_000
+
+
+def write_gzip(path: Path, data: bytes | None = None) -> Path | None:
+    """`path`.gz beside a file of GZIP_MIN_BYTES or more (written atomically), which
+    layers.serving.PrecompressedStatic sends as it is instead of gzipping the file on
+    every request. Names are content hashes, so an existing .gz is kept (touched)."""
+    gz = path.with_name(path.name + ".gz")
+    try:
+        if gz.stat().st_size:
+            os.utime(gz)
+            return gz
+    except OSError:
+        pass
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+    if len(data) < GZIP_MIN_BYTES:
+        return None
+    import gzip
+    try:
+        write_atomic(gz, gzip.compress(data, compresslevel=6, mtime=0))
+    except OSError:            # optional: without it Streamlit gzips the file itself
+        return None
+    return gz
 
 
 def prune(prefix: str, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS, keep: Path | None = None,
@@ -70,6 +101,7 @@ def prune(prefix: str, out_dir: Path = GEN_DIR, *, keep_days: float = PRUNE_DAYS
             try:
                 if f.stat().st_mtime < cutoff:
                     f.unlink()
+                    f.with_name(f.name + ".gz").unlink(missing_ok=True)
                     n += 1
             except OSError:
                 pass
@@ -297,6 +329,7 @@ def build_static_indexed(store, fp: str, ward_tables=None, out_dir: Path = GEN_D
         if urls and all(f.is_file() for f in files):
             for f in files:
                 os.utime(f)            # in use: keep them out of prune()
+                write_gzip(f)
             return urls
     except (OSError, ValueError, TypeError, AttributeError):
         pass

@@ -92,3 +92,12 @@ def test_geometry_file_holds_both_vintages_for_a_footprint(store):
     back = _decode(topo, "lsoa21")
     err = [shapely.symmetric_difference(a, b).area / a.area for a, b in zip(lsoa, back)]
     assert max(err) < 0.02          # 1e5 quantization over Northamptonshire: ~1 m
+
+
+def test_a_link_can_show_england_whole():
+    """England (33,755 LSOAs) fits a 1500x1000 map at zoom 6: a link at zoom 6 keeps it
+    (the zoom clamp was 7, so England could never be seen whole from a link)."""
+    s, notes = VS.from_query({"icb": "E92000001", "lat": "52.8", "lon": "-1.6", "z": "6"}, KNOWN)
+    assert s.icb == "E92000001" and s.z == 6.0 and notes == []
+    again, _ = VS.from_query(VS.to_query(s), KNOWN)
+    assert again.z == 6.0
