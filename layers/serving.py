@@ -119,7 +119,7 @@ def _accepts_gzip(headers) -> bool:
 
 class PrecompressedStatic:
     """ASGI middleware: a GET/HEAD of /app/static/<file> that has a `<file>.gz` beside it
-    (layers.static_files writes one for each large generated file) and whose request
+    (render.static_files writes one for each large generated file) and whose request
     accepts gzip gets the .gz bytes as they are, with Content-Encoding: gzip.
 
     Streamlit's own GZip middleware would otherwise compress the file again on every
@@ -136,7 +136,7 @@ class PrecompressedStatic:
     def _root(self):
         import os
         if self._static_dir is None:
-            from layers.static_files import STATIC_DIR
+            from render.static_files import STATIC_DIR
             self._static_dir = STATIC_DIR
         return os.path.realpath(self._static_dir)
 
@@ -169,7 +169,10 @@ class PrecompressedStatic:
     async def __call__(self, scope, receive, send):
         if scope.get("type") == "http" and scope.get("method") in ("GET", "HEAD") \
                 and _accepts_gzip(scope.get("headers")):
-            hit = self._gz_for(scope.get("path") or "")
+            try:
+                hit = self._gz_for(scope.get("path") or "")
+            except Exception:           # never a 500 for a static file: let Streamlit serve it
+                hit = None
             if hit is not None:
                 from starlette.responses import FileResponse
                 from streamlit.web.server.component_file_utils import guess_content_type

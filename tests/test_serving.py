@@ -95,7 +95,7 @@ async def _fallback(scope, receive, send):          # stands in for Streamlit: s
 
 def test_generated_file_gets_a_gzip_twin_that_decompresses_to_the_same_bytes(tmp_path):
     import gzip
-    from layers import static_files as S
+    from render import static_files as S
     data = ('{"arcs":[' + ",".join(f"[{i},{-i}]" for i in range(20000)) + "]}").encode()
     path = S.write_hashed("geo", data, tmp_path)
     gz = path.with_name(path.name + ".gz")
@@ -107,7 +107,7 @@ def test_generated_file_gets_a_gzip_twin_that_decompresses_to_the_same_bytes(tmp
 
 def test_precompressed_static_serves_the_gz_with_content_encoding(tmp_path):
     import gzip
-    from layers import static_files as S
+    from render import static_files as S
     gen = tmp_path / "gen"
     gen.mkdir()
     data = ('{"v":[' + ",".join(str(i % 97) for i in range(50000)) + "]}").encode()
@@ -129,7 +129,7 @@ def test_precompressed_static_serves_the_gz_with_content_encoding(tmp_path):
     ("/other/gen/{name}", "gzip"),
 ])
 def test_precompressed_static_leaves_everything_else_to_streamlit(tmp_path, path, accept):
-    from layers import static_files as S
+    from render import static_files as S
     (tmp_path / "gen").mkdir()
     f = S.write_hashed("geo", b"[" + b"1," * 40000 + b"1]", tmp_path / "gen")
     (tmp_path / "gen" / "tiny.json").write_bytes(b"{}")
@@ -142,8 +142,22 @@ def test_precompressed_static_leaves_everything_else_to_streamlit(tmp_path, path
 
 def test_pruned_file_takes_its_gz_with_it(tmp_path):
     import os
-    from layers import static_files as S
+    from render import static_files as S
     old = S.write_hashed("svc", b"[" + b"2," * 40000 + b"2]", tmp_path)
     os.utime(old, (1, 1))
     S.write_hashed("svc", b"[" + b"3," * 40000 + b"3]", tmp_path)
     assert not old.exists() and not old.with_name(old.name + ".gz").exists()
+
+
+def test_precompressed_static_default_folder_is_the_apps_static_dir():
+    """Without static_dir (as serve.py installs it) the middleware serves the app's own
+    static folder; a broken look-up falls through to Streamlit, never a 500 (the map's
+    runtime file went 500 when the folder's module moved)."""
+    from render.static_files import STATIC_DIR
+    import os
+    app = serving.PrecompressedStatic(_fallback, base_url="")
+    assert app._root() == os.path.realpath(STATIC_DIR)
+    broken = serving.PrecompressedStatic(_fallback, base_url="")
+    broken._gz_for = lambda path: (_ for _ in ()).throw(ImportError("moved"))
+    status, _, body = _asgi_get(broken, "/app/static/gen/x.json")
+    assert status == 299 and body == b"streamlit"
