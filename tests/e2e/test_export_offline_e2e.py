@@ -115,7 +115,7 @@ def test_snapshot_page_fits_legend_and_attribution(opened, artifacts):
               vh: window.innerHeight, footBottom: f.getBoundingClientRect().bottom}; }""")
     page.screenshot(path=str(artifacts / "export_snapshot_fit.png"))
     assert m["fits"] and m["lastBottom"] <= m["panelBottom"] + 1
-    assert "Services (open on" in m["text"]               # the services legend is in the picture
+    assert "Services in LSC (open on" in m["text"]               # the services legend is in the picture
     assert m["footH"] <= m["footClient"] + 1 and m["footBottom"] <= m["vh"] + 1
     assert m["mapBottom"] <= m["footTop"] + 1               # the map ends above the attribution
     assert "Royal Mail" in m["foot"] and m["foot"].rstrip().endswith("(OGL).")
