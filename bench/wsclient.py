@@ -79,6 +79,7 @@ class Run:
     messages: int = 0
     bytes: int = 0
     widgets: dict = field(default_factory=dict)     # id -> Widget drawn in this run
+    fragments: set = field(default_factory=set)     # ids of the st.fragments this run redrew
 
     def texts(self, kind: str | None = None) -> list[str]:
         return [t for _, k, t in self.elements if t and (kind is None or k == kind)]
@@ -192,7 +193,7 @@ class StreamlitSession:
             elif typ == "script_finished":
                 run.status = _STATUS(fm.script_finished)
                 if run.status == "FINISHED_EARLY_FOR_RERUN":
-                    run.widgets = {}        # the run that replaces it draws the page again
+                    run.widgets, run.fragments = {}, set()   # the run that replaces it draws again
                 elif run.status in _DONE:
                     run.seconds = time.perf_counter() - t0
                     self._on_finished(run)
@@ -202,6 +203,9 @@ class StreamlitSession:
         """As the frontend does at the end of a run: the widgets are those it drew (a
         fragment run redraws only its own); the values of widgets gone are forgotten."""
         if run.status == "FINISHED_FRAGMENT_RUN_SUCCESSFULLY":
+            # a fragment that ran drew all of its widgets again: the ones it no longer
+            # draws (e.g. Close ward profile, once closed) are gone, as in the browser
+            self.widgets = {k: w for k, w in self.widgets.items() if w.fragment_id not in run.fragments}
             self.widgets.update(run.widgets)
         elif run.status == "FINISHED_SUCCESSFULLY":
             self.widgets = dict(run.widgets)
@@ -209,6 +213,8 @@ class StreamlitSession:
 
     def _on_delta(self, fm: ForwardMsg, run: Run) -> None:
         d = fm.delta
+        if d.fragment_id:
+            run.fragments.add(d.fragment_id)
         if d.WhichOneof("type") != "new_element":
             return
         el = d.new_element

@@ -80,8 +80,8 @@ def test_two_sessions_click_without_errors_and_each_rerun_changes_the_page(serve
     res, times = asyncio.run(both())
     assert len(times) == 6 and all(0 < t < 60 for t in times)
     r_area, r_off, r_on, r_measure, r_open, r_close = res["runs"]
-    for r in res["runs"]:
-        assert r.status == "FINISHED_SUCCESSFULLY", r.status
+    for r in res["runs"]:       # area, wards and the profile rerun only their parts (layers/parts.py)
+        assert r.status in ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"), r.status
         assert r.exceptions == [] and r.alerts == [], (r.exceptions, r.alerts)
         assert 0 < r.seconds < 60 and r.messages > 0
     # the area change: text naming the new area that the whole-ICB page did not send

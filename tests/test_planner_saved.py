@@ -31,7 +31,7 @@ def user_dir(tmp_path, monkeypatch):
 def _stops(at) -> list:
     comps = at.get("component_instance")
     fg = json.loads(comps[0].proto.json_args)["feature_group"]
-    m = re.search(r"var P = (\{\"stops\".*?\});", fg, re.S)
+    m = re.search(r"LSC\.paint\.planner\([^,]+, (\{\"stops\".*?\})\);", fg, re.S)   # render.map.GroupPaint
     return json.loads(m.group(1))["stops"] if m else []
 
 

@@ -28,7 +28,7 @@ def _part(html: str, key: str) -> dict:
 
 
 def _access_payload(html: str) -> dict:
-    m = re.search(r"var P = (\{.*?\});\n", html, re.S)
+    m = re.search(r"LSC\.paint\.access\([^,]+, (\{.*?\})\);\n", html, re.S)   # render.map.GroupPaint
     assert m, "no access script in the page"
     return json.loads(m.group(1))
 

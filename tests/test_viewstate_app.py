@@ -76,7 +76,7 @@ def test_tampered_link_shows_notice_and_valid_url(store):
         assert bad not in text
     q = dict(at.query_params)
     assert q["measure"] == "imd" and q["area"] == "icb" and "ward" not in q and "ind" not in q
-    assert q["z"] == "7" and "<" not in q.get("title", "")
+    assert q["z"] == f"{VS.ZOOM_RANGE[0]:g}" and "<" not in q.get("title", "")
     assert at.session_state["selected_ward"] is None
 
 
