@@ -122,7 +122,7 @@
     LSC._geoPromise = Promise.all([LSC.fetchJSON(url), LSC._libs()]).then(function (r) {
       var topo = r[0];
       mark("geo_start");
-      var out = { meta: topo.lsc, fc: {} };
+      var out = { meta: topo.lsc, fc: {}, topo: topo };
       // lsoa (2011, IoD2019) and lsoa21 (2021, IoD2025); prio19 where the footprint has
       // NHSE/I priority wards (their Dec-2019 shapes)
       // each object is decoded on first use (England: the vintage not shown, ~33,000
@@ -194,14 +194,15 @@
     LSC.map.addLayer(Ls.districts);
   }
 
-  // The LSOA fill of one geometry object (the vintage's own LSOA polygons): built once,
-  // then only restyled; the other vintage's layer is taken off the map.
+  // The LSOA fill of one geometry object (the vintage's own LSOA polygons): one canvas
+  // layer of all its areas (static/js/lsc_polys.js), built once, then only restyled; the
+  // other vintage's layer is taken off the map.
   function fillLayer(g, obj) {
     var Ls = LSC.layers;
-    if (!g.fc[obj]) obj = "lsoa";                 // an older geometry file: 2011 polygons only
+    if (!g.topo.objects[obj]) obj = "lsoa";       // an older geometry file: 2011 polygons only
     if (!Ls.fills[obj]) {
-      Ls.fills[obj] = makeLayer(g.fc[obj], { renderer: LSC.renderers["lsc-fill"], interactive: false,
-        style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
+      Ls.fills[obj] = LSC.polysLayer(LSC.polyGeom(g.topo, obj), { renderer: LSC.renderers["lsc-fill"],
+        stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6 });
       Ls.fills[obj]._lscObj = obj;
       LSC._all.push(Ls.fills[obj]);
     }
@@ -217,10 +218,10 @@
     return lay;
   }
 
-  // The LSOA features the current fill is drawn from (Core20 outlines use the same).
-  function lsoaFc() {
+  // The decoded LSOA polygons the current fill is drawn from (Core20 outlines use the same).
+  function fillGeom() {
     var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa";
-    return g.fc[obj] || g.fc.lsoa;
+    return LSC.polyGeom(g.topo, g.topo.objects[obj] ? obj : "lsoa");
   }
   LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa"; };
 
@@ -444,7 +445,7 @@
   // these are the helpers they share.
   LSC.paint = LSC.paint || {};
   LSC.u = { mark: mark, esc: esc, fmt: fmt, makeLayer: makeLayer, eachIdx: eachIdx, showLayer: showLayer,
-            useFill: useFill, lsoaFc: lsoaFc, subset: subset, controlKey: controlKey,
+            useFill: useFill, fillGeom: fillGeom, subset: subset, controlKey: controlKey,
             instantMark: instantMark, instantSetup: instantSetup };
 
   // Once per map frame: tell the app its first map is on screen (the app's first run

@@ -79,7 +79,7 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     expected = store.lsoa["income_decile"].astype(int).tolist()
     assert fr.evaluate("() => LSC.parts.deprivation.cls") == expected
     assert fr.evaluate("() => LSC.lsoaObject()") == "lsoa"
-    assert fr.evaluate("() => LSC.layers.fill.getLayers().length") == len(store.lsoa) == 1049
+    assert fr.evaluate("() => LSC.layers.fill.count()") == len(store.lsoa) == 1049
     assert int(fr.evaluate("() => LSC.painted")) == len(store.lsoa)
 
     page.get_by_text("Local (within the footprint) - extra view", exact=True).click()
@@ -100,8 +100,7 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     wait_idle(page)
 
 
-FILL_JS = """() => { const out = []; LSC.layers.fill.eachLayer(l => out[l.feature.properties.i] = l.options.fillColor);
-  return out; }"""
+FILL_JS = "() => LSC.layers.fill.colors()"     # each LSOA's fill colour (null: no data, hatched)
 
 
 def test_instant_restyle_matches_the_rerun(session, store):
