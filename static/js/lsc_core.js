@@ -122,26 +122,52 @@
     LSC._geoPromise = Promise.all([LSC.fetchJSON(url), LSC._libs()]).then(function (r) {
       var topo = r[0];
       mark("geo_start");
-      var out = { meta: topo.lsc, fc: {}, topo: topo };
+      var out = { meta: topo.lsc, fc: {}, topo: topo, topos: {}, split: (topo.lsc && topo.lsc.split) || {} };
       // lsoa (2011, IoD2019) and lsoa21 (2021, IoD2025); prio19 where the footprint has
-      // NHSE/I priority wards (their Dec-2019 shapes)
-      // each object is decoded on first use (England: the vintage not shown, ~33,000
-      // polygons, is never decoded unless asked for)
-      ["lsoa", "lsoa21", "wards", "districts", "place5", "place4", "prio19"].forEach(function (k) {
-        if (!topo.objects[k]) return;
-        Object.defineProperty(out.fc, k, { configurable: true, enumerable: true, get: function () {
-          var fc = topojson.feature(topo, topo.objects[k]);
-          fc.lscName = k;
-          fc.features.forEach(function (f, i) { f.properties = { i: i }; });
-          Object.defineProperty(out.fc, k, { value: fc, enumerable: true });
-          return fc;
-        } });
-      });
+      // NHSE/I priority wards (their Dec-2019 shapes). Each object is decoded on first use;
+      // the 2011 LSOAs are in a file of their own (lsc.split), fetched when a view draws
+      // them (LSC.need): England's default view never downloads them.
+      Object.keys(topo.objects).forEach(function (k) { lazyFc(out, topo, k); });
       mark("geo_decoded");
       return out;
     });
     return LSC._geoPromise;
   };
+
+  function lazyFc(g, topo, k) {
+    Object.defineProperty(g.fc, k, { configurable: true, enumerable: true, get: function () {
+      var fc = topojson.feature(topo, topo.objects[k]);
+      fc.lscName = k;
+      fc.features.forEach(function (f, i) { f.properties = { i: i }; });
+      Object.defineProperty(g.fc, k, { value: fc, enumerable: true });
+      return fc;
+    } });
+  }
+
+  // The topology holding object `name` (the main file or a split file already loaded).
+  LSC.topoOf = function (g, name) {
+    if (!g) return null;
+    return g.topo.objects[name] ? g.topo : g.topos[name] || null;
+  };
+  // A promise of geometry `g` once the objects `names` are loaded (split files fetched
+  // and attached as they are first needed; unknown names are ignored).
+  LSC.need = function (g, names) {
+    var waits = (names || []).filter(function (k) {
+      return k && !LSC.topoOf(g, k) && g.split[k];
+    }).map(function (k) {
+      return LSC.fetchJSON(g.split[k]).then(function (t) {
+        if (!g.topos[k]) { g.topos[k] = t; lazyFc(g, t, k); }
+      });
+    });
+    return waits.length ? Promise.all(waits).then(function () { return g; }) : Promise.resolve(g);
+  };
+  // The objects this round's parts draw (so their split files come before the paint).
+  function neededObjects(parts) {
+    var out = [], d = parts.deprivation, ind = parts.indicators;
+    if (d && d.show && d.geom) out.push(d.geom);
+    if (ind && ind.show && ind.object) out.push(ind.object);
+    return out;
+  }
 
   function makeLayer(fc, opts) {
     return L.geoJSON(fc, opts);
@@ -199,9 +225,9 @@
   // other vintage's layer is taken off the map.
   function fillLayer(g, obj) {
     var Ls = LSC.layers;
-    if (!g.topo.objects[obj]) obj = "lsoa";       // an older geometry file: 2011 polygons only
+    if (!LSC.topoOf(g, obj)) obj = "lsoa21";       // not loaded (LSC.need): the 2021 polygons
     if (!Ls.fills[obj]) {
-      Ls.fills[obj] = LSC.polysLayer(LSC.polyGeom(g.topo, obj), { renderer: LSC.renderers["lsc-fill"],
+      Ls.fills[obj] = LSC.polysLayer(LSC.polyGeom(LSC.topoOf(g, obj), obj), { renderer: LSC.renderers["lsc-fill"],
         stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6 });
       Ls.fills[obj]._lscObj = obj;
       LSC._all.push(Ls.fills[obj]);
@@ -220,10 +246,10 @@
 
   // The decoded LSOA polygons the current fill is drawn from (Core20 outlines use the same).
   function fillGeom() {
-    var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa";
-    return LSC.polyGeom(g.topo, g.topo.objects[obj] ? obj : "lsoa");
+    var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa21";
+    return LSC.polyGeom(LSC.topoOf(g, obj), obj);
   }
-  LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa"; };
+  LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa21"; };
 
   // ---------------------------------------------------------------- hover text
   // "click for profile" only where a click opens one (the app; not a standalone export)
@@ -479,7 +505,8 @@
       console.error("LSC services:", e);
       return null;                        // the rest of the map still paints
     }) : Promise.resolve(null);
-    return Promise.all([LSC._geo(view.geo), svc]).then(function (res) {
+    var geo = LSC._geo(view.geo).then(function (g) { return LSC.need(g, neededObjects(parts)); });
+    return Promise.all([geo, svc]).then(function (res) {
       var g = res[0];
       if (token !== LSC._token) return;   // a newer round superseded this one
       // move the view first: layers added afterwards are projected and drawn once

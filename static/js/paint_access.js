@@ -12,7 +12,7 @@
     pane.style.zIndex = 355; pane.style.pointerEvents = "none";
     LSC._accessRenderer = LSC._accessRenderer || L.canvas({ pane: "lsc-access", padding: 0.3 });
     var fillOf = LSC.fillOf || function (c) { return c; };
-    LSC._geo(P.geo).then(function (g) {
+    LSC._geo(P.geo).then(function (g) { return LSC.need(g, ["lsoa"]); }).then(function (g) {   // the 2011 LSOAs (a split file)
       var lay = L.geoJSON(g.fc.lsoa, { renderer: LSC._accessRenderer, interactive: false,
         style: function (f) {
           var c = P.cls[f.properties.i] || 0;

@@ -47,9 +47,14 @@
     if (!d || !LSC.layers.fill) return;
     var key = controlKey(doc, inst);
     if (key == null || key === LSC._depKey || !d.cls[key]) return;
+    var geom = (inst.geoms || {})[key.split("|")[0]] || p.geom;   // a vintage switch changes the polygons too
+    if (!LSC.topoOf(LSC._built, geom)) {          // a split file not loaded yet: fetch it, and
+      LSC.need(LSC._built, [geom]);               // let the rerun paint (its round waits for it)
+      return;
+    }
     LSC._depKey = key;
     var wasOn = LSC.map.hasLayer(LSC.layers.fill);
-    useFill((inst.geoms || {})[key.split("|")[0]] || p.geom);   // a vintage switch changes the polygons too
+    useFill(geom);
     paintFill(p, d.cls[key]);
     if (wasOn) showLayer(LSC.layers.fill, true);
     showCore20(p, p.core20_outline !== false ? (d.core20[key.split("|")[0]] || []) : []);
