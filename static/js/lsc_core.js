@@ -195,10 +195,14 @@
     LSC._built = g;
     Ls.fills = {};      // LSOA fill per geometry object ("lsoa" 2011, "lsoa21" 2021), built on first use
     Ls.fill = fillLayer(g, "lsoa21");
+    mark("fill_built");
     Ls.districts = makeLayer(g.fc.districts, { renderer: R["lsc-area"], interactive: false,
       style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
     Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
-    Ls.wards = makeLayer(g.fc.wards, {
+    mark("districts_built");
+    var wfc = g.fc.wards;
+    mark("wards_decoded");
+    Ls.wards = makeLayer(wfc, {
       interactive: true, bubblingMouseEvents: true,
       style: { color: "#2b2b2b", weight: 0.7, opacity: 0.8, fill: true, fillOpacity: 0 },
     });
@@ -522,7 +526,9 @@
       var n = P.deprivation(parts.deprivation);
       mark("deprivation");
       P.wards(parts.wards);
+      mark("wards");
       P.priority(parts.priority, view.sel);
+      mark("priority");
       applyArea(view.area);
       P.services(sp, res[1]);
       mark("applied");
