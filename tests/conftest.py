@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # In-process AppTest runs have no browser to report the map's first paint, so the app's
 # map-first run would never be followed by the full page: draw the full page at once.
-# (tests/test_first_paint.py turns it back on; the e2e servers run it as users get it.)
+# (tests/app/test_first_paint.py turns it back on; the e2e servers run it as users get it.)
 os.environ.setdefault("LSC_PROGRESSIVE", "0")
 ARTIFACTS = ROOT / "artifacts"
 

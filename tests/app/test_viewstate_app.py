@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import viewstate as VS
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _run(query: dict) -> AppTest:

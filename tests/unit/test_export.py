@@ -19,7 +19,7 @@ from geo import export as X
 from geo import viewstate as VS
 from geo.csvsafe import TRIGGERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PY = [sys.executable, "-m", "geo"]
 
 
