@@ -39,3 +39,11 @@ def store(real_source):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory):
+    """The synthetic store of tests/synthetic.py (no real data), loaded as the app loads one."""
+    from geo.store import load_store
+    from tests.synthetic import write_tiny_store
+    return load_store(write_tiny_store(tmp_path_factory.mktemp("tiny") / "store"))
