@@ -16,6 +16,20 @@ ROOT = Path(__file__).resolve().parent.parent
 # (tests/app/test_first_paint.py turns it back on; the e2e servers run it as users get it.)
 os.environ.setdefault("LSC_PROGRESSIVE", "0")
 ARTIFACTS = ROOT / "artifacts"
+# Fixtures that read the real source folder or the store built from it: a test using one
+# (directly or through another fixture) is marked real_data. Tests that read the data
+# some other way (a CLI run on the default store, source_dir()) carry the mark themselves.
+REAL_DATA_FIXTURES = {"real_source", "store"}
+
+
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        # every e2e test drives the app served (tests/e2e/harness.py Server) from the real store
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())) or E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.real_data)
 
 
 @pytest.fixture(scope="session")
