@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from appmap import map_args, set_payload
+from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 
 APP = str(ROOT / "app.py")

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import footprint as F
-from appmap import map_args, set_payload
+from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 from render.static_files import url_path
 
