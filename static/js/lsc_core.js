@@ -73,6 +73,7 @@
     ["lsc-core20", 360, false],
     ["lsc-area", 370, false],
     ["lsc-prio", 390, false],
+    ["lsc-wards", 395, false],
     ["lsc-labels", 450, false],
   ];
 
@@ -87,9 +88,11 @@
       if (!p[2]) pane.style.pointerEvents = "none";
       if (p[0] !== "lsc-labels") LSC.renderers[p[0]] = L.canvas({ pane: p[0], padding: 0.3 });
     });
-    // Interactive vector layers (wards, services...) share the map's default renderer
+    // Interactive vector layers (services, planner...) share the map's default renderer
     // in the overlay pane (z 400), so later-added points stay on top and clickable.
     map.on("zoomend moveend", function () { LSC._labels(); });
+    map.on("mousemove", function (e) { LSC._wardHover(e.latlng); });
+    map.on("mouseout", function () { LSC._wardHover(null); });
   };
 
   LSC.set = function (part, payload) { LSC._next[part] = payload; };
@@ -200,26 +203,18 @@
       style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
     Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
     mark("districts_built");
-    var wfc = g.fc.wards;
+    // ward outlines: one canvas layer (lsc_polys.js); the hover finds the ward under the
+    // pointer itself (LSC.polyAt), shows its tooltip and outlines it (Ls.wardHover)
+    var wg = LSC.polyGeom(g.topo, "wards");
+    var all = new Array(wg.n);
+    for (var wi = 0; wi < wg.n; wi++) all[wi] = wi;
+    Ls.wards = LSC.polysLayer(wg, { renderer: R["lsc-wards"] }).outline(all, [{ color: "#2b2b2b", weight: 0.7, opacity: 0.8 }]);
+    Ls.wardHover = LSC.polysLayer(wg, { renderer: R["lsc-wards"] });
+    Ls.wardHover._lscIdx = -1;
     mark("wards_decoded");
-    Ls.wards = makeLayer(wfc, {
-      interactive: true, bubblingMouseEvents: true,
-      style: { color: "#2b2b2b", weight: 0.7, opacity: 0.8, fill: true, fillOpacity: 0 },
-    });
-    Ls.wards.bindTooltip(function (l) { return LSC._wardTip(l.feature.properties.i); },
-      { sticky: true, direction: "top", className: "lsc-tip", opacity: 0.95 });
-    // an indicator drawn on other areas than these wards (LSOAs, districts...): the hover
-    // follows the area under the pointer
-    Ls.wards.on("mousemove", function (e) {
-      var p = LSC.parts.indicators;
-      if (!p || !p.show || p.object === "wards" || !e.layer.getTooltip()) return;
-      e.layer.setTooltipContent(LSC._wardTip(e.layer.feature.properties.i, e.latlng));
-    });
-    Ls.wards.on("mouseover", function (e) { e.layer.setStyle({ weight: 2.5, opacity: 1 }); });
-    Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
     Ls.subsets = {};   // small layers built on demand from a subset of features
     Ls.labels = L.layerGroup([], { pane: "lsc-labels" });
-    LSC._all = LSC._all.concat([Ls.districts, Ls.area, Ls.wards, Ls.labels]);
+    LSC._all = LSC._all.concat([Ls.districts, Ls.area, Ls.wards, Ls.wardHover, Ls.labels]);
     LSC._built = g;
     LSC.map.addLayer(Ls.districts);
   }
@@ -333,6 +328,28 @@
     var g = LSC._built, pt = g && g.meta.ward_labels && g.meta.ward_labels[i];
     return pt ? L.latLng(pt[0], pt[1]) : null;
   }
+
+  // ---------------------------------------------------------------- ward hover
+  // The ward under the pointer (while the ward layer is on): its outline thickened and a
+  // tooltip following the pointer (the ward's figures, or while an indicator is drawn the
+  // value of the area under the pointer). Markers stop the event (bubblingMouseEvents).
+  LSC._wardHover = function (ll) {
+    var Ls = LSC.layers, m = LSC.map;
+    if (!Ls || !Ls.wards) return;
+    var on = ll && m.hasLayer(Ls.wards);
+    var i = on ? LSC.polyAt(Ls.wards._geom, ll.lat, ll.lng) : -1;
+    var hov = Ls.wardHover;
+    if (hov._lscIdx !== i) {
+      hov._lscIdx = i;
+      var st = Ls.wards._strokes[0];
+      hov.outline(i >= 0 ? [i] : [], [{ color: st.color, weight: Math.max(2.5, st.weight + 1.5), opacity: 1 }]);
+      showLayer(hov, i >= 0);
+    }
+    var tip = LSC._tip || (LSC._tip = L.tooltip({ direction: "top", className: "lsc-tip", opacity: 0.95, offset: [0, -6] }));
+    if (i < 0) { if (m.hasLayer(tip)) m.removeLayer(tip); return; }
+    tip.setLatLng(ll).setContent(LSC._wardTip(i, ll));
+    if (!m.hasLayer(tip)) tip.addTo(m);
+  };
 
   // ---------------------------------------------------------------- labels
   LSC._labels = function () {

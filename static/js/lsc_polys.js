@@ -12,8 +12,9 @@
  *
  * LSC.polyGeom(topo, name)  decoded object (cached on the topology)
  * LSC.polysLayer(geom, opts) the layer: .restyle(cls, palette, nodata, opacity) (fill),
- *   .outline(idx, strokes) (stroke only), .count(), .colors(), .setWeight(w)
- * Non-interactive: hover and clicks stay with the ward layer above it.
+ *   .outline(idx, strokes) (stroke only), .count(), .colors(), .strokes(), .setWeight(w), .setStyle()
+ * LSC.polyAt(geom, lat, lng) the area under a point (the ward hover, lsc_core.js).
+ * Non-interactive: a click reaches the map (Python finds the ward at the point).
  */
 (function () {
   "use strict";
@@ -96,6 +97,39 @@
       all[2] = Math.max(all[2], bbox[4 * i + 2]); all[3] = Math.max(all[3], bbox[4 * i + 3]);
     }
     return (cache[name] = { name: name, n: n, xy: xy, ringAt: ringAt, areaAt: areaAt, bbox: bbox, extent: all });
+  };
+
+  // The area of `geom` containing (lat, lng), or -1: a grid over the areas' boxes, then
+  // an even-odd ring test (the ward under the pointer, for hover).
+  LSC.polyAt = function (geom, lat, lng) {
+    var x = (lng + 180) / 360, y = mercY(lat), e = geom.extent, N = 64;
+    if (!(x >= e[0] && x <= e[2] && y >= e[1] && y <= e[3])) return -1;
+    var gw = (e[2] - e[0]) / N || 1e-9, gh = (e[3] - e[1]) / N || 1e-9, bb = geom.bbox;
+    if (!geom.grid) {
+      var grid = [];
+      for (var i = 0; i < geom.n; i++) {
+        if (bb[4 * i] === Infinity) continue;
+        var c0 = Math.max(0, Math.floor((bb[4 * i] - e[0]) / gw)), c1 = Math.min(N - 1, Math.floor((bb[4 * i + 2] - e[0]) / gw));
+        var r0 = Math.max(0, Math.floor((bb[4 * i + 1] - e[1]) / gh)), r1 = Math.min(N - 1, Math.floor((bb[4 * i + 3] - e[1]) / gh));
+        for (var r = r0; r <= r1; r++) for (var c = c0; c <= c1; c++) (grid[r * N + c] || (grid[r * N + c] = [])).push(i);
+      }
+      geom.grid = grid;
+    }
+    var cell = geom.grid[Math.min(N - 1, Math.floor((y - e[1]) / gh)) * N + Math.min(N - 1, Math.floor((x - e[0]) / gw))] || [];
+    var xy = geom.xy, ringAt = geom.ringAt, areaAt = geom.areaAt;
+    for (var k = 0; k < cell.length; k++) {
+      var a = cell[k];
+      if (x < bb[4 * a] || x > bb[4 * a + 2] || y < bb[4 * a + 1] || y > bb[4 * a + 3]) continue;
+      var inside = false;
+      for (var rr = areaAt[a]; rr < areaAt[a + 1]; rr++) {
+        for (var p = ringAt[rr], q = ringAt[rr + 1] - 1; p < ringAt[rr + 1]; q = p++) {
+          var yi = xy[2 * p + 1], yj = xy[2 * q + 1];
+          if ((yi > y) !== (yj > y) && x < (xy[2 * q] - xy[2 * p]) * (y - yi) / (yj - yi) + xy[2 * p]) inside = !inside;
+        }
+      }
+      if (inside) return a;
+    }
+    return -1;
   };
 
   var Polys = null;
@@ -245,6 +279,16 @@
         this._redrawAll();
         return this;
       },
+      // outline mode with one stroke: Leaflet's setStyle (color / weight / opacity)
+      setStyle: function (style) {
+        if (this._strokes && this._strokes.length === 1 && style) {
+          var st = this._strokes[0];
+          ["color", "weight", "opacity"].forEach(function (k) { if (style[k] != null) st[k] = style[k]; });
+          this._redrawAll();
+          return this;
+        }
+        return L.Path.prototype.setStyle.call(this, style);
+      },
       setWeight: function (w) {           // outline mode: the top stroke's weight
         if (this._strokes && this._strokes.length) {
           var top = this._strokes[this._strokes.length - 1], d = w - top.weight;
@@ -254,6 +298,7 @@
         return this;
       },
       count: function () { return this._geom.n; },
+      strokes: function () { return (this._strokes || []).map(function (st) { return L.extend({}, st); }); },
       shown: function () { return this._groups.reduce(function (n, g) { return n + g.idx.length; }, 0); },
       colors: function () { return this._fills ? this._fills.slice() : []; },
     });

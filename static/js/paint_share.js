@@ -36,10 +36,6 @@
       if (Ls.wards) Ls.wards.setStyle(o.wards);
       if (Ls.districts) Ls.districts.setStyle(o.districts);
       if (Ls.core20 && Ls.core20.setWeight) Ls.core20.setWeight(o.core20_weight);
-      if (Ls.wards && !Ls.wards._lscShareOut) {
-        Ls.wards._lscShareOut = true;
-        Ls.wards.on("mouseout", function (e) { e.layer.setStyle(LSC._shareCfg.outlines.wards); });
-      }
       document.body.setAttribute("data-lsc-present", LSC._shareCfg.present ? "1" : "0");
     }
     LSC._shareOutlines = outlines;
