@@ -297,6 +297,12 @@
         }
         return this;
       },
+      getBounds: function () {           // the areas' extent (FeatureGroup.getBounds asks each layer)
+        var e = this._geom.extent;
+        var lat = function (y) { return 360 / PI * Math.atan(Math.exp((0.5 - y) * 2 * PI)) - 90; };
+        return e[0] === Infinity ? L.latLngBounds([]) :
+          L.latLngBounds([lat(e[3]), e[0] * 360 - 180], [lat(e[1]), e[2] * 360 - 180]);
+      },
       count: function () { return this._geom.n; },
       strokes: function () { return (this._strokes || []).map(function (st) { return L.extend({}, st); }); },
       shown: function () { return this._groups.reduce(function (n, g) { return n + g.idx.length; }, 0); },

@@ -69,6 +69,9 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     v1 = wait_applied(page, v0)
     fr = _frame(page)
     assert fr.evaluate("() => LSC.parts.deprivation.cls") == store.lsoa25["income_decile"].astype(int).tolist()
+    # the one canvas layer of all LSOAs spans them (inverse Web Mercator of its extent)
+    b = fr.evaluate("() => { const b = LSC.layers.fill.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
+    assert b == pytest.approx(list(store.lsoa25.total_bounds), abs=0.01)
     assert page.get_by_text("Income: national decile").is_visible()
 
     # the vintage switch changes the values AND the polygons (2011 LSOAs for IoD2019), whose
