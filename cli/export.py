@@ -19,7 +19,7 @@ geo/, render/ and layers/), so geo/ itself never imports streamlit or folium.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from geo.viewstate import replace  # layer parameters (vintage=, measure=) by name too
 
 from geo.errors import UsageError
 

@@ -18,7 +18,7 @@ def known(store):
 
 def full_state(store) -> VS.ViewState:
     w = store.wards24.sort_values("wd24cd").iloc[7]
-    return VS.ViewState(layers=("deprivation", "priority"), measure="health", vintage=2025, deciles="local",
+    return VS.ViewState.of(layers=("deprivation", "priority"), measure="health", vintage=2025, deciles="local",
                         core20=False, labels=False, prio=("exemplar", "candidate"), n=7, rank="imd_score",
                         per="place4", ind="fingertips_lsoa:93553", cls="natural_breaks", k=6,
                         acc=("act", "gp"), thr=7.5,
@@ -41,7 +41,7 @@ def test_round_trip_of_every_field(store, known):
 
 
 def test_fixed_breaks_round_trip(known):
-    s = VS.ViewState(ind="x", cls="fixed", brk=(-2.5, 0.0, 10.0, 1e6))
+    s = VS.ViewState.of(ind="x", cls="fixed", brk=(-2.5, 0.0, 10.0, 1e6))
     back, notices = VS.from_query(VS.to_query(s), known)
     assert back.brk == s.brk and notices == []
 
@@ -150,7 +150,7 @@ def test_random_garbage_never_raises_and_notices_stay_safe(known):
 
 def test_view_name_uses_title_or_measure_and_area():
     assert VS.view_name(VS.ViewState(title="Workshop")) == "Workshop"
-    name = VS.view_name(VS.ViewState(measure="income", area_kind="place5", area_code="Fylde Coast"))
+    name = VS.view_name(VS.ViewState.of(measure="income", area_kind="place5", area_code="Fylde Coast"))
     assert "Income" in name and "Fylde Coast" in name
 
 
