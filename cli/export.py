@@ -19,9 +19,9 @@ geo/, render/ and layers/), so geo/ itself never imports streamlit or folium.
 from __future__ import annotations
 
 import sys
-from geo.viewstate import replace  # layer parameters (vintage=, measure=) by name too
 
 from geo.errors import UsageError
+from geo.viewstate import replace  # layer parameters (vintage=, measure=) by name too
 
 FORMATS = ("csv", "xlsx", "gpkg", "html", "pdf", "png")
 
