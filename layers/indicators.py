@@ -26,10 +26,12 @@ import streamlit as st
 
 from geo import classify as C
 from geo import indicators as I
+from geo import viewfields as VF
 from geo.errors import GeoError
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
-from layers.base import NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, public_text, widget_default
+from layers.base import (NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, provide, public_text,
+                         widget_default)
 from layers.controls import INDICATORS as K
 from layers.indicators_data import (COMPARATORS, EXTRA_OBJECTS, MISSING_STYLE, OBJECTS, _aggregated, _builtin,
                                     _classified, _decile_table, _uploaded, extra_geometry_url, hover_url)
@@ -74,6 +76,40 @@ class IndicatorsLayer(Layer):
     label = "Indicators (choropleth)"
     order = 15
     default_on = False
+    fields = VF.INDICATORS          # ind, cls, k, brk
+
+    # ---------------------------------------------------------- link state
+    def to_session(self, values: dict, ss) -> None:
+        super().to_session(values, ss)
+        if values.get("ind"):        # "dataset:indicator", or a bare indicator of the first dataset
+            ds, _, ind = values["ind"].partition(":")
+            if ind:
+                ss[K["dataset"]], ss[K["indicator"]] = ds, ind
+            else:
+                ss[K["indicator"]] = ds
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        s = ctx.state.get(self.key, {})
+        if not (s.get("on") and s.get("indicator")):
+            return {}
+        ds = ss.get(K["dataset"])
+        out = {"ind": f"{ds}:{s['indicator']}" if ds and ds != "upload" else str(s["indicator"]),
+               "cls": s.get("method")}
+        if s.get("method") == "fixed" and s.get("thresholds"):
+            out["brk"] = tuple(float(x) for x in s["thresholds"])
+        elif s.get("k") is not None:
+            out["k"] = int(s["k"])
+        return out
+
+    def checked_link(self, values: dict) -> tuple[dict, list[str]]:
+        ind = values.get("ind") or ""
+        if ":" in ind and ind.partition(":")[0] not in I.builtin_labels():
+            return ({k: v for k, v in values.items() if k != "ind"},
+                    ["That indicator dataset is not available (any more); the first dataset is shown."])
+        return values, []
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        return state_from_view(view, store, fp)
 
     # ---------------------------------------------------------- state helpers
     def _current(self, ctx: MapContext):
@@ -469,3 +505,4 @@ def ward_indicator_table(ctx: MapContext, wd24cd: str) -> pd.DataFrame:
 
 
 LAYER = IndicatorsLayer()
+provide("indicators.ward_table", ward_indicator_table)   # the ward profile's table (ctx.need)
