@@ -40,9 +40,11 @@ def _all_layers(notes: list[str] | None = None) -> list[Layer]:
 
 
 def _known(store, layers: list[Layer] | None = None) -> VS.Known:
+    """What exists now: the store's wards, areas, ICBs (none checked without a store) and
+    every layer's key."""
     from layers import REGISTRY
     keys = {m.rsplit(".", 1)[-1] for m in REGISTRY} | set(VS.LAYER_KEYS) | {l.key for l in layers or ()}
-    return VS.known_from_store(store, layers=keys)
+    return VS.Known(layers=frozenset(keys)) if store is None else VS.known_from_store(store, layers=keys)
 
 
 def _tiny_fit(lat: float, lon: float, z: float) -> dict:
