@@ -27,12 +27,12 @@ import datetime as _dt
 import functools
 import hashlib
 import json
-from dataclasses import replace
 
 import folium
 import streamlit as st
 
 from geo import viewstate as VS
+from geo.viewstate import replace  # noqa: F401  (re-exported: layer parameters by name too)
 from layers import present
 from layers.base import Layer, LegendEntry, MapContext, md
 # the link <-> session mapping (re-exported: app.py and the exports call it as share.*)

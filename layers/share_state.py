@@ -2,11 +2,17 @@
 session's state written back to the URL, and the layers' state built from a link
 outside the app (CLI, snapshot). The URL schema, validation and clamping live in
 geo/viewstate.py (pure); the share controls are layers/share.py.
+
+Nothing here knows a layer's parameters or widget keys: each layer declares its link
+fields (Layer.fields, geo.viewstate.Field) and maps them itself (Layer.to_session,
+Layer.link_values, Layer.checked_link, Layer.state_from_view); this module loops over
+the layers and handles only the view-wide fields (area, ward, map view, title, present).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+
 import streamlit as st
 
 from geo import viewstate as VS
