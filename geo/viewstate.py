@@ -40,7 +40,7 @@ CLIs read a link without the app); any layer can `register` more (layers/base.py
 for a Layer subclass that declares `fields`), and parsing, writing and the session mapping
 (layers/share_state.py) loop over the registered fields. ViewState keeps their values
 per layer (`state.values[layer][param]`, only those not at their default);
-`state.get(param)` / `state.<param>` read a value or its default.
+`state.get(param)` reads a value or its default, `state.layer(key)` all of a layer's.
 
 Anything unknown, malformed, out of range or stale (a ward or place that no longer
 exists) falls back to its default and yields a `Notice` the app shows. Notices never
@@ -210,7 +210,7 @@ class ViewState:
 
     The view-wide fields are attributes; each layer's link values are in `values`
     (layer key -> {param: value}, only values that differ from the Field's default).
-    `get(param)` (or the attribute `state.<param>`) gives a layer value or its default;
+    `get(param)` gives a layer's value or its default;
     build one with `ViewState.of(measure=..., area_kind=...)`, change one with
     `replace(state, thr=5.0)`."""
     layers: tuple | None = None
@@ -263,11 +263,6 @@ class ViewState:
         out = {f.name: given.get(f.name, f.default) for f in _SPECS.get(key, ())}
         out.update({k: v for k, v in given.items() if k not in out})
         return out
-
-    def __getattr__(self, name: str):      # state.measure, state.thr...: a layer's value
-        if name.startswith("_") or name not in _OWNER:
-            raise AttributeError(name)
-        return self.get(name)
 
     def layer_on(self, key: str, default: bool) -> bool:
         return default if self.layers is None else key in self.layers
@@ -635,8 +630,8 @@ def view_name(state: ViewState, area_name: str | None = None) -> str:
         return state.title
     from geo.store import MEASURE_LABELS
     where = area_name or ("Lancashire and South Cumbria" if state.area_kind == "icb" else state.area_code)
-    basis = "local deciles" if state.deciles == "local" else "national deciles"
-    return f"{MEASURE_LABELS.get(state.measure, state.measure)} ({basis}) - {where}"
+    basis = "local deciles" if state.get("deciles") == "local" else "national deciles"
+    return f"{MEASURE_LABELS.get(state.get('measure'), state.get('measure'))} ({basis}) - {where}"
 
 
 __all__ = ["ViewState", "Notice", "Known", "Field", "Parse", "DEFAULT", "MISSING", "from_query", "to_query",

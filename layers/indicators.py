@@ -469,7 +469,7 @@ def state_from_view(view, store, fp: str = "") -> dict:
     if not on:
         return s
     labels = I.builtin_labels()
-    ds, sep, ind = (view.ind or "").partition(":")
+    ds, sep, ind = (view.get("ind") or "").partition(":")
     if not sep:                                   # bare indicator id (or none): first dataset
         ds, ind = next(iter(labels)), ds
     if ds not in labels:
@@ -484,12 +484,12 @@ def state_from_view(view, store, fp: str = "") -> dict:
     if ind not in inds:
         raise GeoError(f"indicator {ind!r} is not in the dataset {ds!r}")
     periods = data.periods(ind)
-    method = view.cls if view.cls in C.METHODS else next(iter(C.METHODS))
+    method = view.get("cls") if view.get("cls") in C.METHODS else next(iter(C.METHODS))
     k, thresholds = K_DEFAULT, ()
     if method == "fixed":
-        thresholds = tuple(sorted({float(b) for b in (view.brk or ())}))
-    elif view.k is not None:
-        k = min(max(int(view.k), K_RANGE[0]), K_RANGE[1])
+        thresholds = tuple(sorted({float(b) for b in (view.get("brk") or ())}))
+    elif view.get("k") is not None:
+        k = min(max(int(view.get("k")), K_RANGE[0]), K_RANGE[1])
     s.update(_data=data, _data_key=dkey, indicator=ind, period=periods[-1], by="native", mode="choropleth",
              method=method, k=k, thresholds=thresholds, scheme="sequential", comparator=None,
              palette=C.DEFAULT_SEQUENTIAL, _error=None)

@@ -414,7 +414,7 @@ def state_from_view(view, store, fp: str = "") -> dict:
     the app): the link's plan settings (geo.plan_link), no uploads, no what-if clicks."""
     from geo.plan_link import PlanLink, to_layer_state
     on = view.layer_on(KEY, PlannerLayer.default_on)
-    return to_layer_state(view.plan if view.plan is not None else PlanLink(), on=on)
+    return to_layer_state(view.get("plan") if view.get("plan") is not None else PlanLink(), on=on)
 
 
 def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFrame) -> bytes:

@@ -119,7 +119,7 @@ class PriorityLayer(Layer):
     def state_from_view(self, view, store, fp: str = "") -> dict:
         from geo.export import priority_config, priority_rule
         cfg = priority_config(store)
-        prio = view.prio if view.prio is not None else (
+        prio = view.get("prio") if view.get("prio") is not None else (
             ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
         return {"on": view.layer_on(self.key, self.default_on), "icb": "icb" in prio,
                 "exemplar": "exemplar" in prio, "candidate": "candidate" in prio, "rule": priority_rule(cfg, view)}

@@ -98,4 +98,4 @@ def test_a_parameter_belongs_to_one_layer():
     with pytest.raises(ValueError, match="title"):
         VS.register("thief", (VS.Field("title", lambda raw, p: raw),))
     assert "thief" not in VS.registered()
-    assert VS.from_query({"measure": "income"})[0].measure == "income"
+    assert VS.from_query({"measure": "income"})[0].get("measure") == "income"
