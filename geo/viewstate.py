@@ -194,7 +194,7 @@ def registered() -> dict[str, tuple]:
 
 def params() -> tuple:
     """Every parameter a link may have: the view-wide ones and every layer's."""
-    return VIEW_PARAMS + tuple(n for fs in _SPECS.values() for f in fs for n in f.params) + ()
+    return VIEW_PARAMS + tuple(n for fs in _SPECS.values() for f in fs for n in f.params)
 
 
 def __getattr__(name: str):           # VS.PARAMS follows the registered layers
@@ -383,9 +383,6 @@ class Parse:
 
     def bad(self, name: str, extra: str = "") -> None:
         self.note(name, f"Parameter '{name}' has an invalid value {_quote(self.vals[name])}{extra}; using the default.")
-
-
-_Parse = Parse
 
 
 def _read_params(query: Mapping, p: Parse) -> None:

@@ -23,6 +23,12 @@ Per rerun, for each layer, app.py calls, in this order:
 4. `layer.notes(ctx)`     optional list of short strings (warnings such as "26 LSOAs
                           could not be drawn") shown under the legend.
 
+A layer's state in a shared link is its own: `fields` (geo.viewstate.Field) declares its
+link parameters, and `to_session` / `link_values` / `state_from_view` map them (see
+"link state" in `Layer`); layers/share_state.py only loops over the layers. What a layer
+needs from another (the services register, today's date) is `provide`d by that layer and
+read with `ctx.need(name)`, never by importing it.
+
 Rules that keep the map fast and offline:
 - never add anything to the base `folium.Map` (its generated JS is the component's
   identity: changing it remounts the iframe and loses the view);
@@ -268,6 +274,7 @@ class MapContext:
     messages   list of (level, text) the app shows above the map; layers append
                problems here instead of raising (level in "info", "warning", "error")
     interactive  True in the app (controls a person can change), False for exports
+    need(name) what another layer provides (layers.base.provide), e.g. "services.today"
     """
     store: Any
     fingerprint: str = ""            # changes when the store is rebuilt (cache key)

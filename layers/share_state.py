@@ -111,7 +111,7 @@ def apply_to_session(state: VS.ViewState, store, fp: str, layers: list[Layer] | 
     ss = st.session_state
     layers = _all_layers() if layers is None else layers
     if state.layers is not None:
-        for k in dict.fromkeys([*VS.LAYER_KEYS, *(l.key for l in layers if l.key != KEY)]):
+        for k in dict.fromkeys([*VS.LAYER_KEYS, *(l.key for l in layers if l.fields)]):
             ss[f"{k}_on"] = k in state.layers
     for layer in layers:
         layer.to_session(state.layer(layer.key), ss)
