@@ -99,3 +99,48 @@ def test_a_parameter_belongs_to_one_layer():
         VS.register("thief", (VS.Field("title", lambda raw, p: raw),))
     assert "thief" not in VS.registered()
     assert VS.from_query({"measure": "income"})[0].get("measure") == "income"
+
+
+def _imports(path) -> set[str]:
+    import ast
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+            out |= {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_no_layer_imports_another_layer():
+    """What a layer needs from another comes through the context (ctx.need), not an import:
+    a layer module (layers.REGISTRY) and its own submodules (layers/<key>_*.py) import no
+    other layer's."""
+    from geo.paths import ROOT
+    from layers import REGISTRY
+    keys = [m.rsplit(".", 1)[-1] for m in REGISTRY]
+    files = {k: [ROOT / "layers" / f"{k}.py", *sorted((ROOT / "layers").glob(f"{k}_*.py"))] for k in keys}
+    bad = []
+    for k, paths in files.items():
+        others = {f"layers.{o}" for o in keys if o != k} | {f"layers.{p.stem}" for o in keys if o != k
+                                                              for p in files[o][1:]}
+        for path in paths:
+            hit = {m for m in _imports(path) if m in others or any(m.startswith(o + ".") for o in others)}
+            bad += [f"{path.name} imports {m}" for m in sorted(hit)]
+    assert bad == []
+
+
+def test_share_state_names_no_layers_parameters_or_widget_keys():
+    """The link <-> session code loops over the layers: no layer's parameter or widget key
+    is spelled out in it any more."""
+    import re
+
+    from geo.paths import ROOT
+    src = (ROOT / "layers" / "share_state.py").read_text(encoding="utf-8")
+    layer_params = {n for fs in VS.registered().values() for f in fs for n in f.params}
+    keys = {f.key for fs in VS.registered().values() for f in fs if f.key}
+    said = set(re.findall(r"[\"']([A-Za-z_]+)[\"']", src)) | set(re.findall(r"\.([a-z_]+)\b", src))
+    assert not (said & (layer_params | keys)), said & (layer_params | keys)
+    assert not re.search(r"(deprivation|wards|priority|indicators|access|services|planner)_", src)
