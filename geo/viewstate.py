@@ -590,8 +590,10 @@ def parse_query_string(qs: str, known: Known | None = None) -> tuple[ViewState, 
     return from_query(parse_qs(qs, keep_blank_values=True), known)
 
 
-def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] = LAYER_KEYS) -> Known:
-    """Known ward codes, areas and service categories from the built store + config/."""
+def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] | None = None) -> Known:
+    """Known ward codes, areas and service categories from the built store + config/;
+    `layers` (default: the built-in ones and every layer that registered link fields)."""
+    layers = (*LAYER_KEYS, *_SPECS) if layers is None else layers
     from geo.sources import load_places
     if getattr(store, "is_lsc", True):
         cfg = load_places()
