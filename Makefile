@@ -7,13 +7,18 @@ LSC_DATA_DIR ?= ../shared/data
 export LSC_DATA_DIR
 PORT ?= 8501
 
-.PHONY: run test setup venv vendor browser postgres store bench clean-store
+.PHONY: run test test-unit setup venv vendor browser postgres store bench clean-store
 
 run: setup store
 	$(VPY) -m streamlit run serve.py --server.port $(PORT) --server.headless true
 
 test: setup browser postgres store
 	$(VPY) -m pytest -q tests
+
+# Unit tests with no data and no browser: tests/unit minus those marked real_data, with the
+# data and store folders pointed at nothing, so a unit test that reads them unmarked fails
+test-unit: venv postgres
+	LSC_DATA_DIR=/nonexistent/data LSC_STORE_DIR=/nonexistent/store $(VPY) -m pytest -q -m "not real_data" tests/unit
 
 bench: setup browser store
 	$(VPY) bench/run_all.py

@@ -6,7 +6,7 @@ by its visible label: Streamlit renders the container of every widget that has a
 with the CSS class `st-key-<key>` (`key_class`), so relabelling a control cannot break it.
 A layer's payload names the controls it reads by these keys (`instant.names`,
 `instant.controls`, `instant.guards`); the widgets are created with the same keys.
-tests/test_browser_contract.py fails if the widgets, the payloads, this map and the JS
+tests/app/test_browser_contract.py fails if the widgets, the payloads, this map and the JS
 drift apart.
 """
 from __future__ import annotations

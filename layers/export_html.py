@@ -39,6 +39,21 @@ def _view_payload(ctx, state: VS.ViewState) -> dict:
     return {"geo": ctx.static["geo"], "area": area, "sel": sel, "fit": fit, "v": "standalone"}
 
 
+def _split_seeds(ctx, groups) -> list[str]:
+    """The split geometry files (render.static_files.SPLIT_OBJECTS) this view draws: the
+    2011 LSOAs under IoD2019, the access layer, or an indicator on 2011 LSOAs (the same
+    objects the map runtime asks LSC.need for)."""
+    from render.static_files import SPLIT_OBJECTS
+    need = set()
+    for fg in groups:
+        key, payload = getattr(fg, "lsc_payload", (None, None))
+        if key == "access":
+            need.add("lsoa")
+        elif isinstance(payload, dict) and payload.get("show"):
+            need.add(payload.get("geom") if key == "deprivation" else payload.get("object") if key == "indicators" else None)
+    return [ctx.static[prefix] for obj, prefix in SPLIT_OBJECTS.items() if obj in need and ctx.static.get(prefix)]
+
+
 def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: list[str] | None = None) -> str:
     """One self-contained HTML page of the view (works from disk with no network)."""
     from layers.panels import ATTRIBUTION, GRID_CSS, legend_html
@@ -51,7 +66,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
         import dataclasses                       # restyle from (no instant-restyle files)
         ctx = dataclasses.replace(ctx, interactive=False)
     m = base_map(ctx.config)
-    m.add_child(commit_group(_view_payload(ctx, state)))   # first, as in the app (it applies in a microtask)
+    groups = []         # added after the commit round, which must come first (as in the app)
     entries = []
     by_layer: dict = {}     # layer key -> its legend entries (the title bar's "Data:")
     waits = []          # layers that paint asynchronously: the snapshot waits for their body attribute
@@ -60,7 +75,7 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
             fg = layer.feature_group(ctx)
             if fg is not None:
                 localise_assets(fg)
-                m.add_child(fg)
+                groups.append(fg)
                 key, payload = getattr(fg, "lsc_payload", (None, None))
                 if key == "indicators" and isinstance(payload, dict) and payload.get("show"):
                     waits.append(["data-lsc-ind", str(payload.get("v", "")) + ":"])
@@ -72,6 +87,13 @@ def standalone_html(store, state: VS.ViewState, ctx=None, layers=None, notes: li
             notes.extend(layer.notes(ctx))
         except Exception as e:          # one broken layer must not lose the rest
             notes.append(f"{layer.label} could not be drawn: {type(e).__name__}")
+    view = _view_payload(ctx, state)
+    seeds = _split_seeds(ctx, groups)
+    if seeds:           # the page inlines every static file its HTML names (render.export_html)
+        view["seed"] = seeds
+    m.add_child(commit_group(view))         # first: it applies in a microtask, after the groups' scripts
+    for fg in groups:
+        m.add_child(fg)
     shown = [l for l in layers if l.key in by_layer]
     sources = []
     for e in entries:

@@ -7,7 +7,7 @@ render.markers       service markers (SVG shapes), popups and the point files
 render.png           an HTML page to PNG/PDF in headless Chromium (offline)
 render.text          HTML escaping and JSON for map scripts
 
-Never imports Streamlit, streamlit-folium or layers/ (tests/test_boundaries.py): what
+Never imports Streamlit, streamlit-folium or layers/ (tests/unit/test_boundaries.py): what
 needs them (the st_folium component, the layers' own groups and legends) sits in layers/
 (layers/map.py, layers/export_html.py) and calls down into render/.
 """

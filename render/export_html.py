@@ -86,9 +86,16 @@ def inline_assets(html: str) -> str:
 def _seed_fetches(html: str) -> str:
     """A script that pre-fills the runtime's fetch cache with every static/gen file used."""
     seeds = []
-    for url in sorted(set(_GEN_URL.findall(html))):
+    urls = sorted(set(_GEN_URL.findall(html)))
+    for url in urls:
         data = _static_path(url).read_text(encoding="utf-8")
-        json.loads(data)                                    # must be JSON
+        d = json.loads(data)                                # must be JSON
+        split = d.get("lsc", {}).get("split") if isinstance(d, dict) and isinstance(d.get("lsc"), dict) else None
+        if split and not set(split.values()) <= set(urls):
+            # a geometry file naming split files this view does not draw (and so were not
+            # seeded): the page names no file it lacks
+            d["lsc"]["split"] = {k: v for k, v in split.items() if v in urls}
+            data = json.dumps(d, separators=(",", ":"), allow_nan=False)
         seeds.append(f"{json.dumps(url)}:Promise.resolve({_js_safe(data.replace('</', '<' + chr(92) + '/'))})")
     return ("<script>window.LSC=window.LSC||{};LSC.fetched=LSC.fetched||{};"
             + "".join(f"Object.assign(LSC.fetched,{{{s}}});" for s in seeds)

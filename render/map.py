@@ -45,7 +45,7 @@ LIB_FILES = ("vendor/leaflet/leaflet.js", "vendor/topojson/topojson-client.min.j
 RUNTIME_FILE = "js/lsc_core.js"
 # The map runtime: the core, then one painter per layer (each registers LSC.paint[layer];
 # none runs anything before the first round, so they may follow the core in any order).
-RUNTIME_FILES = (RUNTIME_FILE, "js/paint_deprivation.js", "js/paint_wards.js", "js/paint_priority.js",
+RUNTIME_FILES = (RUNTIME_FILE, "js/lsc_polys.js", "js/paint_deprivation.js", "js/paint_wards.js", "js/paint_priority.js",
                  "js/paint_services.js", "js/paint_indicators.js", "js/paint_access.js", "js/paint_planner.js",
                  "js/paint_share.js")
 

@@ -30,7 +30,7 @@ STATIC_DIR = ROOT / "static"
 GEN_DIR = STATIC_DIR / "gen"
 PRUNE_DAYS = 7.0
 URL_PREFIX = "/app/static"
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 QUANTIZE = 1e5          # ~1 m on the LSC extent; same as rounding to 5 dp
 
 
@@ -228,11 +228,23 @@ def _topology(objects: dict, aliases: dict | None = None) -> dict:
     return d
 
 
-def geometry_bytes(store) -> bytes:
+# Objects written to a file of their own, fetched by the map only when a view draws them:
+# the 2011 LSOAs (IoD2019, the access layer, indicators on 2011 LSOAs). The default view
+# (IoD2025 on 2021 LSOAs) then downloads and parses half the geometry: England's file
+# was ~14 MB with both LSOA vintages in it.
+SPLIT_OBJECTS = {"lsoa": "geo11"}      # object -> file prefix
+
+
+def geometry_bytes(store, split: dict | None = None) -> bytes:
     """One TopoJSON with objects lsoa (2011), lsoa21 (2021), wards, districts, place5,
     place4 and, where the footprint has any, prio19 (the NHSE/I list's 2019 ward shapes),
-    no properties, plus an `lsc` member with codes/names/label points aligned to them."""
+    no properties, plus an `lsc` member with codes/names/label points aligned to them.
+
+    `split` {object: url}: those objects are left out and `lsc.split` names the file that
+    holds each (split_bytes); the map fetches it when a view needs the object."""
     objs = _objects(store)
+    for k in split or {}:
+        objs.pop(k, None)
     aliases = _aliases(store)
     d = _topology(objs, aliases)
     w = store.wards24.reset_index(drop=True)
@@ -240,7 +252,6 @@ def geometry_bytes(store) -> bytes:
     d["lsc"] = {
         "generator": GENERATOR_VERSION,
         "footprint": getattr(store, "code", None),
-        "lsoa": store.lsoa["lsoa11cd"].tolist(),
         "lsoa21": store.lsoa25["lsoa21cd"].tolist(),
         "wards": w["wd24cd"].tolist(),
         "ward_names": w["wd24nm"].tolist(),
@@ -250,9 +261,23 @@ def geometry_bytes(store) -> bytes:
         "place4": store.place4["code"].tolist(),
         "objects": {str(v): k for v, k in LSOA_OBJECT.items()},
     }
+    if split:
+        d["lsc"]["split"] = dict(split)
+    else:
+        d["lsc"]["lsoa"] = store.lsoa["lsoa11cd"].tolist()
     p19 = getattr(store, "priority19", None)
     if p19 is not None and len(p19):
         d["lsc"]["prio19"] = p19["wd19cd"].tolist()
+    return json.dumps(d, separators=(",", ":"), allow_nan=False).encode()
+
+
+def split_bytes(store, name: str) -> bytes:
+    """The TopoJSON of one split object (SPLIT_OBJECTS), in store-table order, with its codes."""
+    objs = _objects(store)
+    d = _topology({name: objs[name]})
+    codes = {"lsoa": ("lsoa", "lsoa11cd")}[name]
+    d["lsc"] = {"generator": GENERATOR_VERSION, "footprint": getattr(store, "code", None),
+                name: getattr(store, codes[0])[codes[1]].tolist()}
     return json.dumps(d, separators=(",", ":"), allow_nan=False).encode()
 
 
@@ -307,8 +332,11 @@ def ward_stats_bytes(store, ward_table, vintage: int) -> bytes:
 
 
 def build_static(store, ward_tables: dict | None = None, out_dir: Path = GEN_DIR) -> dict:
-    """Write all static files; return {"geo": url, "stats2019": url, "stats2025": url}."""
-    out = {"geo": _url(write_hashed("geo", geometry_bytes(store), out_dir))}
+    """Write all static files; return {"geo": url, "geo11": url, "stats2019": url, "stats2025": url}
+    (geo11: the 2011 LSOAs, SPLIT_OBJECTS)."""
+    split = {k: _url(write_hashed(prefix, split_bytes(store, k), out_dir)) for k, prefix in SPLIT_OBJECTS.items()}
+    out = {"geo": _url(write_hashed("geo", geometry_bytes(store, split), out_dir))}
+    out.update({prefix: split[k] for k, prefix in SPLIT_OBJECTS.items()})
     if ward_tables is None:
         from geo.report import build_table
         ward_tables = {v: build_table(store, "ward", vintage=v) for v in (2019, 2025)}

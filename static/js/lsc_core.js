@@ -73,6 +73,7 @@
     ["lsc-core20", 360, false],
     ["lsc-area", 370, false],
     ["lsc-prio", 390, false],
+    ["lsc-wards", 395, false],
     ["lsc-labels", 450, false],
   ];
 
@@ -87,9 +88,11 @@
       if (!p[2]) pane.style.pointerEvents = "none";
       if (p[0] !== "lsc-labels") LSC.renderers[p[0]] = L.canvas({ pane: p[0], padding: 0.3 });
     });
-    // Interactive vector layers (wards, services...) share the map's default renderer
+    // Interactive vector layers (services, planner...) share the map's default renderer
     // in the overlay pane (z 400), so later-added points stay on top and clickable.
     map.on("zoomend moveend", function () { LSC._labels(); });
+    map.on("mousemove", function (e) { LSC._wardHover(e.latlng); });
+    map.on("mouseout", function () { LSC._wardHover(null); });
   };
 
   LSC.set = function (part, payload) { LSC._next[part] = payload; };
@@ -122,26 +125,52 @@
     LSC._geoPromise = Promise.all([LSC.fetchJSON(url), LSC._libs()]).then(function (r) {
       var topo = r[0];
       mark("geo_start");
-      var out = { meta: topo.lsc, fc: {} };
+      var out = { meta: topo.lsc, fc: {}, topo: topo, topos: {}, split: (topo.lsc && topo.lsc.split) || {} };
       // lsoa (2011, IoD2019) and lsoa21 (2021, IoD2025); prio19 where the footprint has
-      // NHSE/I priority wards (their Dec-2019 shapes)
-      // each object is decoded on first use (England: the vintage not shown, ~33,000
-      // polygons, is never decoded unless asked for)
-      ["lsoa", "lsoa21", "wards", "districts", "place5", "place4", "prio19"].forEach(function (k) {
-        if (!topo.objects[k]) return;
-        Object.defineProperty(out.fc, k, { configurable: true, enumerable: true, get: function () {
-          var fc = topojson.feature(topo, topo.objects[k]);
-          fc.lscName = k;
-          fc.features.forEach(function (f, i) { f.properties = { i: i }; });
-          Object.defineProperty(out.fc, k, { value: fc, enumerable: true });
-          return fc;
-        } });
-      });
+      // NHSE/I priority wards (their Dec-2019 shapes). Each object is decoded on first use;
+      // the 2011 LSOAs are in a file of their own (lsc.split), fetched when a view draws
+      // them (LSC.need): England's default view never downloads them.
+      Object.keys(topo.objects).forEach(function (k) { lazyFc(out, topo, k); });
       mark("geo_decoded");
       return out;
     });
     return LSC._geoPromise;
   };
+
+  function lazyFc(g, topo, k) {
+    Object.defineProperty(g.fc, k, { configurable: true, enumerable: true, get: function () {
+      var fc = topojson.feature(topo, topo.objects[k]);
+      fc.lscName = k;
+      fc.features.forEach(function (f, i) { f.properties = { i: i }; });
+      Object.defineProperty(g.fc, k, { value: fc, enumerable: true });
+      return fc;
+    } });
+  }
+
+  // The topology holding object `name` (the main file or a split file already loaded).
+  LSC.topoOf = function (g, name) {
+    if (!g) return null;
+    return g.topo.objects[name] ? g.topo : g.topos[name] || null;
+  };
+  // A promise of geometry `g` once the objects `names` are loaded (split files fetched
+  // and attached as they are first needed; unknown names are ignored).
+  LSC.need = function (g, names) {
+    var waits = (names || []).filter(function (k) {
+      return k && !LSC.topoOf(g, k) && g.split[k];
+    }).map(function (k) {
+      return LSC.fetchJSON(g.split[k]).then(function (t) {
+        if (!g.topos[k]) { g.topos[k] = t; lazyFc(g, t, k); }
+      });
+    });
+    return waits.length ? Promise.all(waits).then(function () { return g; }) : Promise.resolve(g);
+  };
+  // The objects this round's parts draw (so their split files come before the paint).
+  function neededObjects(parts) {
+    var out = [], d = parts.deprivation, ind = parts.indicators;
+    if (d && d.show && d.geom) out.push(d.geom);
+    if (ind && ind.show && ind.object) out.push(ind.object);
+    return out;
+  }
 
   function makeLayer(fc, opts) {
     return L.geoJSON(fc, opts);
@@ -169,39 +198,36 @@
     LSC._built = g;
     Ls.fills = {};      // LSOA fill per geometry object ("lsoa" 2011, "lsoa21" 2021), built on first use
     Ls.fill = fillLayer(g, "lsoa21");
+    mark("fill_built");
     Ls.districts = makeLayer(g.fc.districts, { renderer: R["lsc-area"], interactive: false,
       style: { color: "#555555", weight: 1.2, opacity: 0.9, fill: false } });
     Ls.area = makeLayer({ type: "FeatureCollection", features: [] }, { renderer: R["lsc-area"], interactive: false });
-    Ls.wards = makeLayer(g.fc.wards, {
-      interactive: true, bubblingMouseEvents: true,
-      style: { color: "#2b2b2b", weight: 0.7, opacity: 0.8, fill: true, fillOpacity: 0 },
-    });
-    Ls.wards.bindTooltip(function (l) { return LSC._wardTip(l.feature.properties.i); },
-      { sticky: true, direction: "top", className: "lsc-tip", opacity: 0.95 });
-    // an indicator drawn on other areas than these wards (LSOAs, districts...): the hover
-    // follows the area under the pointer
-    Ls.wards.on("mousemove", function (e) {
-      var p = LSC.parts.indicators;
-      if (!p || !p.show || p.object === "wards" || !e.layer.getTooltip()) return;
-      e.layer.setTooltipContent(LSC._wardTip(e.layer.feature.properties.i, e.latlng));
-    });
-    Ls.wards.on("mouseover", function (e) { e.layer.setStyle({ weight: 2.5, opacity: 1 }); });
-    Ls.wards.on("mouseout", function (e) { e.layer.setStyle({ weight: 0.7, opacity: 0.8 }); });
+    mark("districts_built");
+    // ward outlines: one canvas layer (lsc_polys.js); the hover finds the ward under the
+    // pointer itself (LSC.polyAt), shows its tooltip and outlines it (Ls.wardHover)
+    var wg = LSC.polyGeom(g.topo, "wards");
+    var all = new Array(wg.n);
+    for (var wi = 0; wi < wg.n; wi++) all[wi] = wi;
+    Ls.wards = LSC.polysLayer(wg, { renderer: R["lsc-wards"] }).outline(all, [{ color: "#2b2b2b", weight: 0.7, opacity: 0.8 }]);
+    Ls.wardHover = LSC.polysLayer(wg, { renderer: R["lsc-wards"] });
+    Ls.wardHover._lscIdx = -1;
+    mark("wards_decoded");
     Ls.subsets = {};   // small layers built on demand from a subset of features
     Ls.labels = L.layerGroup([], { pane: "lsc-labels" });
-    LSC._all = LSC._all.concat([Ls.districts, Ls.area, Ls.wards, Ls.labels]);
+    LSC._all = LSC._all.concat([Ls.districts, Ls.area, Ls.wards, Ls.wardHover, Ls.labels]);
     LSC._built = g;
     LSC.map.addLayer(Ls.districts);
   }
 
-  // The LSOA fill of one geometry object (the vintage's own LSOA polygons): built once,
-  // then only restyled; the other vintage's layer is taken off the map.
+  // The LSOA fill of one geometry object (the vintage's own LSOA polygons): one canvas
+  // layer of all its areas (static/js/lsc_polys.js), built once, then only restyled; the
+  // other vintage's layer is taken off the map.
   function fillLayer(g, obj) {
     var Ls = LSC.layers;
-    if (!g.fc[obj]) obj = "lsoa";                 // an older geometry file: 2011 polygons only
+    if (!LSC.topoOf(g, obj)) obj = "lsoa21";       // not loaded (LSC.need): the 2021 polygons
     if (!Ls.fills[obj]) {
-      Ls.fills[obj] = makeLayer(g.fc[obj], { renderer: LSC.renderers["lsc-fill"], interactive: false,
-        style: { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6, fillOpacity: 0.85, fillColor: "#dddddd" } });
+      Ls.fills[obj] = LSC.polysLayer(LSC.polyGeom(LSC.topoOf(g, obj), obj), { renderer: LSC.renderers["lsc-fill"],
+        stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.6 });
       Ls.fills[obj]._lscObj = obj;
       LSC._all.push(Ls.fills[obj]);
     }
@@ -217,12 +243,12 @@
     return lay;
   }
 
-  // The LSOA features the current fill is drawn from (Core20 outlines use the same).
-  function lsoaFc() {
-    var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa";
-    return g.fc[obj] || g.fc.lsoa;
+  // The decoded LSOA polygons the current fill is drawn from (Core20 outlines use the same).
+  function fillGeom() {
+    var g = LSC._built, obj = (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa21";
+    return LSC.polyGeom(LSC.topoOf(g, obj), obj);
   }
-  LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa"; };
+  LSC.lsoaObject = function () { return (LSC.layers.fill && LSC.layers.fill._lscObj) || "lsoa21"; };
 
   // ---------------------------------------------------------------- hover text
   // "click for profile" only where a click opens one (the app; not a standalone export)
@@ -302,6 +328,28 @@
     var g = LSC._built, pt = g && g.meta.ward_labels && g.meta.ward_labels[i];
     return pt ? L.latLng(pt[0], pt[1]) : null;
   }
+
+  // ---------------------------------------------------------------- ward hover
+  // The ward under the pointer (while the ward layer is on): its outline thickened and a
+  // tooltip following the pointer (the ward's figures, or while an indicator is drawn the
+  // value of the area under the pointer). Markers stop the event (bubblingMouseEvents).
+  LSC._wardHover = function (ll) {
+    var Ls = LSC.layers, m = LSC.map;
+    if (!Ls || !Ls.wards) return;
+    var on = ll && m.hasLayer(Ls.wards);
+    var i = on ? LSC.polyAt(Ls.wards._geom, ll.lat, ll.lng) : -1;
+    var hov = Ls.wardHover;
+    if (hov._lscIdx !== i) {
+      hov._lscIdx = i;
+      var st = Ls.wards._strokes[0];
+      hov.outline(i >= 0 ? [i] : [], [{ color: st.color, weight: Math.max(2.5, st.weight + 1.5), opacity: 1 }]);
+      showLayer(hov, i >= 0);
+    }
+    var tip = LSC._tip || (LSC._tip = L.tooltip({ direction: "top", className: "lsc-tip", opacity: 0.95, offset: [0, -6] }));
+    if (i < 0) { if (m.hasLayer(tip)) m.removeLayer(tip); return; }
+    tip.setLatLng(ll).setContent(LSC._wardTip(i, ll));
+    if (!m.hasLayer(tip)) tip.addTo(m);
+  };
 
   // ---------------------------------------------------------------- labels
   LSC._labels = function () {
@@ -444,7 +492,7 @@
   // these are the helpers they share.
   LSC.paint = LSC.paint || {};
   LSC.u = { mark: mark, esc: esc, fmt: fmt, makeLayer: makeLayer, eachIdx: eachIdx, showLayer: showLayer,
-            useFill: useFill, lsoaFc: lsoaFc, subset: subset, controlKey: controlKey,
+            useFill: useFill, fillGeom: fillGeom, subset: subset, controlKey: controlKey,
             instantMark: instantMark, instantSetup: instantSetup };
 
   // Once per map frame: tell the app its first map is on screen (the app's first run
@@ -478,7 +526,8 @@
       console.error("LSC services:", e);
       return null;                        // the rest of the map still paints
     }) : Promise.resolve(null);
-    return Promise.all([LSC._geo(view.geo), svc]).then(function (res) {
+    var geo = LSC._geo(view.geo).then(function (g) { return LSC.need(g, neededObjects(parts)); });
+    return Promise.all([geo, svc]).then(function (res) {
       var g = res[0];
       if (token !== LSC._token) return;   // a newer round superseded this one
       // move the view first: layers added afterwards are projected and drawn once
@@ -494,7 +543,9 @@
       var n = P.deprivation(parts.deprivation);
       mark("deprivation");
       P.wards(parts.wards);
+      mark("wards");
       P.priority(parts.priority, view.sel);
+      mark("priority");
       applyArea(view.area);
       P.services(sp, res[1]);
       mark("applied");

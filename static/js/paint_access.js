@@ -12,13 +12,11 @@
     pane.style.zIndex = 355; pane.style.pointerEvents = "none";
     LSC._accessRenderer = LSC._accessRenderer || L.canvas({ pane: "lsc-access", padding: 0.3 });
     var fillOf = LSC.fillOf || function (c) { return c; };
-    LSC._geo(P.geo).then(function (g) {
-      var lay = L.geoJSON(g.fc.lsoa, { renderer: LSC._accessRenderer, interactive: false,
-        style: function (f) {
-          var c = P.cls[f.properties.i] || 0;
-          return { stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7, fillOpacity: c > 0 ? P.opacity : 0.9,
-                   fillColor: c > 0 ? P.colours[c - 1] : fillOf(P.nodata) };
-        } });
+    LSC._geo(P.geo).then(function (g) { return LSC.need(g, ["lsoa"]); }).then(function (g) {   // the 2011 LSOAs (a split file)
+      // one canvas layer of the 2011 LSOAs (static/js/lsc_polys.js), classes as colours
+      var lay = LSC.polysLayer(LSC.polyGeom(LSC.topoOf(g, "lsoa"), "lsoa"),
+        { renderer: LSC._accessRenderer, stroke: true, weight: 0.3, color: "#ffffff", opacity: 0.7 })
+        .restyle(P.cls, P.colours, fillOf(P.nodata), P.opacity);
       fg.addLayer(lay);
       // the straight-line threshold: a ring of that radius round each open site (LSOAs
       // whose point lies outside every ring are beyond it)

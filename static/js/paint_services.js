@@ -24,15 +24,30 @@
     return promise;
   };
 
+  // A cluster of one category: its colour, its count (a large footprint's hospitals or
+  // GP practices would otherwise be a thousand overlapping markers at ICB or England zoom)
+  function clusterIcon(st) {
+    var c = /^#[0-9a-fA-F]{3,8}$/.test(st.colour) ? st.colour : "#555555";
+    return function (cl) {
+      var n = cl.getChildCount(), d = n < 100 ? 26 : n < 1000 ? 32 : 38;
+      return L.divIcon({ className: "marker-cluster lsc-svc-cluster", iconSize: [d, d],
+        html: "<div style='width:" + d + "px;height:" + d + "px;line-height:" + d + "px;border-radius:50%;" +
+              "margin:0;background:" + c + ";opacity:0.85;color:#fff;font:600 12px/" + d + "px system-ui,sans-serif;" +
+              "text-align:center;border:2px solid #fff;box-shadow:0 0 0 1px #1a1a1a'>" + n + "</div>" });
+    };
+  }
+
   function svcLayer(cat, st, pts, closed) {
     var shown = pts.filter(function (p) { return closed || !p[4]; });
     var holder;
-    if (st.shape === "circle" && shown.length > 40 && L.markerClusterGroup) {
+    if (shown.length > (st.shape === "circle" ? 40 : 150) && L.markerClusterGroup) {
       holder = L.markerClusterGroup({ disableClusteringAtZoom: 12, maxClusterRadius: 45,
-        showCoverageOnHover: false, spiderfyOnMaxZoom: false });
+        showCoverageOnHover: false, spiderfyOnMaxZoom: false,
+        iconCreateFunction: clusterIcon(st) });
     } else {
       holder = L.layerGroup();
     }
+    var ms = [];
     shown.forEach(function (p) {
       var m;
       if (st.shape === "circle") {
@@ -45,8 +60,9 @@
       }
       m.bindPopup(p[2], { maxWidth: 360 });
       m.bindTooltip(p[3], { direction: "top" });
-      holder.addLayer(m);
+      ms.push(m);
     });
+    if (holder.addLayers) holder.addLayers(ms); else ms.forEach(function (m) { holder.addLayer(m); });   // clusters: one bulk add
     return { layer: holder, n: shown.length };
   }
 

@@ -35,11 +35,7 @@
       var Ls = LSC.layers || {}, o = LSC._shareCfg.outlines;
       if (Ls.wards) Ls.wards.setStyle(o.wards);
       if (Ls.districts) Ls.districts.setStyle(o.districts);
-      if (Ls.core20) Ls.core20.eachLayer(function (l) { if (l.options.stroke) l.setStyle({ weight: o.core20_weight }); });
-      if (Ls.wards && !Ls.wards._lscShareOut) {
-        Ls.wards._lscShareOut = true;
-        Ls.wards.on("mouseout", function (e) { e.layer.setStyle(LSC._shareCfg.outlines.wards); });
-      }
+      if (Ls.core20 && Ls.core20.setWeight) Ls.core20.setWeight(o.core20_weight);
       document.body.setAttribute("data-lsc-present", LSC._shareCfg.present ? "1" : "0");
     }
     LSC._shareOutlines = outlines;

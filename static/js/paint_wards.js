@@ -8,7 +8,7 @@
     var Ls = LSC.layers;
     var on = !!(p && p.show);
     showLayer(Ls.wards, on);
-    if (on) Ls.wards.bringToBack();
+    if (!on) LSC._wardHover(null);
     if (p && p.stats) {
       LSC.fetchJSON(p.stats).then(function (s) { LSC._stats = s; });
     }

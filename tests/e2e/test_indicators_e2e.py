@@ -109,7 +109,7 @@ def test_census_ward_choropleth_paints_with_honest_legend(session, store, census
     assert px is not None and px["painted"] / px["sampled"] > 0.03 and px["colours"] >= 5
     # the deprivation fill stepped aside (no second choropleth under this one); Core20 stays
     assert fr.evaluate("() => LSC.map.hasLayer(LSC.layers.fill)") is False
-    assert fr.evaluate("() => LSC.map.hasLayer(LSC.layers.subsets.core20.layer)") is True
+    assert fr.evaluate("() => LSC.map.hasLayer(LSC.layers.core20)") is True
     # legend: title, every class range with its count, period, source, missing count
     body = _legend_text(page)
     meta = census.meta[ind]

@@ -71,7 +71,9 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     assert fr.evaluate("() => LSC.parts.deprivation.cls") == store.lsoa25["income_decile"].astype(int).tolist()
     assert page.get_by_text("Income: national decile").is_visible()
 
-    # the vintage switch changes the values AND the polygons (2011 LSOAs for IoD2019)
+    # the vintage switch changes the values AND the polygons (2011 LSOAs for IoD2019), whose
+    # file of their own is fetched the first time they are drawn, not before
+    assert [u for u in session["requests"] if "/app/static/gen/geo11." in u] == []
     page.get_by_text("IoD2019 (2011 LSOAs)", exact=True).click()
     wait_idle(page)
     v2 = wait_applied(page, v1)
@@ -79,7 +81,7 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     expected = store.lsoa["income_decile"].astype(int).tolist()
     assert fr.evaluate("() => LSC.parts.deprivation.cls") == expected
     assert fr.evaluate("() => LSC.lsoaObject()") == "lsoa"
-    assert fr.evaluate("() => LSC.layers.fill.getLayers().length") == len(store.lsoa) == 1049
+    assert fr.evaluate("() => LSC.layers.fill.count()") == len(store.lsoa) == 1049
     assert int(fr.evaluate("() => LSC.painted")) == len(store.lsoa)
 
     page.get_by_text("Local (within the footprint) - extra view", exact=True).click()
@@ -90,6 +92,7 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     # the map iframe was never remounted: geometry fetched once
     geo_fetches = [u for u in session["requests"] if "/app/static/gen/geo." in u]
     assert len(geo_fetches) == 1
+    assert len([u for u in session["requests"] if "/app/static/gen/geo11." in u]) == 1
     page.screenshot(path=str(ART / "map_iod2019_income_local.png"))
     # back to the defaults for the next tests
     page.get_by_text("National (England)", exact=True).click()
@@ -100,8 +103,7 @@ def test_switch_measure_vintage_and_local_deciles(session, store):
     wait_idle(page)
 
 
-FILL_JS = """() => { const out = []; LSC.layers.fill.eachLayer(l => out[l.feature.properties.i] = l.options.fillColor);
-  return out; }"""
+FILL_JS = "() => LSC.layers.fill.colors()"     # each LSOA's fill colour (null: no data, hatched)
 
 
 def test_instant_restyle_matches_the_rerun(session, store):

@@ -226,7 +226,7 @@ def test_presentation_mode_at_1280x720(app):
     assert box["y"] + box["height"] <= 720 + 1 and box["height"] >= 500 and box["width"] >= 640
     assert fr.evaluate("() => LSC.map.getSize().y") >= 500
     # high-contrast outlines in the map
-    w = fr.evaluate("() => { let w = 0; LSC.layers.wards.eachLayer(l => { w = l.options.weight; }); return w; }")
+    w = fr.evaluate("() => LSC.layers.wards.strokes()[0].weight")
     assert w >= 1.5
     # ward names on the map are large too (the district view is zoomed in past the label zoom)
     _wait_until(page, lambda: fr.locator(".lsc-label span").count() > 0, "ward labels drawn")

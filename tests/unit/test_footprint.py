@@ -12,7 +12,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from geo import footprint as F
 from geo import viewstate as VS
-from render.static_files import LSOA_OBJECT, fast_topology, geometry_bytes
+from render.static_files import LSOA_OBJECT, SPLIT_OBJECTS, fast_topology, geometry_bytes, split_bytes
 
 KNOWN = VS.Known(icbs={"E54000048": "NHS Lancashire and South Cumbria ICB",
                        "E54000059": "NHS Northamptonshire ICB",
@@ -77,11 +77,19 @@ def test_fast_topology_decodes_to_the_input_polygons():
     assert len(_decode(topo, "b")) == 1
 
 
-def test_geometry_file_holds_both_vintages_for_a_footprint(store):
+def test_geometry_files_hold_both_vintages_for_a_footprint(store):
     v = F.footprint(store, "E54000059")
-    d = json.loads(geometry_bytes(v))
-    assert LSOA_OBJECT == {2019: "lsoa", 2025: "lsoa21"}
-    assert len(d["objects"]["lsoa"]["geometries"]) == len(v.lsoa)
+    assert LSOA_OBJECT == {2019: "lsoa", 2025: "lsoa21"} and SPLIT_OBJECTS == {"lsoa": "geo11"}
+    # the 2011 LSOAs are a file of their own, named in the main file (fetched when drawn)
+    split = {"lsoa": "/app/static/gen/geo11.0123456789abcdef.json"}
+    d = json.loads(geometry_bytes(v, split))
+    assert "lsoa" not in d["objects"] and "lsoa" not in d["lsc"] and d["lsc"]["split"] == split
+    d11 = json.loads(split_bytes(v, "lsoa"))
+    assert list(d11["objects"]) == ["lsoa"]
+    assert len(d11["objects"]["lsoa"]["geometries"]) == len(v.lsoa)
+    assert d11["lsc"]["lsoa"] == v.lsoa["lsoa11cd"].tolist()
+    # without a split, one file holds both (as before)
+    assert len(json.loads(geometry_bytes(v))["objects"]["lsoa"]["geometries"]) == len(v.lsoa)
     assert len(d["objects"]["lsoa21"]["geometries"]) == len(v.lsoa25) == 443
     assert d["lsc"]["lsoa21"] == v.lsoa25["lsoa21cd"].tolist()
     assert d["lsc"]["prio19"] == v.priority19["wd19cd"].tolist()

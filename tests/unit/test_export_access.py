@@ -18,7 +18,7 @@ from geo import export as X
 from geo import services as sv
 from geo import viewstate as VS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 URL = "layers=wards,access&acc=act&thr=10"
 
 

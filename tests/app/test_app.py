@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from appmap import map_args, set_payload
+from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 
 APP = str(ROOT / "app.py")
@@ -89,12 +89,12 @@ def test_ward_profile_comparison_rows_per_vintage(store):
     w = store.wards24.iloc[5]
     at.radio(key="deprivation_vintage").set_value(2019).run()
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
-    table = [d for d in at.dataframe if "Area" in d.value.columns][0].value
+    table = [d for d in at.table if "Area" in d.value.columns][0].value
     assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
     assert table.iloc[3]["Population"] > 50_000_000
     at.radio(key="deprivation_vintage").set_value(2025).run()
     assert not at.exception
-    table = [d for d in at.dataframe if "Area" in d.value.columns][0].value
+    table = [d for d in at.table if "Area" in d.value.columns][0].value
     assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
     assert table.iloc[3]["Population"] == 56_490_056          # Census 2021 usual residents, England
     assert table.notna().all().all()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_load import (MAP_COMPONENT, NO_PROFILE, ClickFailed, memory_verdict, one_click,  # noqa: E402

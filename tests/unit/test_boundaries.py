@@ -131,8 +131,11 @@ def test_every_painter_is_in_the_runtime_bundle():
     from render.map import RUNTIME_FILE, RUNTIME_FILES
     from render.static_files import STATIC_DIR
     painters = sorted(f"js/{p.name}" for p in (STATIC_DIR / "js").glob("paint_*.js"))
+    helpers = sorted(f"js/{p.name}" for p in (STATIC_DIR / "js").glob("lsc_*.js") if p.name != "lsc_core.js")
     assert RUNTIME_FILES[0] == RUNTIME_FILE == "js/lsc_core.js"
-    assert sorted(RUNTIME_FILES[1:]) == painters
+    # the core's helpers (lsc_*.js) right after it, then every painter
+    assert list(RUNTIME_FILES[1:1 + len(helpers)]) == helpers
+    assert sorted(RUNTIME_FILES[1 + len(helpers):]) == painters
     for rel in painters:
         name = rel[len("js/paint_"):-len(".js")]
         assert f"LSC.paint.{name} = " in (STATIC_DIR / rel).read_text(encoding="utf-8"), rel

@@ -54,7 +54,7 @@ def test_patch_is_a_no_op_without_the_asyncio_hook(monkeypatch):
 def test_serve_py_is_an_st_app_for_app_py():
     import ast
     from pathlib import Path
-    src = (Path(__file__).resolve().parents[1] / "serve.py").read_text()
+    src = (Path(__file__).resolve().parents[2] / "serve.py").read_text()
     tree = ast.parse(src)
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "App"]
     assert calls and "app.py" in ast.unparse(calls[0].args[0])

@@ -40,6 +40,7 @@ REAL = [("census", "pct_bad_or_very_bad_health"), ("census", "pct_provides_unpai
         ("fingertips", "life_expectancy_male"), ("fingertips", "smoking_prevalence")]
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("fixture,ind", REAL)
 @pytest.mark.parametrize("k", [3, 5])
 def test_natural_breaks_identical_to_mapclassify_fisher_jenks(request, fixture, ind, k):
@@ -54,6 +55,7 @@ def test_natural_breaks_identical_to_mapclassify_fisher_jenks(request, fixture, 
     assert list(ours.counts) == ref.counts.tolist()
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("fixture,ind", REAL)
 def test_quantiles_equal_interval_fixed_agree_with_mapclassify(request, fixture, ind):
     y = _ok_values(request.getfixturevalue(fixture), ind)

@@ -92,6 +92,7 @@ def test_rule_description_names_everything():
     assert "Top 4" in d and "current four" in d and "IMD score" in d and "500" in d and "IoD2025" in d
 
 
+@pytest.mark.real_data
 def test_candidates_on_real_store_follow_the_rule():
     from geo.report import build_table
     from geo.store import load_store

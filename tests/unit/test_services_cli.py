@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from geo.paths import ROOT
-from pgcluster import fresh_database, shared_server
+from tests.pgcluster import fresh_database, shared_server
 
 GOOD = ("id,name,category,postcode,lat,lon\n"
         "C-1,Good site,hospital,PR2 9HT,,\n"

@@ -13,7 +13,7 @@ from geo import areas as A
 from geo import footprint as F
 from geo import userdb
 from geo.errors import GeoError
-from test_planner_store import db, pg_server  # noqa: F401 - the SQLite / PostgreSQL store fixtures
+from tests.unit.test_planner_store import db, pg_server  # noqa: F401 - the SQLite / PostgreSQL store fixtures
 
 LSC = "E54000048"
 NORTHANTS = "E54000059"

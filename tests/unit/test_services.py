@@ -95,12 +95,14 @@ def test_bus_schedule_is_illustrative(register):
 
 # --- formats -------------------------------------------------------------------------
 
+@pytest.mark.real_data
 def test_templates_import_cleanly():
     for f in ("services_template.csv", "hari_bus_template.csv", "services_template.geojson"):
         r = sv.import_file(ROOT / "data/templates" / f)
         assert r.ok and r.rejected.empty and len(r.records) > 0, (f, r.summary())
 
 
+@pytest.mark.real_data
 def test_xlsx_import_with_real_date_cells(tmp_path):
     from openpyxl import Workbook
     wb = Workbook()
@@ -120,6 +122,7 @@ def test_xlsx_import_with_real_date_cells(tmp_path):
     assert r.rejected.set_index("id").loc["S2", "row"] == 3    # spreadsheet row numbers
 
 
+@pytest.mark.real_data
 def test_geojson_import_points_and_reject_polygons(tmp_path):
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.7068, 53.7915]},
@@ -150,6 +153,7 @@ def test_header_only_file_is_refused_not_a_success():
     assert "no data rows under the header" in r.fatal
 
 
+@pytest.mark.real_data
 def test_semicolon_and_tab_delimiters_are_detected():
     for d, label in ((";", "';'"), ("\t", "TAB")):
         text = (HEADER + GOOD).replace(",", d)
@@ -163,6 +167,7 @@ def test_unrecognised_delimiter_gives_a_message():
     assert not r.ok and "no 'name' column" in r.fatal
 
 
+@pytest.mark.real_data
 def test_windows_1252_file_is_read_with_a_note():
     text = HEADER + "C-1,Caf\u00e9 Sant\u00e9 hub,hospital,BB2 3HH,,,,,,\n"
     r = _imp(text.encode("cp1252"))
@@ -170,6 +175,7 @@ def test_windows_1252_file_is_read_with_a_note():
     assert any("Windows-1252" in n for n in r.notes)
 
 
+@pytest.mark.real_data
 def test_utf16_file_is_read():
     r = _imp((HEADER + GOOD).encode("utf-16"))
     assert r.records["id"].tolist() == ["OK-1"]
@@ -192,6 +198,7 @@ def test_50_mb_file_is_refused_with_a_message():
     assert not r.ok and "MB" in r.fatal and "limit" in r.fatal and "huge.csv" in r.fatal
 
 
+@pytest.mark.real_data
 def test_duplicate_ids_keep_the_first():
     text = HEADER + GOOD + "OK-1,Second with same id,hospital,FY3 8NR,,,,,,\n" + "OK-2,Fine,gp,FY3 8NR,,,,,,\n"
     r = _imp(text)
@@ -201,6 +208,7 @@ def test_duplicate_ids_keep_the_first():
     assert rej["row"] == 3 and "duplicate id 'OK-1'" in rej["reason"] and "row 2" in rej["reason"]
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("name", ['<script>alert("x")</script>', '<img src=x onerror="alert(1)">'])
 def test_markup_in_names_loads_as_text_with_a_warning(name):
     text = HEADER + GOOD + f'H-1,"{name.replace(chr(34), chr(34) * 2)}",hospital,FY3 8NR,,,,,,\n'
@@ -210,6 +218,7 @@ def test_markup_in_names_loads_as_text_with_a_warning(name):
     assert "plain text" in w
 
 
+@pytest.mark.real_data
 def test_formula_cells_load_and_are_neutralised_on_export():
     rows = ['F-1,=HYPERLINK("http://evil"),hospital,BB2 3HH,,,,,,',
             "F-2,+44 formula,hospital,BB2 3HH,,,,,,",
@@ -223,12 +232,14 @@ def test_formula_cells_load_and_are_neutralised_on_export():
     assert float(back["lon"].iloc[0]) < 0                         # numbers are not touched
 
 
+@pytest.mark.real_data
 def test_point_in_the_sea_is_outside_the_footprint():
     r = _imp(HEADER + GOOD + "SEA-1,Irish Sea off Blackpool,hospital,,53.85,-3.35,,,,\n")
     assert r.records["id"].tolist() == ["OK-1"]
     assert "outside the footprint" in _reason(r, "SEA-1")
 
 
+@pytest.mark.real_data
 def test_point_in_france_is_outside_the_footprint():
     r = _imp(HEADER + GOOD + "FR-1,Paris,hospital,,48.8566,2.3522,,,,\n")
     reason = _reason(r, "FR-1")
@@ -237,22 +248,26 @@ def test_point_in_france_is_outside_the_footprint():
     assert km > 500
 
 
+@pytest.mark.real_data
 def test_easting_northing_given_as_lat_lon():
     r = _imp(HEADER + GOOD + "EN-1,Royal Preston,hospital,,433031,353532,,,,\n")
     assert "British National Grid" in _reason(r, "EN-1")
     assert r.records["id"].tolist() == ["OK-1"]
 
 
+@pytest.mark.real_data
 def test_lat_lon_given_as_easting_northing():
     r = _imp(HEADER + GOOD + "LL-1,Royal Preston,hospital,,,,-2.7068,53.7915,,\n")
     assert "look like lat/lon" in _reason(r, "LL-1")
 
 
+@pytest.mark.real_data
 def test_lat_lon_swapped():
     r = _imp(HEADER + GOOD + "SW-1,Swapped,hospital,,-2.7068,53.7915,,,,\n")
     assert "swapped" in _reason(r, "SW-1")
 
 
+@pytest.mark.real_data
 def test_unknown_and_malformed_postcodes():
     r = _imp(HEADER + GOOD + "PC-1,Nowhere,hospital,ZZ99 9ZZ,,,,,,\n" + "PC-2,Junk,hospital,NOTAPC,,,,,,\n"
              + "PC-3,London,hospital,SW1A 1AA,,,,,,\n")
@@ -262,6 +277,7 @@ def test_unknown_and_malformed_postcodes():
     assert "outside the footprint" in _reason(r, "PC-3") and "LSC boundary" in _reason(r, "PC-3")
 
 
+@pytest.mark.real_data
 def test_missing_name_bad_date_unknown_category_and_no_location():
     text = (HEADER + GOOD + "M-1,,hospital,BB2 3HH,,,,,,\n" + "D-1,Bad date,hospital,BB2 3HH,,,,,,2024-13-45\n"
             + "C-1,Bad cat,spaceport,BB2 3HH,,,,,,\n" + "N-1,Nowhere,hospital,,,,,,,\n"
@@ -277,12 +293,14 @@ def test_missing_name_bad_date_unknown_category_and_no_location():
     assert (r.rejected["file"] == "upload.csv").all() and r.rejected["row"].tolist() == [3, 4, 5, 6, 7]
 
 
+@pytest.mark.real_data
 def test_ragged_row_is_rejected_not_fatal():
     r = _imp(HEADER + GOOD + "R-1,Too,many,fields,,,,,,,,extra,more\n")
     assert r.records["id"].tolist() == ["OK-1"]
     assert "fields" in r.rejected.iloc[0]["reason"] and r.rejected.iloc[0]["row"] == 3
 
 
+@pytest.mark.real_data
 def test_all_hostile_rows_in_one_file():
     text = (HEADER + GOOD
             + "X1,<script>alert(1)</script>,hospital,FY3 8NR,,,,,,\n"
@@ -299,6 +317,7 @@ def test_all_hostile_rows_in_one_file():
 
 # --- saving user data ----------------------------------------------------------------
 
+@pytest.mark.real_data
 def test_save_user_records_atomic_and_never_overwrites(tmp_path, monkeypatch):
     monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path / "user"))
     r1 = _imp(HEADER + GOOD, "my sites.csv")

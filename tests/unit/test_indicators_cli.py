@@ -162,6 +162,7 @@ def test_wide_layout(tmp_path, store):
     assert "wide layout" in r.stderr
 
 
+@pytest.mark.real_data
 def test_no_code_column_exit_1_with_message(tmp_path):
     p = tmp_path / "nocode.csv"
     pd.DataFrame({"place": ["Burnley", "Pendle"], "value": [1, 2]}).to_csv(p, index=False)
@@ -170,6 +171,7 @@ def test_no_code_column_exit_1_with_message(tmp_path):
     assert str(p) in r.stderr and "no recognisable area-code column" in r.stderr
 
 
+@pytest.mark.real_data
 def test_nothing_matched_exit_1(tmp_path):
     p = tmp_path / "elsewhere.csv"
     pd.DataFrame({"area_code": ["E07000001", "E01000001"], "value": [1, 2]}).to_csv(p, index=False)
@@ -192,6 +194,7 @@ def test_unusable_arguments_exit_2(tmp_path, messy_fingertips):
     assert geo_cli("builtin:nonesuch").returncode == 2
 
 
+@pytest.mark.real_data
 def test_empty_and_corrupt_files(tmp_path):
     e = tmp_path / "empty.csv"
     e.write_text("")

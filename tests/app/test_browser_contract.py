@@ -14,7 +14,7 @@ import pytest
 import streamlit
 from streamlit.testing.v1 import AppTest
 
-from appmap import map_args, set_payload
+from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 from layers.controls import CONTROLS, all_keys, key_class
 

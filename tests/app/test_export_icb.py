@@ -83,6 +83,7 @@ def test_export_priority_selection_in_lsc_uses_the_nhsei_list(tmp_path, store):
     assert "# Filter: area: Whole ICB (Lancashire and South Cumbria)" in head
 
 
+@pytest.mark.real_data
 def test_place_and_ward_errors_name_the_footprint(tmp_path):
     p, _, _ = _export(tmp_path, "--icb", NORTHANTS, "--place", "Fylde Coast")
     assert p.returncode == 2

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from geo.paths import ROOT
-from test_services_cli import in_process
-from test_services_cli import store_env as env  # noqa: F401 - SQLite / PostgreSQL user-data stores
+from tests.unit.test_services_cli import in_process
+from tests.unit.test_services_cli import store_env as env  # noqa: F401 - SQLite / PostgreSQL user-data stores
 
 WARDS = "code,label\nE05015188,Bloomfield\nE05015189,Brunswick\nE05015190,Claremont\nE01012345,far\nnope,x\n"
 

@@ -55,3 +55,16 @@ def test_ward_profile_html_escapes(store):
     html = ward_profile_html(p)
     assert "<b onmouseover" not in html and "&lt;b onmouseover=alert(1)&gt;X&lt;/b&gt;" in html
     assert html.count("<tr>") >= 1 + 4       # comparison table: header + ward/place/ICB/England
+
+
+@pytest.mark.parametrize("query, seeded", [({}, False), ({"vintage": "2019"}, True), ({"layers": "access"}, True)])
+def test_the_2011_lsoa_file_is_inlined_only_when_the_view_draws_it(store, query, seeded):
+    """The 2011 LSOAs are a geometry file of their own (render.static_files.SPLIT_OBJECTS):
+    an IoD2025 page does not carry them; an IoD2019 page or the access layer (on 2011
+    LSOAs) does, seeded like every other file."""
+    from layers.export_html import standalone_html
+    state, _ = VS.from_query(query, VS.known_from_store(store))
+    html = standalone_html(store, state, notes=[])
+    found = re.findall(r'"(/app/static/gen/geo11\.[0-9a-f]+\.json)":Promise\.resolve\(', html)
+    assert bool(found) is seeded
+    assert ("/app/static/gen/geo11." in html) is seeded          # nor named anywhere when not drawn

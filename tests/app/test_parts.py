@@ -76,6 +76,7 @@ def test_ward_search_reruns_map_and_profile_only(app, store):
     assert not [m.value for m in at.markdown if m.value.startswith("### ")]
 
 
+@pytest.mark.real_data
 def test_wards_toggle_reruns_its_widgets_map_and_legend_only(app):
     at = app(parts=True)
     assert 'LSC.set("wards"' in _map_js(at)

@@ -11,7 +11,7 @@ import multiprocessing as mp
 import pytest
 
 from geo import userdb
-from pgcluster import fresh_database, shared_server
+from tests.pgcluster import fresh_database, shared_server
 
 N_PROCS = 8
 
@@ -213,7 +213,7 @@ def test_migrated_files_load_into_the_register_once(store, tmp_path, monkeypatch
 
 def test_missing_postgresql_fails_the_tests_with_the_reason(monkeypatch):
     """No PostgreSQL: the PostgreSQL tests fail saying how to get it (never skip)."""
-    import pgcluster
+    from tests import pgcluster
     monkeypatch.delenv("LSC_TEST_DATABASE_URL", raising=False)
     monkeypatch.setattr(pgcluster, "_program", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match=r"initdb, pg_ctl\) not found: run scripts/ensure_postgres.sh"):

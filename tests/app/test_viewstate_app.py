@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import viewstate as VS
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
 def _run(query: dict) -> AppTest:
@@ -57,6 +57,7 @@ def test_link_seeds_every_widget_and_is_written_back(store):
     assert back == want
 
 
+@pytest.mark.real_data
 def test_widget_changes_are_written_to_the_url():
     at = _run({})
     assert dict(at.query_params)["measure"] == "imd" and dict(at.query_params)["area"] == "icb"
@@ -80,6 +81,7 @@ def test_tampered_link_shows_notice_and_valid_url(store):
     assert at.session_state["selected_ward"] is None
 
 
+@pytest.mark.real_data
 def test_presentation_mode_title_bar_is_escaped():
     at = _run({"present": "1", "title": "Fylde & Wyre (<draft>)"})
     bars = [m.value for m in at.markdown if "lsc-present-bar" in m.value]
@@ -91,6 +93,7 @@ def test_presentation_mode_title_bar_is_escaped():
     assert "present" not in dict(at.query_params)
 
 
+@pytest.mark.real_data
 def test_service_categories_from_link_and_back():
     at = _run({"svc": "act,hari_bus"})
     assert _widget(at, "services_cat_act") is True and _widget(at, "services_cat_hari_bus") is True

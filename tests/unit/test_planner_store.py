@@ -11,7 +11,7 @@ import pytest
 from geo import plan_store as ps
 from geo import planner as pl
 from geo import userdb
-from pgcluster import fresh_database, shared_server
+from tests.pgcluster import fresh_database, shared_server
 
 AREA = {"kind": "district", "code": "E06000009", "name": "Blackpool"}
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import footprint as F
-from appmap import map_args, set_payload
+from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 from render.static_files import url_path
 
@@ -62,9 +62,14 @@ def test_icb_in_link_opens_that_footprint(store, northants):
     fg = map_args(at)["feature_group"]
     dep = set_payload(fg, "deprivation")
     assert dep["geom"] == "lsoa21" and dep["cls"] == northants.lsoa25["imd_decile"].astype(int).tolist()
-    # the geometry file holds the ICB's 2011 and 2021 LSOAs and its NHSE/I ward shapes
+    # the geometry file holds the ICB's 2021 LSOAs and its NHSE/I ward shapes; its 2011
+    # LSOAs are a file of their own that it names (fetched only when a view draws them)
     geo = json.loads(url_path(_commit(fg)["geo"]).read_text())
     assert len(geo["objects"]["lsoa21"]["geometries"]) == 443
+    assert "lsoa" not in geo["objects"]
+    geo11 = json.loads(url_path(geo["lsc"]["split"]["lsoa"]).read_text())
+    assert len(geo11["objects"]["lsoa"]["geometries"]) == len(northants.lsoa)
+    assert geo11["lsc"]["lsoa"] == northants.lsoa["lsoa11cd"].tolist()
     assert geo["lsc"]["lsoa21"] == northants.lsoa25["lsoa21cd"].tolist()
     assert len(geo["objects"]["prio19"]["geometries"]) == 15
     pr = set_payload(fg, "priority")
