@@ -19,9 +19,9 @@ geo/, render/ and layers/), so geo/ itself never imports streamlit or folium.
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 from geo.errors import UsageError
+from geo.viewstate import replace  # layer parameters (vintage=, measure=) by name too
 
 FORMATS = ("csv", "xlsx", "gpkg", "html", "pdf", "png")
 
@@ -139,7 +139,7 @@ def run(args) -> int:
         quiet_streamlit()
         from render.export_html import ward_profile_html
         membership = X.priority_membership(store, state)
-        html = ward_profile_html(X.ward_profile(store, state.ward, state.vintage, membership))
+        html = ward_profile_html(X.ward_profile(store, state.ward, state.get("vintage"), membership))
         render_html(html, args.out, fmt=fmt, width=args.width, height=int(args.width * 1.414))
         print(f"wrote {args.out}: ward profile {state.ward}", file=sys.stderr)
     return 0

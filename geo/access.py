@@ -470,9 +470,9 @@ def access_settings(view, categories: dict) -> dict:
     categories `acc` (unknown ones dropped; default screening), straight-line threshold
     `thr` in km (clamped to the slider's range and step), no travel-time matrix."""
     on = view.layer_on("access", False)
-    chosen = [c for c in (view.acc if view.acc is not None else DEFAULT_CATS) if c in categories]
+    chosen = [c for c in (view.get("acc") if view.get("acc") is not None else DEFAULT_CATS) if c in categories]
     lo, hi, default, step = THR_KM
-    thr = default if view.thr is None else round(min(max(float(view.thr), lo), hi) / step) * step
+    thr = default if view.get("thr") is None else round(min(max(float(view.get("thr")), lo), hi) / step) * step
     return {"on": on, "cats": chosen, "travel": None, "threshold_km": float(thr), "threshold_min": None,
             "by": "ward", "subcats": None, "events": None, "population": DEFAULT_POPULATION}
 

@@ -99,7 +99,7 @@ def priority_config(store: Store, path=None):
 
 def priority_rule(cfg, state: ViewState):
     r = cfg.rule
-    return replace(r, n=state.n or r.n, measure=state.rank or r.measure, per=state.per or r.per)
+    return replace(r, n=state.get("n") or r.n, measure=state.get("rank") or r.measure, per=state.get("per") or r.per)
 
 
 def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, list[str]]:
@@ -109,7 +109,7 @@ def priority_membership(store: Store, state: ViewState, cfg=None) -> dict[str, l
         return {}
     from geo.priority import derive_candidates, listed_wd24
     cfg = cfg or priority_config(store)
-    kinds = state.prio if state.prio is not None else (
+    kinds = state.get("prio") if state.get("prio") is not None else (
         ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
     out: dict[str, list[str]] = {}
     listed = listed_wd24(cfg, store)
@@ -146,7 +146,7 @@ def _prio_text(codes, membership) -> list[str]:
 
 def ward_rows(store: Store, state: ViewState, membership: dict | None = None) -> pd.DataFrame:
     """The app's ward table for the view (every May 2024 ward in the area)."""
-    t = _in_area(ward_table(store, state.vintage), state).copy()
+    t = _in_area(ward_table(store, state.get("vintage")), state).copy()
     membership = priority_membership(store, state) if membership is None else membership
     t.insert(2, "priority", _prio_text(t["code"], membership))
     return t.rename(columns={"code": "wd24cd", "name": "wd24nm"}).reset_index(drop=True)
@@ -154,8 +154,8 @@ def ward_rows(store: Store, state: ViewState, membership: dict | None = None) ->
 
 def lsoa_rows(store: Store, state: ViewState, membership: dict | None = None) -> pd.DataFrame:
     """One row per LSOA in the area: deciles of the view's measure, IMD, Core20, ward."""
-    m = state.measure
-    if state.vintage == 2019:
+    m = state.get("measure")
+    if state.get("vintage") == 2019:
         df, code, name, pop = store.lsoa, "lsoa11cd", "lsoa11nm", "pop2015"
     else:
         df, code, name, pop = store.lsoa25, "lsoa21cd", "lsoa21nm", "pop2021"
@@ -171,8 +171,8 @@ def lsoa_rows(store: Store, state: ViewState, membership: dict | None = None) ->
     out = df[[c for c in cols if c in df.columns]].rename(columns=cols).copy()
     out["core20"] = pd.to_numeric(out["imd_decile"], errors="coerce").le(2)
     out["ward_priority"] = _prio_text(out["wd24cd"], membership)
-    out["vintage"] = f"IoD{state.vintage}"
-    out["population_basis"] = "IoD2019 denominator: ONS mid-2015" if state.vintage == 2019 \
+    out["vintage"] = f"IoD{state.get('vintage')}"
+    out["population_basis"] = "IoD2019 denominator: ONS mid-2015" if state.get("vintage") == 2019 \
         else "Census 2021 usual residents"
     return out.sort_values("lsoa_code").reset_index(drop=True)
 
@@ -224,7 +224,7 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
     now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     what = ("May 2024 electoral wards, one row per ward (figures from LSOAs by postcode best fit; "
             "approximate)" if level == "ward" else
-            f"LSOAs ({'2011' if state.vintage == 2019 else '2021'} boundaries), one row per LSOA")
+            f"LSOAs ({'2011' if state.get('vintage') == 2019 else '2021'} boundaries), one row per LSOA")
     sel = {"area": "every row in the area", "priority": "highlighted priority wards only",
            "ward": f"selected ward {state.ward}"}[selection]
     lines = [
@@ -234,14 +234,14 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
         ("Filter: area", area_name(state, store)),
         ("Filter: selection", sel),
         ("Rows", str(n_rows)),
-        ("Deprivation", f"IoD{state.vintage}; measure {MEASURE_LABELS.get(state.measure, state.measure)}; "
-                        f"{state.deciles} deciles (1 = most deprived); Core20 = IMD national deciles 1-2"),
-        ("Population basis", "IoD2019 denominator: ONS mid-2015 (excl. prisoners)" if state.vintage == 2019
+        ("Deprivation", f"IoD{state.get('vintage')}; measure {MEASURE_LABELS.get(state.get('measure'), state.get('measure'))}; "
+                        f"{state.get('deciles')} deciles (1 = most deprived); Core20 = IMD national deciles 1-2"),
+        ("Population basis", "IoD2019 denominator: ONS mid-2015 (excl. prisoners)" if state.get("vintage") == 2019
          else "Census 2021 usual residents"),
     ]
     if state.layer_on("priority", True):
         cfg = cfg or priority_config(store)
-        kinds = state.prio if state.prio is not None else (
+        kinds = state.get("prio") if state.get("prio") is not None else (
             ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
         from geo.priority import NHSEI_LIST, list_source, nhsei_count, place_groupings
         bits = []
@@ -265,7 +265,7 @@ def header_block(store: Store, state: ViewState, level: str, selection: str, n_r
             bits.append("Derived candidates: " + priority_rule(cfg, state).describe(place_groupings(store)))
         lines.append(("Priority wards", "; ".join(bits) if bits else "none shown"))
     lines += [
-        ("Sources", sources_text(store, state.vintage)),
+        ("Sources", sources_text(store, state.get("vintage"))),
         ("Store built", str(store.manifest.get("built_at", ""))),
         ("Attribution", store.attribution),
         ("View (URL query)", to_query_string(state)),
@@ -319,7 +319,7 @@ def add_access(rows: pd.DataFrame, level: str, store: Store, state: ViewState, a
             rows[f"access_{c}"] = rows["wd24cd"].map(t[c])
         head.append(("Access: columns", f"access_* = figures for people beyond {thr:g} km straight-line of the "
                                         "nearest site, by best-fit ward"))
-    elif state.vintage == 2019:
+    elif state.get("vintage") == 2019:
         p = per.set_index("lsoa11cd")
         rows["access_distance_km"] = rows["lsoa_code"].map(p["distance_km"]).round(3)
         rows["access_nearest_site"] = rows["lsoa_code"].map(p["nearest_site_name"])
@@ -511,14 +511,14 @@ def geo_layers(store: Store, state: ViewState, selection: str = "area") -> dict:
         lsoa = lsoa[lsoa["wd24cd"].isin(wards["wd24cd"])]
     # polygons of the vintage's own LSOAs: 2011 for IoD2019, 2021 for IoD2025 (the footprint
     # views hold every 2021 polygon; the bare LSC store only those whose code is unchanged)
-    if state.vintage == 2025:
+    if state.get("vintage") == 2025:
         l25 = store.lsoa25
         has = l25.geometry.notna() & ~l25.geometry.is_empty
         poly = l25.loc[has, ["lsoa21cd", "geometry"]].rename(columns={"lsoa21cd": "lsoa_code"})
     else:
         poly = store.lsoa[["lsoa11cd", "geometry"]].rename(columns={"lsoa11cd": "lsoa_code"})
     lsoa_g = gpd.GeoDataFrame(lsoa.merge(poly, on="lsoa_code", how="inner"), geometry="geometry", crs=CRS)
-    dec = f"{state.measure}_local_decile" if state.deciles == "local" else f"{state.measure}_decile"
+    dec = f"{state.get('measure')}_local_decile" if state.get('deciles') == "local" else f"{state.get('measure')}_decile"
     lsoa_g["decile"] = pd.to_numeric(lsoa_g.get(dec), errors="coerce").astype("Int64")
     out = {"lsoa_deprivation": lsoa_g, "wards": wards_g}
     pw = wards_g[wards_g["priority"].astype(bool)]
@@ -550,11 +550,11 @@ def write_gpkg(store: Store, state: ViewState, path, selection: str = "area", pa
     with atomic_path(path, suffix=".gpkg", create=False) as tmp:   # GDAL creates the file itself
         for name, g in layers.items():
             pyogrio.write_dataframe(g, tmp, layer=name, driver="GPKG", append=False)
-        kind = "local" if state.deciles == "local" else "national"
+        kind = "local" if state.get("deciles") == "local" else "national"
         cats = [(d, f"{d}" + (" most deprived" if d == 1 else " least deprived" if d == 10 else ""),
                  pal[d - 1], "#ffffff", 0.1, False) for d in range(1, 11)]
         styles = {
-            "lsoa_deprivation": (f"IoD{state.vintage} {state.measure} {kind} decile",
+            "lsoa_deprivation": (f"IoD{state.get('vintage')} {state.get('measure')} {kind} decile",
                                  qml_categorised("decile", cats)),
             "wards": ("Ward outlines", qml_single("#2b2b2b", 0.3)),
             "area": ("Area outline", qml_single("#000000", 0.8)),

@@ -32,6 +32,16 @@ app, a scheduled report and a PNG snapshot all describe a view the same way.
 | title   | the view's name (title bar, exports)              | <= 80 plain characters                 |
 | plan, planx | outreach planner settings; excluded venues    | see geo/plan_link.py                   |
 
+The view-wide parameters (layers, icb, area, ward, lat/lon/z, present, title) are
+ViewState's own fields. Every other parameter belongs to one layer, which declares it as a
+`Field` (name in the link, parse, format, default, session widget key, name in the layer's
+state dict): the built-in layers' fields are in geo/viewfields.py (pure, so exports and
+CLIs read a link without the app); any layer can `register` more (layers/base.py does it
+for a Layer subclass that declares `fields`), and parsing, writing and the session mapping
+(layers/share_state.py) loop over the registered fields. ViewState keeps their values
+per layer (`state.values[layer][param]`, only those not at their default);
+`state.get(param)` reads a value or its default, `state.layer(key)` all of a layer's.
+
 Anything unknown, malformed, out of range or stale (a ward or place that no longer
 exists) falls back to its default and yields a `Notice` the app shows. Notices never
 echo raw input: only names/values that match a strict pattern are quoted.
@@ -40,30 +50,22 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields, replace
-from typing import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from dataclasses import replace as _dc_replace
+from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlencode
 
-from geo.store import MEASURES
+from geo.store import MEASURES  # noqa: F401  (re-exported: VS.MEASURES)
 
 LAYER_KEYS = ("deprivation", "wards", "priority", "indicators", "access", "services", "planner")
 DEFAULT_LAYERS = ("deprivation", "wards", "priority")
-VINTAGES = (2019, 2025)
-DECILES = ("national", "local")
-PRIO_KINDS = ("icb", "exemplar", "candidate")
 AREA_KINDS = ("icb", "place5", "place4", "district", "custom")
 CUSTOM_NAME_MAX = 80        # geo.areas.NAME_MAX
-CANDIDATE_RANKS = ("pct_core20", "core20_population", "imd_score", "pct_decile1", "avg_rank")
-CANDIDATE_PER = ("place5", "place4", "lad19cd", "icb")
-CLASSIFICATIONS = ("quantiles", "equal_interval", "natural_breaks", "fixed")
 
 LAT_RANGE = (49.0, 61.0)
 LON_RANGE = (-8.0, 2.0)
 ZOOM_RANGE = (5.0, 17.0)     # the map's min_zoom (layers/map.py): England whole fits at 6
 ZOOM_STEP = 0.25            # the map's zoomSnap
-N_RANGE = (1, 50)
-K_RANGE = (2, 9)
-MAX_BREAKS = 12
 MAX_VALUE_LEN = 200
 MAX_PARAMS = 60
 # Links above these are trimmed by the server before the page loads (layers/serving.py):
@@ -73,19 +75,13 @@ MAX_QUERY_CHARS = 8_000
 MAX_QUERY_FIELDS = 200
 TRIMMED_PARAM = "trimmed"       # set by trim_query_string: "<characters>.<parameters>" of the original
 TITLE_MAX = 80
-THR_RANGE = (0.5, 40.0)     # access threshold, km (the app's slider)
-THR_STEP = 0.5
-MAX_CATS = 12
 
-PARAMS = ("layers", "measure", "vintage", "deciles", "core20", "labels", "prio", "n", "rank", "per",
-          "ind", "cls", "k", "brk", "acc", "svc", "thr", "icb", "area", "ward", "lat", "lon", "z", "present", "title",
-          "plan", "planx")
+# the view-wide parameters (ViewState's own fields); the layers' own come from their Fields
+VIEW_PARAMS = ("layers", "icb", "area", "ward", "lat", "lon", "z", "present", "title")
 
 # used with fullmatch(): "$" would also accept a trailing newline
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:, -]{1,40}$")
-_IND = re.compile(r"^[A-Za-z0-9_.:-]{1,80}$")
-_CAT = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _WARD = re.compile(r"^E05\d{6}$")
 _ICB = re.compile(r"^E54\d{6}$|^E92000001$")
 LSC_ICB = "E54000048"
@@ -116,26 +112,108 @@ class Known:
     icbs: Mapping[str, str] = field(default_factory=dict)   # footprint code -> name (empty: LSC only)
 
 
+# ---------------------------------------------------------------- a layer's fields
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()        # what a Field's parse returns for a value it cannot use (after a notice)
+
+
+def _same(v):
+    return v
+
+
+@dataclass(frozen=True)
+class Field:
+    """One parameter of a layer's link state, declared by the layer (pure data + pure functions).
+
+    name      the parameter in the link (never renamed: links in the wild use it)
+    parse     (raw: str, p: Parse) -> value, or MISSING after p.bad()/p.note() said why;
+              p.known holds what exists now (the store's wards, areas, categories...),
+              p.vals every raw value of the link (a field may read a companion: `extra`)
+    format    value -> the parameter's text, None to leave it out, or a dict of
+              parameter -> text when the field writes companions too
+    default   the value when the link does not give one (None: the layer's own default)
+    key       the session widget key the value seeds (layers/share_state.py), or None when
+              the layer seeds it itself (Layer.to_session)
+    to_state  link value -> the widget's / the layer state dict's value (e.g. deciles
+              "local" -> the checkbox's True)
+    state     the name in the layer's state dict (ctx.state[layer]) the value is read back
+              from when the link is written, or None when the layer does it (Layer.link_values)
+    from_state  that state value -> the link value
+    extra     other parameters this field reads and writes (plan: planx)
+    """
+    name: str
+    parse: Callable[[str, "Parse"], Any]
+    format: Callable[[Any], Any] = str
+    default: Any = None
+    key: str | None = None
+    to_state: Callable[[Any], Any] = _same
+    state: str | None = None
+    from_state: Callable[[Any], Any] = _same
+    extra: tuple = ()
+
+    @property
+    def params(self) -> tuple:
+        return (self.name,) + tuple(self.extra)
+
+
+_SPECS: dict[str, tuple] = {}            # layer key -> its Fields, in link order
+_OWNER: dict[str, tuple] = {}            # parameter -> (layer key, Field)
+
+
+def register(layer: str, fields_: Iterable[Field]) -> None:
+    """Declare `layer`'s link fields (again: replaced). A parameter may belong to one layer
+    only, and never shadow a view-wide one."""
+    fs = tuple(fields_)
+    for f in fs:
+        for name in f.params:
+            owner = _OWNER.get(name)
+            if name in VIEW_PARAMS or name == TRIMMED_PARAM or (owner and owner[0] != layer):
+                raise ValueError(f"link parameter {name!r} of layer {layer!r} is taken "
+                                 f"({owner[0] if owner else 'the view'})")
+    unregister(layer)
+    _SPECS[layer] = fs
+    for f in fs:
+        for name in f.params:
+            _OWNER[name] = (layer, f)
+
+
+def unregister(layer: str) -> None:
+    for f in _SPECS.pop(layer, ()):
+        for name in f.params:
+            _OWNER.pop(name, None)
+
+
+def registered() -> dict[str, tuple]:
+    """layer key -> its Fields (every layer that declared some)."""
+    return dict(_SPECS)
+
+
+def params() -> tuple:
+    """Every parameter a link may have: the view-wide ones and every layer's."""
+    return VIEW_PARAMS + tuple(n for fs in _SPECS.values() for f in fs for n in f.params)
+
+
+def __getattr__(name: str):           # VS.PARAMS follows the registered layers
+    if name == "PARAMS":
+        return params()
+    raise AttributeError(name)
+
+
+# ---------------------------------------------------------------- the view
 @dataclass(frozen=True)
 class ViewState:
-    """The view. None means "the layer's/config's own default"."""
+    """The view. None means "the layer's/config's own default".
+
+    The view-wide fields are attributes; each layer's link values are in `values`
+    (layer key -> {param: value}, only values that differ from the Field's default).
+    `get(param)` gives a layer's value or its default;
+    build one with `ViewState.of(measure=..., area_kind=...)`, change one with
+    `replace(state, thr=5.0)`."""
     layers: tuple | None = None
-    measure: str = "imd"
-    vintage: int = 2025             # IoD2025 on 2021 LSOAs is the current edition
-    deciles: str = "national"
-    core20: bool = True
-    labels: bool = True
-    prio: tuple | None = None
-    n: int | None = None
-    rank: str | None = None
-    per: str | None = None
-    ind: str | None = None
-    cls: str | None = None
-    k: int | None = None
-    brk: tuple | None = None
-    acc: tuple | None = None        # access layer: service categories
-    svc: tuple | None = None        # services layer: categories shown (() = none)
-    thr: float | None = None        # access layer: threshold in km (straight-line)
     icb: str | None = None          # footprint (ICB code, E92000001 = England); None = LSC
     area_kind: str = "icb"
     area_code: str | None = None
@@ -145,7 +223,46 @@ class ViewState:
     z: float | None = None
     present: bool = False
     title: str = ""
-    plan: object = None             # planner settings: geo.plan_link.PlanLink (params plan, planx)
+    values: Mapping = field(default_factory=dict, hash=False)
+
+    def __post_init__(self):
+        clean = {}
+        for layer, vals in (self.values or {}).items():
+            fs = {f.name: f for f in _SPECS.get(layer, ())}
+            kept = {k: v for k, v in vals.items() if k not in fs or v != fs[k].default}
+            if kept:
+                clean[layer] = kept
+        object.__setattr__(self, "values", clean)
+
+    @classmethod
+    def of(klass, /, **kw) -> "ViewState":
+        """A ViewState from view-wide fields and layer parameters by name (measure=...)."""
+        own = {f.name for f in fields(klass)}
+        base = {k: v for k, v in kw.items() if k in own}
+        vals: dict = {layer: dict(v) for layer, v in (base.pop("values", None) or {}).items()}
+        for k, v in kw.items():
+            if k in own:
+                continue
+            if k not in _OWNER:
+                raise TypeError(f"ViewState has no field or layer parameter {k!r}")
+            vals.setdefault(_OWNER[k][0], {})[k] = v
+        return klass(**base, values=vals)
+
+    def get(self, param: str, default: Any = MISSING, /):
+        """The value of a layer's parameter (its Field's default when the link has none)."""
+        owner = _OWNER.get(param)
+        if owner is None:
+            if default is MISSING:
+                raise KeyError(param)
+            return default
+        return self.values.get(owner[0], {}).get(param, owner[1].default)
+
+    def layer(self, key: str) -> dict:
+        """Every declared parameter of layer `key`: {param: value or its default}."""
+        given = self.values.get(key, {})
+        out = {f.name: given.get(f.name, f.default) for f in _SPECS.get(key, ())}
+        out.update({k: v for k, v in given.items() if k not in out})
+        return out
 
     def layer_on(self, key: str, default: bool) -> bool:
         return default if self.layers is None else key in self.layers
@@ -159,7 +276,20 @@ class ViewState:
         return self.lat is not None and self.lon is not None and self.z is not None
 
 
-DEFAULT = ViewState()
+def replace(state: ViewState, /, **kw) -> ViewState:
+    """dataclasses.replace for a ViewState, layer parameters by name too (thr=5.0)."""
+    own = {f.name for f in fields(ViewState)}
+    base = {k: v for k, v in kw.items() if k in own}
+    if len(base) == len(kw):
+        return _dc_replace(state, **base)
+    vals = {layer: dict(v) for layer, v in (base.pop("values", None) or state.values).items()}
+    for k, v in kw.items():
+        if k in own:
+            continue
+        if k not in _OWNER:
+            raise TypeError(f"ViewState has no field or layer parameter {k!r}")
+        vals.setdefault(_OWNER[k][0], {})[k] = v
+    return _dc_replace(state, **base, values=vals)
 
 
 # ---------------------------------------------------------------- helpers
@@ -231,17 +361,19 @@ def trim_query_string(query_string: str) -> str:
     TRIMMED_PARAM saying how big the original was (from_query turns it into a notice)."""
     from urllib.parse import parse_qsl
     n_fields = query_string.count("&") + 1
+    known = set(params())
     kept: dict[str, str] = {}
     for k, v in parse_qsl(query_string, keep_blank_values=True):
-        if k in PARAMS and len(v) <= MAX_VALUE_LEN:
+        if k in known and len(v) <= MAX_VALUE_LEN:
             kept[k] = v
     kept[TRIMMED_PARAM] = f"{len(query_string)}.{n_fields}"
     return urlencode(kept)
 
 
 # ---------------------------------------------------------------- parse
-class _Parse:
-    """What from_query builds up: the raw values kept, the parsed fields, the notices."""
+class Parse:
+    """What from_query builds up: the raw values kept, the parsed fields, the notices.
+    A Field's parse gets it: `known`, `vals` (raw values), `note(param, msg)`, `bad(param)`."""
 
     def __init__(self, known: Known):
         self.known, self.notices, self.vals, self.out = known, [], {}, {}
@@ -253,9 +385,10 @@ class _Parse:
         self.note(name, f"Parameter '{name}' has an invalid value {_quote(self.vals[name])}{extra}; using the default.")
 
 
-def _read_params(query: Mapping, p: _Parse) -> None:
+def _read_params(query: Mapping, p: Parse) -> None:
     """Raw values of the known parameters (bounded in number and length)."""
-    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
+    vals, note = p.vals, p.note
+    known_params = set(params())
     items = [(k, v) for k, v in query.items() if str(k) != TRIMMED_PARAM]
     trimmed = _last(query.get(TRIMMED_PARAM)) if TRIMMED_PARAM in query else None
     if trimmed is not None:
@@ -269,7 +402,7 @@ def _read_params(query: Mapping, p: _Parse) -> None:
     unknown = []
     for name, raw in items:
         name = str(name)
-        if name not in PARAMS:
+        if name not in known_params:
             unknown.append(name)
             continue
         v = _last(raw)
@@ -289,103 +422,32 @@ def _read_params(query: Mapping, p: _Parse) -> None:
         note("?", msg + ".")
 
 
-def _parse_layers_and_choices(p: _Parse) -> None:
-    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
-    # layers
+def _parse_layers(p: Parse) -> None:
+    vals, out, note, known = p.vals, p.out, p.note, p.known
     if "layers" in vals:
-        parts = [p.strip() for p in vals["layers"].split(",") if p.strip()]
-        ok = [p for p in parts if p in known.layers]
-        wrong = [p for p in parts if p not in known.layers]
+        parts = [x.strip() for x in vals["layers"].split(",") if x.strip()]
+        ok = [x for x in parts if x in known.layers]
+        wrong = [x for x in parts if x not in known.layers]
         if wrong:
-            note("layers", "Unknown layer(s) ignored: " + ", ".join(_quote(p) for p in wrong[:5]) + ".")
+            note("layers", "Unknown layer(s) ignored: " + ", ".join(_quote(x) for x in wrong[:5]) + ".")
         if parts and not ok:
             pass   # nothing usable: defaults
         else:
             out["layers"] = tuple(k for k in LAYER_KEYS if k in ok) + tuple(
                 sorted(k for k in set(ok) if k not in LAYER_KEYS))
-    # choices
-    for name, choices in (("measure", MEASURES), ("deciles", DECILES), ("rank", CANDIDATE_RANKS),
-                          ("per", CANDIDATE_PER), ("cls", CLASSIFICATIONS)):
-        if name in vals:
-            v = vals[name].strip()
-            if v in choices:
-                out[name] = v
-            else:
-                bad(name, f" (valid: {', '.join(choices)})")
-    if "vintage" in vals:
-        v = _int(vals["vintage"])
-        if v in VINTAGES:
-            out["vintage"] = v
-        else:
-            bad("vintage", " (valid: 2019, 2025)")
-    for name in ("core20", "labels", "present"):
-        if name in vals:
-            b = _bool(vals[name])
-            if b is None:
-                bad(name, " (valid: 0, 1)")
-            else:
-                out[name] = b
-    if "prio" in vals:
-        parts = [p.strip() for p in vals["prio"].split(",") if p.strip()]
-        if all(p in PRIO_KINDS for p in parts):
-            out["prio"] = tuple(k for k in PRIO_KINDS if k in parts)
-        else:
-            bad("prio", f" (valid: {', '.join(PRIO_KINDS)})")
-    for name, (lo, hi) in (("n", N_RANGE), ("k", K_RANGE)):
-        if name in vals:
-            v = _int(vals[name])
-            if v is None:
-                bad(name)
-            else:
-                c = min(max(v, lo), hi)
-                if c != v:
-                    note(name, f"Parameter '{name}' is out of range ({lo}-{hi}); using {c}.")
-                out[name] = c
-    if "brk" in vals:
-        parts = [p for p in vals["brk"].split(",") if p.strip()]
-        nums = [_float(p) for p in parts]
-        if not parts or len(parts) > MAX_BREAKS or any(x is None or abs(x) > 1e12 for x in nums):
-            bad("brk", f" (up to {MAX_BREAKS} comma-separated numbers)")
-        else:
-            out["brk"] = tuple(sorted(set(nums)))
 
 
-def _parse_indicator_and_services(p: _Parse) -> None:
-    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
-    if "ind" in vals:
-        v = vals["ind"].strip()
-        if not _IND.fullmatch(v):
-            bad("ind")
-        elif known.indicators and v not in known.indicators:
-            note("ind", f"Indicator {_quote(v)} is not available any more; no indicator is shown.")
-        else:
-            out["ind"] = v
-    for name in ("acc", "svc"):
-        if name not in vals:
-            continue
-        if name == "svc" and vals[name].strip() == "none":
-            out[name] = ()
-            continue
-        parts = list(dict.fromkeys(p.strip() for p in vals[name].split(",") if p.strip()))
-        if not parts or len(parts) > MAX_CATS or not all(_CAT.fullmatch(p) for p in parts):
-            bad(name, " (a comma list of service categories)")
-        else:
-            ok = [p for p in parts if not known.categories or p in known.categories]
-            wrong = [p for p in parts if p not in ok]
-            if wrong:
-                note(name, "Unknown service categor" + ("y" if len(wrong) == 1 else "ies") + " ignored: "
-                     + ", ".join(_quote(p) for p in wrong[:5]) + ".")
-            if ok:
-                out[name] = tuple(sorted(ok))
-    if "thr" in vals:
-        f = _float(vals["thr"])
-        if f is None:
-            bad("thr", " (a distance in km)")
-        else:
-            c = round(min(max(f, THR_RANGE[0]), THR_RANGE[1]) / THR_STEP) * THR_STEP
-            if not THR_RANGE[0] <= f <= THR_RANGE[1]:
-                note("thr", f"Parameter 'thr' is out of range ({THR_RANGE[0]:g}-{THR_RANGE[1]:g} km); using {c:g}.")
-            out["thr"] = float(c)
+def _parse_layer_fields(p: Parse) -> None:
+    """Every registered layer's fields, each by its own parse."""
+    values: dict = {}
+    for layer, fs in _SPECS.items():
+        for f in fs:
+            if not any(n in p.vals for n in f.params):
+                continue
+            v = f.parse(p.vals.get(f.name), p)
+            if v is not MISSING:
+                values.setdefault(layer, {})[f.name] = v
+    p.out["values"] = values
 
 
 def _parse_custom(name: str, known: Known, out: dict, note, bad) -> None:
@@ -401,8 +463,8 @@ def _parse_custom(name: str, known: Known, out: dict, note, bad) -> None:
         out["area_kind"], out["area_code"] = "custom", name
 
 
-def _parse_area_and_view(p: _Parse) -> None:
-    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known  # noqa: F841
+def _parse_area_and_view(p: Parse) -> None:
+    vals, out, note, bad, known = p.vals, p.out, p.note, p.bad, p.known
     # footprint
     if "icb" in vals:
         _parse_icb(vals["icb"], known, out, note)
@@ -456,9 +518,12 @@ def _parse_area_and_view(p: _Parse) -> None:
         out.update(view)
     elif given and len(view) == len(given):      # every part given was fine, but some are missing
         note("z", "The map centre needs lat, lon and z together; using the default view.")
-    if "plan" in vals or "planx" in vals:
-        from geo.plan_link import parse
-        out["plan"] = parse(vals.get("plan"), vals.get("planx"), note)
+    if "present" in vals:
+        b = _bool(vals["present"])
+        if b is None:
+            bad("present", " (valid: 0, 1)")
+        else:
+            out["present"] = b
     if "title" in vals:
         t = _clean_title(vals["title"])
         if t != vals["title"].strip():
@@ -468,39 +533,34 @@ def _parse_area_and_view(p: _Parse) -> None:
 
 def from_query(query: Mapping, known: Known | None = None) -> tuple[ViewState, list[Notice]]:
     """Parse a query mapping (str -> str or list of str). Never raises on content."""
-    p = _Parse(known or Known())
+    p = Parse(known or Known())
     _read_params(query, p)
-    _parse_layers_and_choices(p)
-    _parse_indicator_and_services(p)
+    _parse_layers(p)
+    _parse_layer_fields(p)
     _parse_area_and_view(p)
     return ViewState(**p.out), p.notices
 
 
 # ---------------------------------------------------------------- serialise
+def _put(q: dict, name: str, text) -> None:
+    if isinstance(text, Mapping):
+        q.update({k: str(v) for k, v in text.items() if v is not None})
+    elif text is not None:
+        q[name] = str(text)
+
+
 def to_query(state: ViewState) -> dict[str, str]:
     """Query mapping (str -> str) for `state`, in a stable order; round-trips via from_query."""
     q: dict[str, str] = {}
     if state.layers is not None:
         q["layers"] = ",".join(state.layers)
-    q["measure"] = state.measure
-    q["vintage"] = str(state.vintage)
-    q["deciles"] = state.deciles
-    q["core20"] = "1" if state.core20 else "0"
-    q["labels"] = "1" if state.labels else "0"
-    if state.prio is not None:
-        q["prio"] = ",".join(state.prio)
-    for name in ("n", "rank", "per", "ind", "cls", "k"):
-        v = getattr(state, name)
-        if v is not None:
-            q[name] = str(v)
-    if state.brk:
-        q["brk"] = ",".join(f"{b:g}" for b in state.brk)
-    if state.acc:
-        q["acc"] = ",".join(state.acc)
-    if state.svc is not None:
-        q["svc"] = ",".join(state.svc) or "none"
-    if state.thr is not None:
-        q["thr"] = f"{state.thr:g}"
+    late: dict[str, str] = {}
+    for layer, fs in _SPECS.items():
+        vals = state.values.get(layer, {})
+        for f in fs:
+            v = vals.get(f.name, f.default)
+            if v is not None:
+                _put(late if f.extra else q, f.name, f.format(v))
     if state.icb and state.icb != LSC_ICB:
         q["icb"] = state.icb
     q["area"] = state.area
@@ -512,11 +572,7 @@ def to_query(state: ViewState) -> dict[str, str]:
         q["present"] = "1"
     if state.title:
         q["title"] = state.title
-    if state.plan is not None:
-        from geo.plan_link import format_plan
-        q["plan"], x = format_plan(state.plan)
-        if x:
-            q["planx"] = x
+    q.update(late)                  # fields with companions (plan, planx) last, as links always had them
     return q
 
 
@@ -534,8 +590,10 @@ def parse_query_string(qs: str, known: Known | None = None) -> tuple[ViewState, 
     return from_query(parse_qs(qs, keep_blank_values=True), known)
 
 
-def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] = LAYER_KEYS) -> Known:
-    """Known ward codes, areas and service categories from the built store + config/."""
+def known_from_store(store, indicators: Iterable[str] = (), layers: Iterable[str] | None = None) -> Known:
+    """Known ward codes, areas and service categories from the built store + config/;
+    `layers` (default: the built-in ones and every layer that registered link fields)."""
+    layers = (*LAYER_KEYS, *_SPECS) if layers is None else layers
     from geo.sources import load_places
     if getattr(store, "is_lsc", True):
         cfg = load_places()
@@ -571,9 +629,17 @@ def view_name(state: ViewState, area_name: str | None = None) -> str:
         return state.title
     from geo.store import MEASURE_LABELS
     where = area_name or ("Lancashire and South Cumbria" if state.area_kind == "icb" else state.area_code)
-    basis = "local deciles" if state.deciles == "local" else "national deciles"
-    return f"{MEASURE_LABELS.get(state.measure, state.measure)} ({basis}) - {where}"
+    basis = "local deciles" if state.get("deciles") == "local" else "national deciles"
+    return f"{MEASURE_LABELS.get(state.get('measure'), state.get('measure'))} ({basis}) - {where}"
 
 
-__all__ = ["ViewState", "Notice", "Known", "DEFAULT", "from_query", "to_query", "to_query_string",
-           "parse_query_string", "known_from_store", "view_name", "replace", "fields"]
+__all__ = ["ViewState", "Notice", "Known", "Field", "Parse", "DEFAULT", "MISSING", "from_query", "to_query",
+           "to_query_string", "parse_query_string", "known_from_store", "view_name", "replace", "fields", "register",
+           "unregister", "registered", "params"]
+
+
+# the built-in layers' fields (pure declarations, registered on import) and their value sets
+from geo.viewfields import (CANDIDATE_PER, CANDIDATE_RANKS, CLASSIFICATIONS, DECILES, K_RANGE, MAX_BREAKS,  # noqa: E402,F401
+                            MAX_CATS, N_RANGE, PRIO_KINDS, THR_RANGE, THR_STEP, VINTAGES)
+
+DEFAULT = ViewState()

@@ -17,8 +17,9 @@ import streamlit as st
 
 from geo import access as ac
 from geo.csvsafe import neutralise_frame
+from geo import viewfields as VF
 from layers.base import (NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc,
-                         md, widget_default)
+                         md, need, widget_default)
 from render.map import GroupPaint
 
 KM_BINS = [1, 2, 5, 10, 20]                   # class k: <= bin k (last class: beyond the last bin)
@@ -58,9 +59,8 @@ def _result_cached(_store, fp: str, cats: tuple, as_of: str, reg_fp: str, _trave
                    subcats: tuple | None = None, events: tuple | None = None,
                    population: str = ac.DEFAULT_POPULATION):
     """The geo.access.AccessResult (shared, read-only); `_per_lsoa` hands out copies."""
-    from layers.services import current_register
     ev = events or (None, None)
-    return ac.compute_access(list(cats), store=_store, register=current_register(), as_of=as_of, travel=_travel,
+    return ac.compute_access(list(cats), store=_store, register=need("services.current_register")(), as_of=as_of, travel=_travel,
                              subcategories=list(subcats) if subcats else None, events_from=ev[0],
                              events_to=ev[1], population=population)
 
@@ -80,6 +80,21 @@ class AccessLayer(Layer):
     label = "Access gaps (straight-line distance)"
     order = 55
     default_on = False
+    fields = VF.ACCESS              # acc, thr: one widget key each
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        s = ctx.state.get(self.key, {})
+        if not s.get("on"):
+            return {}
+        out = {"acc": tuple(sorted(s.get("cats") or ())) or None}
+        if s.get("threshold_km") is not None:
+            out["thr"] = float(s["threshold_km"])
+        return out
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        if not view.layer_on(self.key, self.default_on):
+            return {"on": False}
+        return state_from_view(view, store, fp)
 
     def sidebar(self, ctx: MapContext) -> None:
         from geo.services import categories
@@ -154,7 +169,7 @@ class AccessLayer(Layer):
 
     def _travel(self, ctx: MapContext, f):
         from geo.errors import GeoError
-        from layers.services import current_register
+        current_register = ctx.need("services.current_register")
         data = f.getvalue()
         try:
             tt = ac.read_travel_times(data, f.name, lsoa_codes=set(ctx.store.lsoa["lsoa11cd"]),
@@ -169,7 +184,7 @@ class AccessLayer(Layer):
         return tt
 
     def _args(self, ctx: MapContext):
-        from layers.services import register_key, today
+        register_key, today = ctx.need("services.register_key"), ctx.need("services.today")
         s = ctx.state.get(self.key, {})
         cats = tuple(sorted(s.get("cats") or []))
         if not cats:
@@ -267,7 +282,7 @@ class AccessLayer(Layer):
         from geo.services import categories
         cats = categories()
         names = ", ".join(cats[c]["label"] for c in ctx.state[self.key].get("cats", []))
-        from layers.services import today
+        today = ctx.need("services.today")
         s = ctx.state[self.key]
         thr_txt = ""
         a = ctx.area or {}
@@ -277,8 +292,7 @@ class AccessLayer(Layer):
         elif a.get("kind") in ("place5", "place4"):
             here = per[per[a["kind"]] == a.get("code")]
         elif a.get("kind") == "custom":
-            from layers.areas import filter_frame
-            here = filter_frame(per, a)
+            here = ctx.need("areas.filter_frame")(per, a)
         where = f" in {a['name']}" if a.get("kind") not in (None, "icb") and a.get("name") else ""
         if col == "distance_km" and s.get("threshold_km") is not None:
             beyond = here["population"].astype(float).where(here["distance_km"] > float(s["threshold_km"]), 0.0).sum()
@@ -352,8 +366,7 @@ def _in_area(df: pd.DataFrame, a: dict | None) -> pd.DataFrame:
     if a.get("kind") in ("place5", "place4"):
         return df[df[a["kind"]] == a.get("code")]
     if a.get("kind") == "custom":               # a saved custom area (layers/areas.py)
-        from layers.areas import filter_frame
-        return filter_frame(df, a)
+        return need("areas.filter_frame")(df, a)
     return df
 
 

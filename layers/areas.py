@@ -16,7 +16,7 @@ import streamlit as st
 
 from geo import areas as A
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, md, per_run, public_text
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, md, per_run, provide, public_text
 
 KEY = "areas"
 OUTLINE = "#000000"
@@ -284,3 +284,4 @@ def profile(ctx: MapContext, area: A.CustomArea) -> None:
 
 
 LAYER = AreasLayer()
+provide("areas.filter_frame", filter_frame)   # the access layer's area filter (ctx.need)

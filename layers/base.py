@@ -23,6 +23,12 @@ Per rerun, for each layer, app.py calls, in this order:
 4. `layer.notes(ctx)`     optional list of short strings (warnings such as "26 LSOAs
                           could not be drawn") shown under the legend.
 
+A layer's state in a shared link is its own: `fields` (geo.viewstate.Field) declares its
+link parameters, and `to_session` / `link_values` / `state_from_view` map them (see
+"link state" in `Layer`); layers/share_state.py only loops over the layers. What a layer
+needs from another (the services register, today's date) is `provide`d by that layer and
+read with `ctx.need(name)`, never by importing it.
+
 Rules that keep the map fast and offline:
 - never add anything to the base `folium.Map` (its generated JS is the component's
   identity: changing it remounts the iframe and loses the view);
@@ -44,7 +50,8 @@ from typing import Any
 
 from render.text import esc, js_json  # noqa: F401  (defined in render/: pages below the app use them too)
 
-__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text"]
+__all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text",
+           "provide", "need"]
 
 
 # Keys whose widgets take their default from widget_default (layers/view.py: after the
@@ -267,6 +274,7 @@ class MapContext:
     messages   list of (level, text) the app shows above the map; layers append
                problems here instead of raising (level in "info", "warning", "error")
     interactive  True in the app (controls a person can change), False for exports
+    need(name) what another layer provides (layers.base.provide), e.g. "services.today"
     """
     store: Any
     fingerprint: str = ""            # changes when the store is rebuilt (cache key)
@@ -281,9 +289,19 @@ class MapContext:
     def choice(self, layer_key: str, name: str, default=None):
         return self.state.get(layer_key, {}).get(name, default)
 
+    def need(self, name: str):
+        """What another layer provides (see `provide` below), e.g. ctx.need("services.today")()."""
+        return need(name)
+
 
 class Layer:
-    """Base class. Subclasses set `key`, `label`, `order` and override what they need."""
+    """Base class. Subclasses set `key`, `label`, `order` and override what they need.
+
+    Link state: `fields` (geo.viewstate.Field) are the layer's parameters in a shared link;
+    declaring them registers them (the link parser and writer loop over every layer's), and
+    the methods under "link state" below map them to and from the session and the layer's
+    state dict. The defaults do the simple mapping (Field.key, Field.state); a layer
+    overrides them where its widgets are not one key per parameter."""
     key: str = "layer"
     label: str = "Layer"
     order: int = 100                 # sidebar order (small first)
@@ -291,6 +309,13 @@ class Layer:
     # True when every widget of sidebar() changes only the map and legend (and passes
     # **map_only(self.key)): the sidebar is then drawn in a part that reruns alone
     sidebar_part: bool = False
+    fields: tuple = ()               # geo.viewstate.Field: this layer's link parameters
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if cls.__dict__.get("fields"):
+            from geo import viewstate as VS
+            VS.register(cls.key, cls.fields)
 
     def sidebar(self, ctx: MapContext) -> None:
         """Draw widgets (the app has already entered `st.sidebar`)."""
@@ -311,3 +336,64 @@ class Layer:
 
     def notes(self, ctx: MapContext) -> list[str]:
         return []
+
+    # ------------------------------------------------------------------ link state
+    def to_session(self, values: dict, ss) -> None:
+        """Seed this layer's widget keys in `ss` (st.session_state, before the widgets are
+        drawn) from its link values ({param: value or its default}, ViewState.layer)."""
+        for f in self.fields:
+            v = values.get(f.name)
+            if f.key and v is not None:
+                ss[f.key] = f.to_state(v)
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        """This layer's link values ({param: value}) from its state dict ctx.state[self.key]
+        (and `ss`, the session, for what the state dict does not keep)."""
+        s = ctx.state.get(self.key, {})
+        return {f.name: f.from_state(s[f.state]) for f in self.fields if f.state and s.get(f.state) is not None}
+
+    def checked_link(self, values: dict) -> tuple[dict, list[str]]:
+        """The link values after checks the parser cannot make (e.g. a dataset that is gone):
+        (values kept, notices)."""
+        return values, []
+
+    def state_from_view(self, view, store, fp: str = "") -> dict | None:
+        """The layer's state dict from a geo.viewstate.ViewState, for exports and snapshots
+        outside the app; None when the layer is drawn only in the app. The default: the
+        layer is on or off, and each field with a `state` name gives its value."""
+        if not self.fields or not all(f.state for f in self.fields):
+            return None
+        vals = view.layer(self.key)
+        s = {"on": view.layer_on(self.key, self.default_on)}
+        s.update({f.state: f.to_state(vals[f.name]) for f in self.fields if vals.get(f.name) is not None})
+        return s
+
+
+# ------------------------------------------------------------------ what layers provide each other
+# A layer that others need something from (the services register, the area filter) provides it
+# here by name when its module is imported; the others read it through ctx.need(name) (or need),
+# never by importing that layer. A name not provided yet loads the registered layer modules.
+_PROVIDED: dict[str, Any] = {}
+
+
+def provide(name: str, value: Any) -> None:
+    _PROVIDED[name] = value
+
+
+def need(name: str):
+    try:
+        return _PROVIDED[name]
+    except KeyError:
+        pass
+    import importlib
+
+    from layers import REGISTRY
+    for mod in REGISTRY:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            continue
+        if name in _PROVIDED:
+            return _PROVIDED[name]
+    raise LookupError(f"no layer provides {name!r}")
+

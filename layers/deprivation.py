@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import viewfields as VF
 from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
                          MapContext, hot, widget_default)
@@ -59,6 +60,7 @@ def all_classes_url(_store, fp: str) -> str:
 
 class DeprivationLayer(Layer):
     key = "deprivation"
+    fields = VF.DEPRIVATION         # measure, vintage, deciles, core20: one widget key each
     label = "Deprivation (LSOAs)"
     order = 10
 

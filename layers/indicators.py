@@ -26,10 +26,12 @@ import streamlit as st
 
 from geo import classify as C
 from geo import indicators as I
+from geo import viewfields as VF
 from geo.errors import GeoError
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.tabular import display_name
-from layers.base import NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, public_text, widget_default
+from layers.base import (NODATA_SWATCH, Layer, LegendEntry, LegendItem, MapContext, esc, md, provide, public_text,
+                         widget_default)
 from layers.controls import INDICATORS as K
 from layers.indicators_data import (COMPARATORS, EXTRA_OBJECTS, MISSING_STYLE, OBJECTS, _aggregated, _builtin,
                                     _classified, _decile_table, _uploaded, extra_geometry_url, hover_url)
@@ -74,6 +76,40 @@ class IndicatorsLayer(Layer):
     label = "Indicators (choropleth)"
     order = 15
     default_on = False
+    fields = VF.INDICATORS          # ind, cls, k, brk
+
+    # ---------------------------------------------------------- link state
+    def to_session(self, values: dict, ss) -> None:
+        super().to_session(values, ss)
+        if values.get("ind"):        # "dataset:indicator", or a bare indicator of the first dataset
+            ds, _, ind = values["ind"].partition(":")
+            if ind:
+                ss[K["dataset"]], ss[K["indicator"]] = ds, ind
+            else:
+                ss[K["indicator"]] = ds
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        s = ctx.state.get(self.key, {})
+        if not (s.get("on") and s.get("indicator")):
+            return {}
+        ds = ss.get(K["dataset"])
+        out = {"ind": f"{ds}:{s['indicator']}" if ds and ds != "upload" else str(s["indicator"]),
+               "cls": s.get("method")}
+        if s.get("method") == "fixed" and s.get("thresholds"):
+            out["brk"] = tuple(float(x) for x in s["thresholds"])
+        elif s.get("k") is not None:
+            out["k"] = int(s["k"])
+        return out
+
+    def checked_link(self, values: dict) -> tuple[dict, list[str]]:
+        ind = values.get("ind") or ""
+        if ":" in ind and ind.partition(":")[0] not in I.builtin_labels():
+            return ({k: v for k, v in values.items() if k != "ind"},
+                    ["That indicator dataset is not available (any more); the first dataset is shown."])
+        return values, []
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        return state_from_view(view, store, fp)
 
     # ---------------------------------------------------------- state helpers
     def _current(self, ctx: MapContext):
@@ -433,7 +469,7 @@ def state_from_view(view, store, fp: str = "") -> dict:
     if not on:
         return s
     labels = I.builtin_labels()
-    ds, sep, ind = (view.ind or "").partition(":")
+    ds, sep, ind = (view.get("ind") or "").partition(":")
     if not sep:                                   # bare indicator id (or none): first dataset
         ds, ind = next(iter(labels)), ds
     if ds not in labels:
@@ -448,12 +484,12 @@ def state_from_view(view, store, fp: str = "") -> dict:
     if ind not in inds:
         raise GeoError(f"indicator {ind!r} is not in the dataset {ds!r}")
     periods = data.periods(ind)
-    method = view.cls if view.cls in C.METHODS else next(iter(C.METHODS))
+    method = view.get("cls") if view.get("cls") in C.METHODS else next(iter(C.METHODS))
     k, thresholds = K_DEFAULT, ()
     if method == "fixed":
-        thresholds = tuple(sorted({float(b) for b in (view.brk or ())}))
-    elif view.k is not None:
-        k = min(max(int(view.k), K_RANGE[0]), K_RANGE[1])
+        thresholds = tuple(sorted({float(b) for b in (view.get("brk") or ())}))
+    elif view.get("k") is not None:
+        k = min(max(int(view.get("k")), K_RANGE[0]), K_RANGE[1])
     s.update(_data=data, _data_key=dkey, indicator=ind, period=periods[-1], by="native", mode="choropleth",
              method=method, k=k, thresholds=thresholds, scheme="sequential", comparator=None,
              palette=C.DEFAULT_SEQUENTIAL, _error=None)
@@ -469,3 +505,4 @@ def ward_indicator_table(ctx: MapContext, wd24cd: str) -> pd.DataFrame:
 
 
 LAYER = IndicatorsLayer()
+provide("indicators.ward_table", ward_indicator_table)   # the ward profile's table (ctx.need)

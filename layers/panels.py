@@ -215,12 +215,11 @@ def _outreach_for(ctx: MapContext, codes):
     every ward of the area, when the services layer is on; ("", None) otherwise."""
     if not codes or not ctx.state.get("services", {}).get("on"):
         return "", None
-    from layers import services
-    key = f"{services.register_key()}:{services.today()}"
+    key = f"{ctx.need('services.register_key')()}:{ctx.need('services.today')()}"
 
     def columns():
         try:
-            t = services.outreach_columns(ctx, list(codes))
+            t = ctx.need("services.outreach_columns")(ctx, list(codes))
             return t[[c for c in t.columns if c != "HARI stops near"]]
         except Exception as e:          # the table still shows without the extra columns
             st.caption(f"Outreach recency could not be added to the ward table ({type(e).__name__}: {md(e)}).")
@@ -260,8 +259,8 @@ def ward_table_panel(ctx: MapContext, membership: dict[str, list[str]]) -> None:
 
 
 def _services_note() -> str:
-    from layers.services import NO_STOP_NOTE
-    return NO_STOP_NOTE
+    from layers.base import need
+    return need("services.no_stop_note")
 
 
 @hot(maxsize=256)
@@ -370,7 +369,8 @@ def _ward_stops(_wards, _reg, fp: str, code: str, reg_key: str, day: str) -> pd.
 def _profile_services(ctx: MapContext, code: str) -> None:
     """Open sites of each category in or within 1 km of the ward, and the nearest one (a
     list: it reads in the narrow profile column, where a wide table is cut off)."""
-    from layers.services import current_register, register_key, today
+    current_register, register_key, today = (ctx.need(f"services.{n}") for n in ("current_register", "register_key",
+                                                                                 "today"))
     try:
         t = _ward_services(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:               # the rest of the profile still shows
@@ -389,7 +389,8 @@ def _profile_services(ctx: MapContext, code: str) -> None:
 
 def _profile_outreach(ctx: MapContext, code: str, limit: int = 12) -> None:
     """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
-    from layers.services import current_register, register_key, today
+    current_register, register_key, today = (ctx.need(f"services.{n}") for n in ("current_register", "register_key",
+                                                                                 "today"))
     try:
         t = _ward_stops(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:
@@ -420,9 +421,8 @@ def _profile_indicators(ctx: MapContext, code: str) -> None:
     """The ward's indicators with CIs and comparators, as a static table whose cells wrap:
     in the narrow profile column a grid cuts the indicator names or the values off."""
     from geo.errors import GeoError
-    from layers.indicators import ward_indicator_table
     try:
-        t = ward_indicator_table(ctx, code)
+        t = ctx.need("indicators.ward_table")(ctx, code)
     except GeoError as e:
         st.caption(f"Indicators unavailable: {md(e)}")
         return

@@ -42,9 +42,10 @@ import streamlit as st
 
 from geo import plan_inputs as pi
 from geo import planner as pl
+from geo import viewfields as VF
 from geo.csvsafe import neutralise_frame
 from geo.errors import GeoError
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, esc, js_json, need, widget_default
 from render.map import GroupPaint
 
 KEY = "planner"
@@ -83,8 +84,8 @@ def _demand(_store, fp: str, area: tuple, weight: str, vintage: int, digest: str
 def _candidates(_store, fp: str, area: tuple, kind: str, grid_m: float, reg_key: str, digest: str, _data, _name):
     a = pi.Area(*area)
     if kind in ("gp", "hospitals"):
-        from layers.services import current_register, today
-        return pi.register_candidates(_store, a, kind, register=current_register(), as_of=today())
+        return pi.register_candidates(_store, a, kind, register=need("services.current_register")(),
+                                      as_of=need("services.today")())
     if kind == "postcodes":
         return pi.postcode_candidates(_store, a, grid_m)
     return pi.venue_candidates(_store, a, _data, _name)
@@ -94,8 +95,8 @@ def _candidates(_store, fp: str, area: tuple, kind: str, grid_m: float, reg_key:
 def _existing(cats: tuple, reg_key: str, day: str, recent_days: int, _store=None, fp: str = ""):
     if _store is not None and not pi.is_lsc(_store):      # another ICB: its GP/hospital sites
         return pi.existing_sites(list(cats), store=_store)
-    from layers.services import current_register
-    return pi.existing_sites(list(cats), register=current_register(), as_of=day, recent_days=recent_days)
+    return pi.existing_sites(list(cats), register=need("services.current_register")(), as_of=day,
+                             recent_days=recent_days)
 
 
 @st.cache_resource(show_spinner="Planning the stops (exact MILP)…", max_entries=64)
@@ -139,6 +140,22 @@ class PlannerLayer(Layer):
     label = "Plan outreach (HARI bus stops)"
     order = 70
     default_on = False
+    fields = VF.PLANNER             # plan, planx (geo/plan_link.py)
+
+    # ---------------------------------------------------------- link state
+    def to_session(self, values: dict, ss) -> None:
+        if values.get("plan") is not None:
+            seed_session(values["plan"], ss)
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        from geo.plan_link import from_layer_state
+        s = ctx.state.get(self.key, {})
+        return {"plan": from_layer_state(s)} if s.get("on") else {}
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        if not view.layer_on(self.key, self.default_on):
+            return {"on": False}
+        return state_from_view(view, store, fp)
 
     def sidebar(self, ctx: MapContext) -> None:
         s = ctx.state.setdefault(self.key, {})
@@ -261,7 +278,7 @@ class PlannerLayer(Layer):
         wd = wf.getvalue() if wf is not None else None
         vd = vf.getvalue() if vf is not None else None
         dig = lambda b: hashlib.sha256(b).hexdigest()[:16] if b is not None else ""  # noqa: E731
-        from layers.services import register_key
+        register_key = ctx.need("services.register_key")
         dem = _demand(ctx.store, ctx.fingerprint, at, s.get("weight", "core20"),
                       int(s.get("vintage") or pi.default_vintage(ctx.store)),
                       dig(wd), wd, wf.name if wf is not None else None)
@@ -290,7 +307,7 @@ class PlannerLayer(Layer):
         s = ctx.state.get(self.key, {})
         if "_result" in s:
             return s["_result"]
-        from layers.services import register_key, today
+        register_key, today = ctx.need("services.register_key"), ctx.need("services.today")
         dem, cand, dig = self._inputs(ctx)
         existing, ex_notes = _existing(tuple(sorted(s.get("existing") or [])), register_key(), today(),
                                        int(s.get("recent_days", 90)), ctx.store, ctx.fingerprint)
@@ -370,11 +387,11 @@ class PlannerLayer(Layer):
         draw_panel(self, ctx)
 
 
-def seed_session(link) -> None:
-    """Seed the planner's widget keys from a link's settings (geo.plan_link.PlanLink),
-    before the widgets are drawn (layers/share.py apply_to_session)."""
+def seed_session(link, ss=None) -> None:
+    """Seed the planner's widget keys (in `ss`, default st.session_state) from a link's
+    settings (geo.plan_link.PlanLink), before the widgets are drawn (PlannerLayer.to_session)."""
     from geo.services import categories
-    ss = st.session_state
+    ss = st.session_state if ss is None else ss
     ss["planner_k"] = int(link.k)
     ss["planner_reach"] = "km" if link.minutes is None else "minutes"
     if link.km is not None:
@@ -397,7 +414,7 @@ def state_from_view(view, store, fp: str = "") -> dict:
     the app): the link's plan settings (geo.plan_link), no uploads, no what-if clicks."""
     from geo.plan_link import PlanLink, to_layer_state
     on = view.layer_on(KEY, PlannerLayer.default_on)
-    return to_layer_state(view.plan if view.plan is not None else PlanLink(), on=on)
+    return to_layer_state(view.get("plan") if view.get("plan") is not None else PlanLink(), on=on)
 
 
 def xlsx_bytes(schedule: pd.DataFrame, summary: pd.DataFrame, stops: pd.DataFrame) -> bytes:

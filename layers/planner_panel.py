@@ -45,8 +45,8 @@ def _current_schedule(dem, res, travel, store=None):
     from geo.plan_inputs import is_lsc
     if store is not None and not is_lsc(store):
         return None, False, 0
-    from layers.services import current_register
-    sched = current_register().category("hari_bus")
+    from layers.base import need
+    sched = need("services.current_register")().category("hari_bus")
     if not len(sched):
         return None, False, 0
     got = pl.covered_by_sites(dem.points, sched, radius_km=res.radius_km, minutes=res.minutes,

@@ -32,8 +32,8 @@ def _md(text) -> str:
 
 
 def _who() -> str:
-    from layers.services import _who as who
-    return who()
+    from layers.base import need
+    return need("services.who")()
 
 
 def _flash(where: str, kind: str, msg: str) -> None:

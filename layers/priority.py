@@ -13,11 +13,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from geo import viewfields as VF
 from geo.paths import CONFIG_DIR
 from geo.priority import (CANDIDATE_MEASURES, KIND_LABELS, NHSEI_STATUS, PriorityConfig,
                           derive_candidates, listed_wd24, load_config, nhsei_members,
                           place_groupings)
-from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, widget_default
+from layers.base import Layer, LegendEntry, LegendItem, MapContext, hot, provide, widget_default
 from layers.data import ward_lookup, ward_table
 from render.map import part_group
 
@@ -96,6 +97,32 @@ class PriorityLayer(Layer):
     key = "priority"
     label = "Priority wards"
     order = 30
+    fields = VF.PRIORITY            # prio, n, rank, per
+
+    # link state: prio is one checkbox per list; n/rank/per come back from the rule
+    def to_session(self, values: dict, ss) -> None:
+        super().to_session(values, ss)
+        if values.get("prio") is not None:
+            for k in VF.PRIO_KINDS:
+                ss[f"priority_{k}"] = k in values["prio"]
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        p = ctx.state.get(self.key, {})
+        if not p:
+            return {}
+        out = {"prio": tuple(k for k in VF.PRIO_KINDS if p.get(k))}
+        rule = p.get("rule")
+        if rule is not None:
+            out.update(n=int(rule.n), rank=rule.measure, per=rule.per)
+        return out
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        from geo.export import priority_config, priority_rule
+        cfg = priority_config(store)
+        prio = view.get("prio") if view.get("prio") is not None else (
+            ("icb", "exemplar") + (("candidate",) if cfg.rule.enabled else ()))
+        return {"on": view.layer_on(self.key, self.default_on), "icb": "icb" in prio,
+                "exemplar": "exemplar" in prio, "candidate": "candidate" in prio, "rule": priority_rule(cfg, view)}
 
     def sidebar(self, ctx: MapContext) -> None:
         cfg = priority_config(ctx)
@@ -235,3 +262,4 @@ class PriorityLayer(Layer):
 
 
 LAYER = PriorityLayer()
+provide("priority.membership", LAYER.membership)   # services' outreach table (ctx.need)

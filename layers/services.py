@@ -37,10 +37,11 @@ import streamlit as st
 from geo import saved_services as ss
 from geo import services as sv
 from geo import userdb
+from geo import viewfields as VF
 from geo.csvsafe import neutralise_frame, safe_csv_bytes
 from geo.paths import CONFIG_DIR, ROOT
 from layers.base import (Layer, LegendEntry, LegendItem, MapContext, esc, hot, js_json, md, new_run, per_run,
-                         widget_default)
+                         provide, widget_default)
 # the markers, popups and point files are render/markers.py's (re-exported: other modules
 # and tests import them from here)
 from render.markers import (EVENT_TEXT, _shown_solid, _summary, _svg, _write_points, marker_styles,  # noqa: F401
@@ -232,6 +233,22 @@ class ServicesLayer(Layer):
     key = "services"
     label = "Services"
     order = 60
+    fields = VF.SERVICES            # svc: one checkbox per category
+
+    # ---------------------------------------------------------------- link state
+    def to_session(self, values: dict, ss) -> None:
+        if values.get("svc") is not None:
+            for cat in sv.load_config()["categories"]:
+                ss[f"services_cat_{cat}"] = cat in values["svc"]
+
+    def link_values(self, ctx: MapContext, ss) -> dict:
+        s = ctx.state.get(self.key, {})
+        return {"svc": tuple(sorted(s.get("cats") or ()))} if s.get("on") else {}
+
+    def state_from_view(self, view, store, fp: str = "") -> dict:
+        """Every category of the register, open today (exports draw what the app draws at first)."""
+        return {"on": view.layer_on(self.key, self.default_on),
+                "cats": list(current_register().config["categories"]), "closed": False}
 
     # ---------------------------------------------------------------- sidebar
     def sidebar(self, ctx: MapContext) -> None:
@@ -433,8 +450,7 @@ class ServicesLayer(Layer):
         if not self.is_on(ctx) or current_register().category("hari_bus").empty:
             return                      # no schedule (outside LSC until one is uploaded): nothing to show
         try:
-            from layers.priority import LAYER as PRIORITY
-            member = PRIORITY.membership(ctx)
+            member = ctx.need("priority.membership")(ctx)
         except Exception:
             member = {}
         a = ctx.area or {}
@@ -589,3 +605,11 @@ def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFra
 
 
 LAYER = ServicesLayer()
+
+# what other layers need from this one (layers.base.need / ctx.need), so none imports it
+provide("services.current_register", current_register)
+provide("services.register_key", register_key)
+provide("services.today", today)
+provide("services.who", _who)
+provide("services.outreach_columns", outreach_columns)
+provide("services.no_stop_note", NO_STOP_NOTE)

@@ -27,12 +27,12 @@ import datetime as _dt
 import functools
 import hashlib
 import json
-from dataclasses import replace
 
 import folium
 import streamlit as st
 
 from geo import viewstate as VS
+from geo.viewstate import replace  # noqa: F401  (re-exported: layer parameters by name too)
 from layers import present
 from layers.base import Layer, LegendEntry, MapContext, md
 # the link <-> session mapping (re-exported: app.py and the exports call it as share.*)
@@ -132,7 +132,7 @@ def _prepare(ctx: MapContext, layers: list[Layer], level: str, selection: str) -
     except X.EmptySelection as e:
         out["error"] = str(e)
         return out
-    base = f"lsc_{level}s_{_slug(ctx.area.get('name', 'icb'))}_IoD{state.vintage}"
+    base = f"lsc_{level}s_{_slug(ctx.area.get('name', 'icb'))}_IoD{state.get('vintage')}"
     out["files"]["csv"] = (f"{base}.csv", X.csv_bytes(rows, header), "text/csv")
     out["files"]["xlsx"] = (f"{base}.xlsx", X.xlsx_bytes(rows, header, "Wards" if level == "ward" else "LSOAs"),
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -177,7 +177,7 @@ def _render_profile(ctx, layers, fmt: str) -> tuple[bytes | None, str | None]:
         return None, "Open a ward profile first."
     try:
         from layers.view import membership
-        prof = X.ward_profile(ctx.store, state.ward, state.vintage, membership(layers, ctx))
+        prof = X.ward_profile(ctx.store, state.ward, state.get("vintage"), membership(layers, ctx))
         html = ward_profile_html(prof, ctx.config.get("deprivation", {}).get("palette"))
         with tempfile.TemporaryDirectory() as d:
             p = Path(d) / f"profile.{fmt}"

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import viewfields as VF
 from layers.base import Layer, LegendEntry, LegendItem, MapContext, map_only, widget_default
 from render.map import part_group
 
 
 class WardsLayer(Layer):
     key = "wards"
+    fields = VF.WARDS               # labels
     label = "Wards (May 2024)"
     order = 20
     sidebar_part = True       # its widgets change only the map and legend (layers/parts.py)

@@ -101,12 +101,12 @@ def test_indicator_payload_is_jinja_inert(ind_page):
 
 def test_indicator_k_and_fixed_breaks_from_the_link(store):
     from layers.indicators import state_from_view
-    s = state_from_view(VS.ViewState(layers=("indicators",), ind=f"census_ward:{IND}", k=9), store)
+    s = state_from_view(VS.ViewState.of(layers=("indicators",), ind=f"census_ward:{IND}", k=9), store)
     assert s["on"] and s["k"] == 7 and s["method"] == "quantiles"        # the slider's 3-7
-    s = state_from_view(VS.ViewState(layers=("indicators",), ind=f"census_ward:{IND}", cls="fixed",
+    s = state_from_view(VS.ViewState.of(layers=("indicators",), ind=f"census_ward:{IND}", cls="fixed",
                                      brk=(10.0, 5.0)), store)
     assert s["method"] == "fixed" and s["thresholds"] == (5.0, 10.0)
-    assert state_from_view(VS.ViewState(layers=("deprivation",), ind=f"census_ward:{IND}"), store) == {"on": False}
+    assert state_from_view(VS.ViewState.of(layers=("deprivation",), ind=f"census_ward:{IND}"), store) == {"on": False}
 
 
 def test_unknown_indicator_is_a_note_not_a_crash(store):
@@ -149,7 +149,7 @@ def test_access_defaults_and_clamping(store):
     from layers.access import state_from_view
     s = state_from_view(VS.ViewState(layers=("access",)), store)
     assert s["on"] and s["cats"] == ["screening"] and s["threshold_km"] == 5.0 and s["travel"] is None
-    s = state_from_view(VS.ViewState(layers=("access",), acc=("act", "gone"), thr=123.0), store)
+    s = state_from_view(VS.ViewState.of(layers=("access",), acc=("act", "gone"), thr=123.0), store)
     assert s["cats"] == ["act"] and s["threshold_km"] == 40.0
 
 

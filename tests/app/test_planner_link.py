@@ -27,7 +27,7 @@ def test_plan_params_round_trip_and_clamp():
     s, notes = VS.from_query({"layers": "planner", "plan": "k:99,km:3.3,w:core20,c:postcodes,g:1000,"
                                                             "cov:hospital+gp,first:2027-02-30,pw:9,zz:1",
                               "planx": "P81001,FY1 1AA,<script>"})
-    p = s.plan
+    p = s.get("plan")
     assert (p.k, p.km, p.cand, p.grid_m, p.existing, p.per_week) == (40, 3.5, "postcodes", 1000, ("gp", "hospital"), 7)
     assert p.first is None and p.exclude == ("P81001", "FY1 1AA")
     text = " ".join(map(str, notes))
@@ -37,7 +37,7 @@ def test_plan_params_round_trip_and_clamp():
     assert q["plan"].startswith("k:40,km:3.5,w:core20,c:postcodes") and q["planx"] == "P81001,FY1 1AA"
     back, n2 = VS.from_query(q)
     assert back == s and n2 == []
-    assert VS.from_query({"layers": "deprivation"})[0].plan is None
+    assert VS.from_query({"layers": "deprivation"})[0].get("plan") is None
 
 
 def test_link_reopens_the_same_plan_settings_and_writes_them_back(store):
@@ -54,7 +54,7 @@ def test_link_reopens_the_same_plan_settings_and_writes_them_back(store):
     [p] = _payloads(fg)
     assert len(p["stops"]) == 3 and p["r"] == 2000.0
     q = dict(at.query_params)
-    assert VS.from_query(q)[0].plan == VS.from_query(LINK)[0].plan
+    assert VS.from_query(q)[0].get("plan") == VS.from_query(LINK)[0].get("plan")
     # an edit goes into the link
     at.number_input(key="planner_k").set_value(4).run()
     assert dict(at.query_params)["plan"].startswith("k:4,")

@@ -203,7 +203,7 @@ def test_exports_filter_to_a_custom_area(store, lsc, tmp_path, monkeypatch):
     monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path / "user"))
     A.save_area(A.make_area(lsc, "Central", A.from_wards(lsc, list(BLACKPOOL3))))
     for vintage in (2025, 2019):
-        state = VS.ViewState(area_kind="custom", area_code="Central", vintage=vintage)
+        state = VS.ViewState.of(area_kind="custom", area_code="Central", vintage=vintage)
         assert E.area_name(state) == "Custom area: Central"
         rows = E.lsoa_rows(lsc, state)
         assert set(rows["wd24nm"]) >= set(BLACKPOOL3_NAMES) and len(rows) >= 14

@@ -161,7 +161,7 @@ def test_geopackage_reads_back_with_crs_rows_and_styles(store, tmp_path):
 
 
 def test_gpkg_2025_draws_the_2021_polygons(store, tmp_path):
-    st = VS.ViewState(vintage=2025, area_kind="district", area_code="E06000009")
+    st = VS.ViewState.of(vintage=2025, area_kind="district", area_code="E06000009")
     # the bare LSC store holds a 2021 polygon only where the 2011 code is unchanged
     layers = X.geo_layers(store, st)
     l25 = store.lsoa25[(store.lsoa25["lad19cd"] == "E06000009") & store.lsoa25["drawable"].astype(bool)]

@@ -28,7 +28,7 @@ def test_icb_param_round_trips_and_lsc_is_the_default():
     lsc, notes = VS.from_query({"icb": "E54000048"}, KNOWN)
     assert lsc.icb is None and not notes and "icb" not in VS.to_query(lsc)
     assert VS.from_query({"icb": "E92000001"}, KNOWN)[0].icb == "E92000001"
-    assert VS.DEFAULT.vintage == 2025          # IoD2025 is the default edition
+    assert VS.DEFAULT.get("vintage") == 2025          # IoD2025 is the default edition
 
 
 @pytest.mark.parametrize("raw", ["E54000999", "Northamptonshir", "<script>x</script>", "E5400005"])
