@@ -102,6 +102,16 @@ ENGLAND_TABLES = {"lsoa21", "lsoa11_england", "lsoa11_lsoa21", "icb", "lad24_off
 TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"} | ENGLAND_TABLES
 
 
+def _table(name: str) -> cached_property:
+    """A Store attribute holding the table `name`, read on first use and then kept
+    (a cached_property: one read per Store, like every other table)."""
+    def read(self):
+        return self._read(name)
+    read.__name__ = name
+    read.__doc__ = f"The store table '{name}' (read once, then cached)."
+    return cached_property(read)
+
+
 @dataclass
 class Store:
     path: Path
@@ -124,94 +134,33 @@ class Store:
     def table(self, name: str):
         return getattr(self, name)
 
-    @cached_property
-    def lsoa(self):
-        return self._read("lsoa")
-
-    @cached_property
-    def lsoa25(self):
-        return self._read("lsoa25")
-
-    @cached_property
-    def england19(self) -> pd.DataFrame:
-        return self._read("england19")
-
-    @cached_property
-    def wards24(self):
-        return self._read("wards24")
-
-    @cached_property
-    def wards19(self):
-        return self._read("wards19")
-
-    @cached_property
-    def districts(self):
-        return self._read("districts")
-
-    @cached_property
-    def subicb(self):
-        return self._read("subicb")
-
-    @cached_property
-    def place5(self):
-        return self._read("place5")
-
-    @cached_property
-    def place4(self):
-        return self._read("place4")
-
-    @cached_property
-    def postcodes(self) -> pd.DataFrame:
-        return self._read("postcodes")
-
-    @cached_property
-    def lad19_official(self) -> pd.DataFrame:
-        return self._read("lad19_official")
+    lsoa = _table("lsoa")
+    lsoa25 = _table("lsoa25")
+    england19 = _table("england19")
+    wards24 = _table("wards24")
+    wards19 = _table("wards19")
+    districts = _table("districts")
+    subicb = _table("subicb")
+    place5 = _table("place5")
+    place4 = _table("place4")
+    postcodes = _table("postcodes")
+    lad19_official = _table("lad19_official")
 
     # ---- England-wide tables (absent when the build had no England files)
     @property
     def has_england(self) -> bool:
         return (self.path / "lsoa21.parquet").exists()
 
-    @cached_property
-    def lsoa21(self):
-        return self._read("lsoa21")
-
-    @cached_property
-    def lsoa11_england(self):
-        return self._read("lsoa11_england")
-
-    @cached_property
-    def lsoa11_lsoa21(self) -> pd.DataFrame:
-        return self._read("lsoa11_lsoa21")
-
-    @cached_property
-    def icb(self):
-        return self._read("icb")
-
-    @cached_property
-    def lad24_official(self) -> pd.DataFrame:
-        return self._read("lad24_official")
-
-    @cached_property
-    def icb_official(self) -> pd.DataFrame:
-        return self._read("icb_official")
-
-    @cached_property
-    def wards24_england(self):
-        return self._read("wards24_england")
-
-    @cached_property
-    def ward19_to_ward24(self) -> pd.DataFrame:
-        return self._read("ward19_to_ward24")
-
-    @cached_property
-    def priority_nhsei(self):
-        return self._read("priority_nhsei")
-
-    @cached_property
-    def postcodes_england(self) -> pd.DataFrame:
-        return self._read("postcodes_england")
+    lsoa21 = _table("lsoa21")
+    lsoa11_england = _table("lsoa11_england")
+    lsoa11_lsoa21 = _table("lsoa11_lsoa21")
+    icb = _table("icb")
+    lad24_official = _table("lad24_official")
+    icb_official = _table("icb_official")
+    wards24_england = _table("wards24_england")
+    ward19_to_ward24 = _table("ward19_to_ward24")
+    priority_nhsei = _table("priority_nhsei")
+    postcodes_england = _table("postcodes_england")
 
     @property
     def attribution(self) -> str:
