@@ -102,18 +102,24 @@ ENGLAND_TABLES = {"lsoa21", "lsoa11_england", "lsoa11_lsoa21", "icb", "lad24_off
 TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"} | ENGLAND_TABLES
 
 
-def _table(name: str) -> cached_property:
-    """A Store attribute holding the table `name`, read on first use and then kept
-    (a cached_property: one read per Store, like every other table)."""
-    def read(self):
-        return self._read(name)
-    read.__name__ = name
-    read.__doc__ = f"The store table '{name}' (read once, then cached)."
-    return cached_property(read)
+def _table_readers(cls):
+    """One attribute per table of TABLES (store.lsoa, store.icb, ...): the table, read on
+    first use and then kept (a cached_property each, named after its table)."""
+    for name in sorted(TABLES):
+        def read(self, name=name):
+            return self._read(name)
+        read.__name__, read.__doc__ = name, f"The store table '{name}' (read once, then kept)."
+        prop = cached_property(read)
+        prop.__set_name__(cls, name)
+        setattr(cls, name, prop)
+    return cls
 
 
+@_table_readers
 @dataclass
 class Store:
+    """The built store at `path`: each table of TABLES is an attribute (store.lsoa,
+    store.wards24, store.icb, ...), read on first use; StoreMissing when absent."""
     path: Path
     manifest: dict = field(repr=False)
 
@@ -134,33 +140,10 @@ class Store:
     def table(self, name: str):
         return getattr(self, name)
 
-    lsoa = _table("lsoa")
-    lsoa25 = _table("lsoa25")
-    england19 = _table("england19")
-    wards24 = _table("wards24")
-    wards19 = _table("wards19")
-    districts = _table("districts")
-    subicb = _table("subicb")
-    place5 = _table("place5")
-    place4 = _table("place4")
-    postcodes = _table("postcodes")
-    lad19_official = _table("lad19_official")
-
-    # ---- England-wide tables (absent when the build had no England files)
     @property
     def has_england(self) -> bool:
+        """The England-wide tables were built (absent when the build had no England files)."""
         return (self.path / "lsoa21.parquet").exists()
-
-    lsoa21 = _table("lsoa21")
-    lsoa11_england = _table("lsoa11_england")
-    lsoa11_lsoa21 = _table("lsoa11_lsoa21")
-    icb = _table("icb")
-    lad24_official = _table("lad24_official")
-    icb_official = _table("icb_official")
-    wards24_england = _table("wards24_england")
-    ward19_to_ward24 = _table("ward19_to_ward24")
-    priority_nhsei = _table("priority_nhsei")
-    postcodes_england = _table("postcodes_england")
 
     @property
     def attribution(self) -> str:
