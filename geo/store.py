@@ -102,8 +102,24 @@ ENGLAND_TABLES = {"lsoa21", "lsoa11_england", "lsoa11_lsoa21", "icb", "lad24_off
 TABLES = GEO_TABLES | {"england19", "postcodes", "lad19_official"} | ENGLAND_TABLES
 
 
+def _table_readers(cls):
+    """One attribute per table of TABLES (store.lsoa, store.icb, ...): the table, read on
+    first use and then kept (a cached_property each, named after its table)."""
+    for name in sorted(TABLES):
+        def read(self, name=name):
+            return self._read(name)
+        read.__name__, read.__doc__ = name, f"The store table '{name}' (read once, then kept)."
+        prop = cached_property(read)
+        prop.__set_name__(cls, name)
+        setattr(cls, name, prop)
+    return cls
+
+
+@_table_readers
 @dataclass
 class Store:
+    """The built store at `path`: each table of TABLES is an attribute (store.lsoa,
+    store.wards24, store.icb, ...), read on first use; StoreMissing when absent."""
     path: Path
     manifest: dict = field(repr=False)
 
@@ -124,94 +140,10 @@ class Store:
     def table(self, name: str):
         return getattr(self, name)
 
-    @cached_property
-    def lsoa(self):
-        return self._read("lsoa")
-
-    @cached_property
-    def lsoa25(self):
-        return self._read("lsoa25")
-
-    @cached_property
-    def england19(self) -> pd.DataFrame:
-        return self._read("england19")
-
-    @cached_property
-    def wards24(self):
-        return self._read("wards24")
-
-    @cached_property
-    def wards19(self):
-        return self._read("wards19")
-
-    @cached_property
-    def districts(self):
-        return self._read("districts")
-
-    @cached_property
-    def subicb(self):
-        return self._read("subicb")
-
-    @cached_property
-    def place5(self):
-        return self._read("place5")
-
-    @cached_property
-    def place4(self):
-        return self._read("place4")
-
-    @cached_property
-    def postcodes(self) -> pd.DataFrame:
-        return self._read("postcodes")
-
-    @cached_property
-    def lad19_official(self) -> pd.DataFrame:
-        return self._read("lad19_official")
-
-    # ---- England-wide tables (absent when the build had no England files)
     @property
     def has_england(self) -> bool:
+        """The England-wide tables were built (absent when the build had no England files)."""
         return (self.path / "lsoa21.parquet").exists()
-
-    @cached_property
-    def lsoa21(self):
-        return self._read("lsoa21")
-
-    @cached_property
-    def lsoa11_england(self):
-        return self._read("lsoa11_england")
-
-    @cached_property
-    def lsoa11_lsoa21(self) -> pd.DataFrame:
-        return self._read("lsoa11_lsoa21")
-
-    @cached_property
-    def icb(self):
-        return self._read("icb")
-
-    @cached_property
-    def lad24_official(self) -> pd.DataFrame:
-        return self._read("lad24_official")
-
-    @cached_property
-    def icb_official(self) -> pd.DataFrame:
-        return self._read("icb_official")
-
-    @cached_property
-    def wards24_england(self):
-        return self._read("wards24_england")
-
-    @cached_property
-    def ward19_to_ward24(self) -> pd.DataFrame:
-        return self._read("ward19_to_ward24")
-
-    @cached_property
-    def priority_nhsei(self):
-        return self._read("priority_nhsei")
-
-    @cached_property
-    def postcodes_england(self) -> pd.DataFrame:
-        return self._read("postcodes_england")
 
     @property
     def attribution(self) -> str:
