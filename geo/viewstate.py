@@ -73,11 +73,8 @@ MAX_PARAMS = 60
 # (or 512 Ki characters), and the HTTP parser refuses a request line above its buffer.
 MAX_QUERY_CHARS = 8_000
 MAX_QUERY_FIELDS = 200
-TRIMMED_PARAM = "trimmed"       # set by trim_query_string: "<characters>.<parameters>" of the original
 TITLE_MAX = 80
 
-# the view-wide parameters (ViewState's own fields); the layers' own come from their Fields
-VIEW_PARAMS = ("layers", "icb", "area", "ward", "lat", "lon", "z", "present", "title")
 
 # used with fullmatch(): "$" would also accept a trailing newline
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
@@ -112,89 +109,9 @@ class Known:
     icbs: Mapping[str, str] = field(default_factory=dict)   # footprint code -> name (empty: LSC only)
 
 
-# ---------------------------------------------------------------- a layer's fields
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING = _Missing()        # what a Field's parse returns for a value it cannot use (after a notice)
-
-
-def _same(v):
-    return v
-
-
-@dataclass(frozen=True)
-class Field:
-    """One parameter of a layer's link state, declared by the layer (pure data + pure functions).
-
-    name      the parameter in the link (never renamed: links in the wild use it)
-    parse     (raw: str, p: Parse) -> value, or MISSING after p.bad()/p.note() said why;
-              p.known holds what exists now (the store's wards, areas, categories...),
-              p.vals every raw value of the link (a field may read a companion: `extra`)
-    format    value -> the parameter's text, None to leave it out, or a dict of
-              parameter -> text when the field writes companions too
-    default   the value when the link does not give one (None: the layer's own default)
-    key       the session widget key the value seeds (layers/share_state.py), or None when
-              the layer seeds it itself (Layer.to_session)
-    to_state  link value -> the widget's / the layer state dict's value (e.g. deciles
-              "local" -> the checkbox's True)
-    state     the name in the layer's state dict (ctx.state[layer]) the value is read back
-              from when the link is written, or None when the layer does it (Layer.link_values)
-    from_state  that state value -> the link value
-    extra     other parameters this field reads and writes (plan: planx)
-    """
-    name: str
-    parse: Callable[[str, "Parse"], Any]
-    format: Callable[[Any], Any] = str
-    default: Any = None
-    key: str | None = None
-    to_state: Callable[[Any], Any] = _same
-    state: str | None = None
-    from_state: Callable[[Any], Any] = _same
-    extra: tuple = ()
-
-    @property
-    def params(self) -> tuple:
-        return (self.name,) + tuple(self.extra)
-
-
-_SPECS: dict[str, tuple] = {}            # layer key -> its Fields, in link order
-_OWNER: dict[str, tuple] = {}            # parameter -> (layer key, Field)
-
-
-def register(layer: str, fields_: Iterable[Field]) -> None:
-    """Declare `layer`'s link fields (again: replaced). A parameter may belong to one layer
-    only, and never shadow a view-wide one."""
-    fs = tuple(fields_)
-    for f in fs:
-        for name in f.params:
-            owner = _OWNER.get(name)
-            if name in VIEW_PARAMS or name == TRIMMED_PARAM or (owner and owner[0] != layer):
-                raise ValueError(f"link parameter {name!r} of layer {layer!r} is taken "
-                                 f"({owner[0] if owner else 'the view'})")
-    unregister(layer)
-    _SPECS[layer] = fs
-    for f in fs:
-        for name in f.params:
-            _OWNER[name] = (layer, f)
-
-
-def unregister(layer: str) -> None:
-    for f in _SPECS.pop(layer, ()):
-        for name in f.params:
-            _OWNER.pop(name, None)
-
-
-def registered() -> dict[str, tuple]:
-    """layer key -> its Fields (every layer that declared some)."""
-    return dict(_SPECS)
-
-
-def params() -> tuple:
-    """Every parameter a link may have: the view-wide ones and every layer's."""
-    return VIEW_PARAMS + tuple(n for fs in _SPECS.values() for f in fs for n in f.params)
+# a layer's fields (geo/viewspec.py, re-exported here)
+from geo.viewspec import (MISSING, TRIMMED_PARAM, VIEW_PARAMS, _OWNER, _SPECS, Field, params,  # noqa: E402,F401
+                          register, registered, unregister)
 
 
 def __getattr__(name: str):           # VS.PARAMS follows the registered layers
