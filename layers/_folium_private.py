@@ -68,8 +68,8 @@ def st_folium(*args, **kwargs):
 def map_parts(m) -> dict:
     """What st_folium derives from a rendered folium map `m`: {"script", "header", "html", "id"}."""
     import streamlit_folium as sf
-    return {"script": sf._get_map_string(m), "header": sf._get_header(m), "html": sf._get_html(m),
-            "id": sf.get_full_id(m)}
+    html, header = sf._get_html(m), sf._get_header(m)     # before the script: it renames the map's variable
+    return {"script": sf._get_map_string(m), "header": header, "html": html, "id": sf.get_full_id(m)}
 
 
 def feature_group_script(fg, *, map, idx: int) -> str:
