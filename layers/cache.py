@@ -80,57 +80,70 @@ class FrozenList(list):
 _FRAMES = (pd.DataFrame, pd.Series)
 
 
-def _freeze(v: Any) -> tuple[Any, bool]:
-    """(frozen v, whether a read must copy part of it: it holds a frame)."""
-    if isinstance(v, (str, bytes, int, float, bool, type(None), FrozenDict, FrozenList, frozenset)):
-        return v, False
+def _freeze(v: Any) -> tuple[Any, Any]:
+    """(frozen v, its read plan): None when a read hands out v itself, "frame" for a frame
+    (a read copies it), else {key or index: plan} of the items of a container that hold
+    frames (a read rebuilds only that path)."""
+    if isinstance(v, (str, bytes, int, float, bool, type(None), frozenset)):
+        return v, None
     if isinstance(v, _FRAMES):
-        return v, True
+        return v, "frame"
     if isinstance(v, np.ndarray):
         if v.flags.writeable:
             v = v.view()
             v.flags.writeable = False
-        return v, False
+        return v, None
     if isinstance(v, dict):
-        items = [(k, _freeze(x)) for k, x in v.items()]
-        return FrozenDict((k, x) for k, (x, _) in items), any(c for _, (_, c) in items)
-    if isinstance(v, list):
-        items = [_freeze(x) for x in v]
-        return FrozenList(x for x, _ in items), any(c for _, c in items)
-    if isinstance(v, tuple):
-        items = [_freeze(x) for x in v]
-        vals = [x for x, _ in items]
-        out = type(v)._make(vals) if hasattr(type(v), "_make") else tuple(vals)
-        return out, any(c for _, c in items)
+        out, plan = {}, {}
+        for k, x in v.items():
+            out[k], p = _freeze(x)
+            if p is not None:
+                plan[k] = p
+        return FrozenDict(out), plan or None
+    if isinstance(v, (list, tuple)):
+        vals, plan = [], {}
+        for i, x in enumerate(v):
+            y, p = _freeze(x)
+            vals.append(y)
+            if p is not None:
+                plan[i] = p
+        if isinstance(v, list):
+            out = FrozenList(vals)
+        else:
+            out = type(v)._make(vals) if hasattr(type(v), "_make") else tuple(vals)
+        return out, plan or None
     if isinstance(v, (set, frozenset)):
-        return frozenset(v), False
-    return v, False
+        return frozenset(v), None
+    return v, None
 
 
-def _thaw(v: Any) -> Any:
-    """What a read hands out of a frozen value that holds frames: each frame a shallow
-    (copy-on-write) copy, the containers around them rebuilt frozen."""
-    if isinstance(v, _FRAMES):
+def _thaw(v: Any, plan) -> Any:
+    """What a read hands out of frozen `v` (see _freeze): each frame on the plan a shallow
+    (copy-on-write) copy, the containers on the way to it rebuilt frozen."""
+    if plan == "frame":
         return v.copy(deep=False)
     if isinstance(v, FrozenDict):
-        return FrozenDict((k, _thaw(x)) for k, x in v.items())
+        d = dict(v)
+        for k, p in plan.items():
+            d[k] = _thaw(v[k], p)
+        return FrozenDict(d)
+    vals = list(v)
+    for i, p in plan.items():
+        vals[i] = _thaw(v[i], p)
     if isinstance(v, FrozenList):
-        return FrozenList(_thaw(x) for x in v)
-    if isinstance(v, tuple):
-        vals = [_thaw(x) for x in v]
-        return type(v)._make(vals) if hasattr(type(v), "_make") else tuple(vals)
-    return v
+        return FrozenList(vals)
+    return type(v)._make(vals) if hasattr(type(v), "_make") else tuple(vals)
 
 
 class _Frozen:
     """A stored value and how to read it."""
-    __slots__ = ("value", "copy")
+    __slots__ = ("value", "plan")
 
     def __init__(self, value):
-        self.value, self.copy = _freeze(value)
+        self.value, self.plan = _freeze(value)
 
     def read(self):
-        return _thaw(self.value) if self.copy else self.value
+        return self.value if self.plan is None else _thaw(self.value, self.plan)
 
 
 def freeze(value: Any) -> Any:

@@ -127,3 +127,11 @@ def test_the_apps_cached_lookups_are_read_only(store):
     t["mine"] = 1
     t2 = data.area_table(s, fp, "ward", 2019)
     assert len(t2) == n and list(t2.columns) == cols
+
+
+def test_a_cached_value_made_of_another_cached_value_still_copies_its_frames():
+    inner = hot(lambda fp: {"t": pd.DataFrame({"x": [1, 2]})})
+    outer = hot(lambda fp: {"from_inner": inner(fp), "n": 2})
+    v = outer("k")
+    v["from_inner"]["t"]["x"] = [0, 0]
+    assert outer("k")["from_inner"]["t"]["x"].tolist() == [1, 2] and inner("k")["t"]["x"].tolist() == [1, 2]
