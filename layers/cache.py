@@ -78,6 +78,7 @@ class FrozenList(list):
 
 
 _FRAMES = (pd.DataFrame, pd.Series)
+_SCALARS = frozenset((str, bytes, int, float, bool, type(None), np.int64, np.int32, np.float64, np.bool_))
 
 
 def _freeze(v: Any) -> tuple[Any, Any]:
@@ -101,6 +102,10 @@ def _freeze(v: Any) -> tuple[Any, Any]:
                 plan[k] = p
         return FrozenDict(out), plan or None
     if isinstance(v, (list, tuple)):
+        if all(type(x) in _SCALARS for x in v):          # e.g. a class array: one pass, nothing to freeze inside
+            if isinstance(v, list):
+                return FrozenList(v), None
+            return v, None
         vals, plan = [], {}
         for i, x in enumerate(v):
             y, p = _freeze(x)
