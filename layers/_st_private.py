@@ -2,7 +2,7 @@
 they were written for.
 
 The rest of the app uses only Streamlit's public API (`st.*`, `streamlit.errors`,
-`streamlit.config`, `streamlit.testing`) and this module (tests/test_boundaries.py fails
+`streamlit.config`, `streamlit.testing`) and this module (tests/app/test_private_api.py fails
 on any other `streamlit.runtime` / `streamlit.web` / `streamlit.elements` ... import).
 Written for Streamlit 1.67 (requirements.txt pins 1.67.0). With another version
 installed, `supported()` is False, a warning says so once on stderr, and every function
