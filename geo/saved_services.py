@@ -6,7 +6,7 @@ load_register, SCHEMA; called, never changed here) and the store:
     save_result(result, name=None, *, created_by=None, db=None) -> userdb.Saved
         the accepted rows of a validated file, as CSV in the schema columns (what the
         app has always saved); saving the same rows again adds nothing
-    saved_results(config=None, db=None) -> [(Entry, ImportResult)]
+    saved_results(config=None, db=None) -> ((Entry, ImportResult), ...)
         every saved file's current version, read back through the validator
     load_register(*, include_user=True, config=None, db=None) -> Register
         shipped sources (config/services.yaml) + saved files: use this instead of
@@ -65,11 +65,11 @@ def token(db: userdb.UserDB | None = None) -> str:
     return f"{d.location}#{d.generation()}"
 
 
-_CACHE: dict[tuple, list] = {}
+_CACHE: dict[tuple, tuple] = {}      # one entry, shared by every caller: a tuple, so none can change it
 
 
 def saved_results(config: dict | None = None, db: userdb.UserDB | None = None
-                  ) -> list[tuple[userdb.Entry, sv.ImportResult]]:
+                  ) -> tuple[tuple[userdb.Entry, sv.ImportResult], ...]:
     """(entry, validated result) for every saved services file (current versions)."""
     d = _db(db)
     key = (d.location, d.generation(), id(config))
@@ -85,7 +85,7 @@ def saved_results(config: dict | None = None, db: userdb.UserDB | None = None
         r.records["source_file"] = f"user data: {e.name}"
         out.append((e, r))
     _CACHE.clear()
-    _CACHE[key] = out
+    _CACHE[key] = out = tuple(out)
     return out
 
 

@@ -42,12 +42,11 @@ Rules that keep the map fast and offline:
 from __future__ import annotations
 
 import functools
-import inspect
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from layers.cache import hot, new_run, per_run  # noqa: F401  (the one caching helper: layers/cache.py)
 from render.text import esc, js_json  # noqa: F401  (defined in render/: pages below the app use them too)
 
 __all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json", "widget_default", "NODATA_FILL", "public_text",
@@ -57,92 +56,6 @@ __all__ = ["Layer", "LegendEntry", "LegendItem", "MapContext", "esc", "js_json",
 # Keys whose widgets take their default from widget_default (layers/view.py: after the
 # map-first run such a widget is drawn without its default, so its value must be flagged).
 DEFAULTED_KEYS: set[str] = set()
-
-
-def hot(fn=None, *, maxsize: int = 128):
-    """Front a Streamlit-cached function with a plain dict look-up, for the cached calls
-    made on every rerun. Streamlit's own look-up hashes each argument and inspects the
-    function's signature per call (~0.3 ms each; a rerun makes ~30 of them), and
-    st.cache_data also unpickles a copy of the value. The key follows Streamlit's rule:
-    arguments whose parameter name starts with "_" are left out (the callers pass a
-    fingerprint beside them). Values are SHARED: callers must treat them as read-only.
-    Use above the st.cache_* decorator:  @hot / @st.cache_resource(...) / def f(_store, fp, ...)."""
-    if fn is None:
-        return lambda f: hot(f, maxsize=maxsize)
-    params = list(inspect.signature(fn).parameters)
-    keep = [not p.startswith("_") for p in params]
-    memo: dict = {}
-    lock = threading.Lock()          # reruns of several sessions and the worker thread share it
-
-    def _key(args, kwargs):
-        key = tuple(a for a, k in zip(args, keep) if k)
-        if kwargs:
-            key += tuple(sorted((k, v) for k, v in kwargs.items() if not k.startswith("_")))
-        return key
-
-    def _store(key, value):
-        with lock:
-            while len(memo) >= maxsize:
-                memo.pop(next(iter(memo)), None)
-            memo.setdefault(key, value)
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        key = _key(args, kwargs)
-        try:
-            return memo[key]
-        except KeyError:
-            pass
-        except TypeError:                 # an unhashable argument: Streamlit's cache only
-            return fn(*args, **kwargs)
-        value = fn(*args, **kwargs)
-        _store(key, value)
-        return value
-
-    def prime(*args, value, **kwargs):
-        """Store `value` as the result for these arguments (e.g. computed ahead on a
-        worker thread), unless one is there already."""
-        _store(_key(args, kwargs), value)
-
-    def has(*args, **kwargs) -> bool:
-        return _key(args, kwargs) in memo
-
-    def clear():
-        """Forget the memo AND Streamlit's cache behind it."""
-        with lock:
-            memo.clear()
-        inner = getattr(fn, "clear", None)
-        if callable(inner):
-            inner()
-    wrapper.clear = clear
-    wrapper.prime = prime
-    wrapper.has = has
-    return wrapper
-
-
-_RUN = threading.local()
-
-
-def new_run() -> None:
-    """Start a new script run on this thread (app.py calls it first): values memoised
-    with @per_run are computed again. Also call it after changing what they depend on
-    within a run (e.g. after saving a file whose fingerprint is memoised)."""
-    _RUN.memo = {}
-
-
-def per_run(fn):
-    """Compute `fn(*args)` once per script run (see new_run), e.g. a file-change check that
-    several layers make on each rerun. Outside a run (scripts, tests) every call computes."""
-    @functools.wraps(fn)
-    def wrapper(*args):
-        memo = getattr(_RUN, "memo", None)
-        if memo is None:
-            return fn(*args)
-        key = (fn.__qualname__, args)
-        if key not in memo:
-            memo[key] = fn(*args)
-        return memo[key]
-    return wrapper
 
 
 def map_only(layer_key: str) -> dict:

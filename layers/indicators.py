@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
@@ -62,11 +61,9 @@ def _timed(fn):
             s["_ms"] = s.get("_ms", 0.0) + (time.perf_counter() - t0) * 1000
             s["_cpu_ms"] = s.get("_cpu_ms", 0.0) + (time.thread_time() - c0) * 1000
             if fn.__name__ == "legend":
-                path = os.environ.get("LSC_TIMING_LOG")
-                if path and s.get("on"):
-                    with open(path, "a", encoding="utf-8") as f:
-                        f.write(json.dumps({"layer": KEY, "layer_ms": s["_ms"], "layer_cpu_ms": s["_cpu_ms"],
-                                            "t": time.time()}) + "\n")
+                if s.get("on"):
+                    from layers.timing import log_record
+                    log_record({"layer": KEY, "layer_ms": s["_ms"], "layer_cpu_ms": s["_cpu_ms"], "t": time.time()})
     return wrapper
 
 

@@ -4,8 +4,8 @@ without rebuilding it each rerun.
 `map_component(config, geo_url, fgs, ...)` is `st_folium(base_map(...), feature_group_to_add=fgs,
 ...)` with the base map's part of the component arguments computed once and our own
 part/commit groups written straight to the JS st_folium would generate. It needs
-Streamlit (its cache, the session state) and streamlit-folium's internals, so it lives
-here, above render/.
+Streamlit (its cache, the session state) and streamlit-folium's internals (used only
+through layers/_folium_private.py, version-checked), so it lives here, above render/.
 """
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ window.feature_group.push(feature_group_feature_group_{i});
 def _base_args(config: dict, geo_url: str | None) -> dict:
     """The component arguments st_folium derives from the (constant) base map."""
     import branca
-    import streamlit_folium as sf
+
+    from layers import _folium_private as sfp
     m = base_map(config, geo_url)
     m.get_root().render()
     m.render()
-    html, header = sf._get_html(m), sf._get_header(m)
-    leaflet = sf._get_map_string(m)
+    parts = sfp.map_parts(m)
     css, js = [], []
 
     def walk(el):
@@ -57,8 +57,7 @@ def _base_args(config: dict, geo_url: str | None) -> dict:
             raise ValueError("colormaps load d3 from a CDN: not allowed on the base map")
         css.extend(href for _, href in getattr(el, "default_css", []))
         js.extend(src for _, src in getattr(el, "default_js", []))
-    return {"script": leaflet, "header": header, "html": html, "id": sf.get_full_id(m),
-            "zoom_default": m.options.get("zoom"), "css_links": list(dict.fromkeys(css)),
+    return {**parts, "zoom_default": m.options.get("zoom"), "css_links": list(dict.fromkeys(css)),
             "js_links": list(dict.fromkeys(js))}
 
 
@@ -85,10 +84,10 @@ def feature_groups_js(fgs: list) -> str:
                                or [type(c) for c in fg._children.values()] == [_Call]):
             out.append(_FG_JS.format(i=i, body=js))
             continue
-        import streamlit_folium as sf
+        from layers import _folium_private as sfp
         if other_map is None:
             other_map = folium.Map(tiles=None)
-        out.append(sf._get_feature_group_string(fg, map=other_map, idx=i))
+        out.append(sfp.feature_group_script(fg, map=other_map, idx=i))
     return "".join(out)
 
 
@@ -97,15 +96,15 @@ def map_component(config: dict, geo_url: str | None, fgs: list, *, key: str, hei
     """st_folium(base_map(config, geo_url), key=key, height=height, use_container_width=True,
     feature_group_to_add=fgs, returned_objects=returned_objects, on_change=on_change),
     without rebuilding the base map each rerun. Falls back to st_folium if
-    streamlit-folium's internals differ from the pinned version's."""
-    from streamlit_folium import st_folium
+    streamlit-folium is not the pinned version or its internals differ
+    (layers/_folium_private.py)."""
+    from layers import _folium_private as sfp
     try:
-        import streamlit_folium as sf
+        comp, gen_hash = sfp.component()
         base = _cached_base_args(config, geo_url)
         fg_js = feature_groups_js(fgs)
-        comp, gen_hash = sf._component_func, sf.generate_js_hash
     except Exception:
-        return st_folium(base_map(config, geo_url), key=key, height=height, use_container_width=True,
+        return sfp.st_folium(base_map(config, geo_url), key=key, height=height, use_container_width=True,
                          feature_group_to_add=fgs, returned_objects=returned_objects, on_change=on_change)
     hash_key = gen_hash(base["script"], key, False)
     defaults = {k: v for k, v in {"last_clicked": None, "zoom": base["zoom_default"]}.items()

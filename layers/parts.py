@@ -21,7 +21,6 @@ the sidebar.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 import streamlit as st
@@ -40,9 +39,8 @@ SIDEBAR_FOLLOWS = ("planner_on", "share_export_open")
 
 def part_run() -> bool:
     """True while this script run is a part-only (fragment) run."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-    c = get_script_run_ctx()
-    return bool(c is not None and getattr(c, "fragment_ids_this_run", None))
+    from layers import _st_private
+    return _st_private.fragment_run()
 
 
 def enabled() -> bool:
@@ -50,10 +48,13 @@ def enabled() -> bool:
     Streamlit server. AppTest builds its element tree from each run's own messages, so
     there every click reruns the whole page unless $LSC_PARTS=1 (tests of the parts
     themselves); $LSC_PARTS=0 turns them off anywhere."""
+    from layers import _st_private
     flag = os.environ.get("LSC_PARTS", "")
+    if not _st_private.supported():      # a fragment-only run could not be told apart
+        return False
     if flag in ("0", "1"):
         return flag == "1"
-    return "streamlit.testing.v1.app_test" not in sys.modules
+    return not _st_private.under_apptest()
 
 
 def rerun(*keys: str, escalate: bool = False) -> None:

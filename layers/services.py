@@ -148,6 +148,7 @@ def _session_uploads() -> list[tuple[str, sv.ImportResult]]:
             if r.ok and len(r.records) and where.get(d, sv.LSC_ICB) == icb]
 
 
+@hot(maxsize=16)
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _register_with(fp: str, icb: str, digests: tuple, _ups) -> sv.Register:
     reg = _base_register(fp, icb)
@@ -541,6 +542,7 @@ NO_STOP_NOTE = (f"'{NO_STOP}' = no stop in or within 1 km of the ward, so Days s
                 "(Streamlit shows an empty number as 'None').")
 
 
+@hot(maxsize=32)
 @st.cache_data(show_spinner=False, max_entries=32)
 def _outreach(_store, store_fp: str, reg_key: str, day: str, codes: tuple, near_km: float) -> pd.DataFrame:
     from geo.access import outreach_recency
@@ -599,9 +601,10 @@ def outreach_columns(ctx: MapContext, codes, near_km: float = 1.0) -> pd.DataFra
     """Ward table columns: days since the last HARI bus stop in or within `near_km` of
     each ward, the last and next (planned) stop dates and the number of stops near
     (from the schedule; ILLUSTRATIVE unless a real schedule was uploaded). Cached on the
-    store, the register (files + uploads), the day and the codes."""
+    store, the register (files + uploads), the day and the codes (a copy-on-write copy:
+    layers/cache.py)."""
     return _outreach(ctx.store, ctx.fingerprint, register_key(), today(), tuple(sorted(set(codes))),
-                     float(near_km)).copy()
+                     float(near_km))
 
 
 LAYER = ServicesLayer()

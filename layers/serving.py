@@ -55,25 +55,10 @@ _SKIP_PREFIXES = ("/_stcore", "/app/static", "/static", "/component", "/media")
 
 def allow_long_request_lines(limit: int = MAX_REQUEST_LINE) -> bool:
     """Make uvicorn's h11 parser accept request lines up to `limit` bytes (default 16 KiB),
-    so a long link reaches LinkLimits instead of failing with a bare 400. True when active."""
-    try:
-        from streamlit.web.server.starlette import starlette_server as ss
-    except ImportError:
-        return False
-    orig = getattr(ss, "_get_uvicorn_config_kwargs", None)
-    if not callable(orig):
-        return False
-    if getattr(orig, "_lsc_long_lines", False):
-        return True
-
-    def kwargs():
-        kw = dict(orig())
-        kw.setdefault("h11_max_incomplete_event_size", limit)
-        return kw
-
-    kwargs._lsc_long_lines = True
-    ss._get_uvicorn_config_kwargs = kwargs
-    return True
+    so a long link reaches LinkLimits instead of failing with a bare 400. True when active
+    (Streamlit's server internals: layers/_st_private.py)."""
+    from layers import _st_private
+    return _st_private.allow_long_request_lines(limit)
 
 
 class LinkLimits:
@@ -175,7 +160,8 @@ class PrecompressedStatic:
                 hit = None
             if hit is not None:
                 from starlette.responses import FileResponse
-                from streamlit.web.server.component_file_utils import guess_content_type
+
+                from layers._st_private import guess_content_type
                 resp = FileResponse(hit[1], media_type=guess_content_type(hit[0]),
                                     headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding",
                                              "Access-Control-Allow-Origin": "*",

@@ -7,16 +7,16 @@ import hashlib
 import importlib
 import json
 import os
-import time
 
 import streamlit as st
 import yaml
 
 from geo.errors import GeoError
 from geo.paths import CONFIG_DIR
-from layers import REGISTRY
+from layers import REGISTRY, _st_private
 from layers.base import DEFAULTED_KEYS, Layer, MapContext, hot, md
 from layers.data import area_bounds, area_index, ward_at, ward_bounds
+from layers.timing import log_timing, timed  # noqa: F401  (per-session stage timings: layers/timing.py)
 
 
 @hot(maxsize=2)
@@ -391,8 +391,8 @@ FALLBACK_S = float(os.environ.get("LSC_FIRST_PAINT_FALLBACK_S", "4"))   # tests 
 
 def first_paint_phase() -> bool:
     """True while this session has not yet seen its first map painted."""
-    if os.environ.get("LSC_PROGRESSIVE", "1") == "0":
-        return False
+    if os.environ.get("LSC_PROGRESSIVE", "1") == "0" or not _st_private.supported():
+        return False          # (another Streamlit: the first run could not hold the sidebar back)
     return not st.session_state.get(FULL_PAGE_KEY)
 
 
@@ -409,41 +409,19 @@ def values_only(active: bool = True):
     of value widgets that the full page would draw from a wrong default are kept for
     `restore_first_paint_widgets`: those with a non-default value (e.g. from a shared
     link) and those whose default comes from layers.base.widget_default (dropped once
-    the key exists)."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-    ctx = get_script_run_ctx() if active else None
-    if ctx is None or not callable(getattr(ctx, "_enqueue", None)):
-        yield
-        return
-    orig = ctx._enqueue
-    ctx._enqueue = lambda msg: None
-    try:
-        yield
-    finally:
-        ctx._enqueue = orig
-        st.session_state[PHASE1_KEYS] = _assignable_widget_keys()
+    the key exists).
+    (Streamlit's run context and widget registry: layers/_st_private.py; with another
+    Streamlit everything is drawn, as on the full page.)"""
+    with _st_private.muted(active) as mute:
+        try:
+            yield
+        finally:
+            if mute:
+                st.session_state[PHASE1_KEYS] = _assignable_widget_keys()
 
 
 def _assignable_widget_keys() -> list[str]:
-    try:
-        from streamlit.runtime.state import get_session_state
-        state = get_session_state()._state
-        meta = state._new_widget_state.widget_metadata
-        out = []
-        for wid, key in state._key_id_mapper.id_key_mapping.items():
-            m = meta.get(wid)
-            if m is None or m.value_type not in _ASSIGNABLE:
-                continue
-            if key not in DEFAULTED_KEYS:
-                try:   # drawn with a constant default: right unless its value differs
-                    if m.deserializer(None) == state[wid]:
-                        continue
-                except Exception:
-                    pass
-            out.append(key)
-        return out
-    except Exception:        # Streamlit internals changed: the full page starts from defaults
-        return []
+    return _st_private.registered_widget_keys(_ASSIGNABLE, DEFAULTED_KEYS)
 
 
 def restore_first_paint_widgets() -> None:
@@ -472,35 +450,3 @@ def full_page_fallback():
         st.session_state[FULL_PAGE_KEY] = True
         st.rerun(scope="app")
     st.session_state["_lsc_first_paint_shown"] = True
-
-
-STAGES: dict[str, float] = {}
-
-
-class timed:
-    """`with timed("name"):` adds the block's time to this rerun's stage timings."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __enter__(self):
-        self.t = time.perf_counter()
-
-    def __exit__(self, *exc):
-        STAGES[self.name] = STAGES.get(self.name, 0.0) + (time.perf_counter() - self.t) * 1000
-
-
-def log_timing(t0: float, t0_cpu: float | None = None, scope: str = "app") -> None:
-    """Append this rerun's Python time (wall, and CPU time of the script thread: what the
-    script itself costs, whatever else competes for the machine) and per-stage wall
-    times to $LSC_TIMING_LOG (used by bench/bench_map.py, bench_indicators.py and
-    bench_clicks.py). `scope`: "app" for a whole run, else the part (layers/parts.py)."""
-    path = os.environ.get("LSC_TIMING_LOG")
-    stages = dict(STAGES)
-    STAGES.clear()
-    if path:
-        with open(path, "a", encoding="utf-8") as f:
-            cpu = None if t0_cpu is None else round((time.thread_time() - t0_cpu) * 1000, 3)
-            f.write(json.dumps({"script_ms": (time.perf_counter() - t0) * 1000, "script_cpu_ms": cpu,
-                                "t": time.time(), "scope": scope,
-                                "stages": {k: round(v, 2) for k, v in stages.items()}}) + "\n")
