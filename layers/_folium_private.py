@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 
+from layers import _version_gate as _gate
+
 LIBRARY = "streamlit-folium"
 WRITTEN_FOR = ((0, 27), (0, 28))          # [from, to)
 
@@ -24,30 +26,16 @@ _SUPPORTED: bool | None = None
 
 
 def installed_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version(LIBRARY)
-    except PackageNotFoundError:
-        return "not installed"
+    return _gate.installed_version(LIBRARY)
 
 
 def check(version: str) -> bool:
     """True when streamlit-folium `version` is in WRITTEN_FOR; otherwise warn once (or
     raise with $LSC_STRICT_PRIVATE_API=1)."""
     global _warned
-    from layers._st_private import _version_tuple
-    lo, hi = WRITTEN_FOR
-    ok = version != "not installed" and lo <= _version_tuple(version) < hi
-    if not ok:
-        msg = (f"{LIBRARY} {version} is installed, but layers/_folium_private.py was written for "
-               f"{'.'.join(map(str, lo))}.x (requirements.txt): the map is drawn with the public "
-               "st_folium (the whole figure rendered on every rerun). Check each function there "
-               "against the new version, then widen WRITTEN_FOR.")
-        if os.environ.get("LSC_STRICT_PRIVATE_API") == "1":
-            raise RuntimeError(msg)
-        if not _warned:
-            _warned = True
-            _LOG.warning(msg)
+    ok, _warned = _gate.check(LIBRARY, version, WRITTEN_FOR, "layers/_folium_private.py",
+                              "the map is drawn with the public st_folium (the whole figure rendered on "
+                              "every rerun)", _warned, _LOG)
     return ok
 
 

@@ -28,6 +28,8 @@ import os
 import sys
 import threading
 
+from layers import _version_gate as _gate
+
 LIBRARY = "streamlit"
 WRITTEN_FOR = ((1, 67), (1, 68))          # [from, to): the minor versions the code below was checked on
 
@@ -36,37 +38,20 @@ _warned = False
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
-    out = []
-    for part in v.split(".")[:2]:
-        digits = "".join(ch for ch in part if ch.isdigit())
-        out.append(int(digits or 0))
-    return tuple(out)
+    return _gate.version_tuple(v)
 
 
 def installed_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version(LIBRARY)
-    except PackageNotFoundError:
-        return "not installed"
+    return _gate.installed_version(LIBRARY)
 
 
 def check(version: str) -> bool:
     """True when Streamlit `version` is in WRITTEN_FOR. Otherwise it warns once (or
     raises with $LSC_STRICT_PRIVATE_API=1), and the callers fall back."""
     global _warned
-    lo, hi = WRITTEN_FOR
-    ok = version != "not installed" and lo <= _version_tuple(version) < hi
-    if not ok:
-        msg = (f"{LIBRARY} {version} is installed, but layers/_st_private.py was written for "
-               f"{'.'.join(map(str, lo))}.x (requirements.txt): the app runs on Streamlit's public "
-               "API only (no map-first page, no part-only reruns, no long links). Check each "
-               "function there against the new version, then widen WRITTEN_FOR.")
-        if os.environ.get("LSC_STRICT_PRIVATE_API") == "1":
-            raise RuntimeError(msg)
-        if not _warned:
-            _warned = True
-            _LOG.warning(msg)
+    ok, _warned = _gate.check(LIBRARY, version, WRITTEN_FOR, "layers/_st_private.py",
+                              "the app runs on Streamlit's public API only (no map-first page, no part-only "
+                              "reruns, no long links)", _warned, _LOG)
     return ok
 
 
