@@ -60,6 +60,25 @@ def map_parts(m) -> dict:
     return {"script": sf._get_map_string(m), "header": header, "html": html, "id": sf.get_full_id(m)}
 
 
+# streamlit-folium's script for feature group `i` (its template, filled with `body`): the
+# fast path writes our own groups' one call straight into it instead of rendering them
+_FG_TEMPLATE = """
+var feature_group_feature_group_{i} = L.featureGroup(
+    {{}}
+);
+{body}
+feature_group_feature_group_{i}.addTo(map_div);
+map_div.addLayer(feature_group_feature_group_{i});
+window.feature_group = window.feature_group || [];
+window.feature_group.push(feature_group_feature_group_{i});
+"""
+
+
+def feature_group_wrap(i: int, body: str) -> str:
+    """The `feature_group` script streamlit-folium would send for group `i` holding `body`."""
+    return _FG_TEMPLATE.format(i=i, body=body)
+
+
 def feature_group_script(fg, *, map, idx: int) -> str:
     """The script st_folium sends for feature group `fg` at position `idx`."""
     import streamlit_folium as sf

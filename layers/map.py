@@ -23,18 +23,9 @@ from render.map import _Call, base_map
 # compiles) and every feature group on each rerun. The base map never changes, so its
 # part of the component arguments is computed once per (config, geometry URL) and
 # cached as plain strings (never the folium objects: st_folium mutates them); our own
-# part/commit groups are written straight to the JS st_folium would generate. Anything
+# part/commit groups are written straight to the JS st_folium would generate
+# (layers/_folium_private.feature_group_wrap). Anything
 # else (other layers' folium groups) still goes through streamlit-folium's own code.
-_FG_JS = """
-var feature_group_feature_group_{i} = L.featureGroup(
-    {{}}
-);
-{body}
-feature_group_feature_group_{i}.addTo(map_div);
-map_div.addLayer(feature_group_feature_group_{i});
-window.feature_group = window.feature_group || [];
-window.feature_group.push(feature_group_feature_group_{i});
-"""
 
 
 def _base_args(config: dict, geo_url: str | None) -> dict:
@@ -82,7 +73,8 @@ def feature_groups_js(fgs: list) -> str:
         # the generic path
         if js is not None and (getattr(fg, "lsc_fast", False)
                                or [type(c) for c in fg._children.values()] == [_Call]):
-            out.append(_FG_JS.format(i=i, body=js))
+            from layers import _folium_private as sfp
+            out.append(sfp.feature_group_wrap(i, js))
             continue
         from layers import _folium_private as sfp
         if other_map is None:
