@@ -154,15 +154,7 @@ class ViewState:
     @classmethod
     def of(klass, /, **kw) -> "ViewState":
         """A ViewState from view-wide fields and layer parameters by name (measure=...)."""
-        own = {f.name for f in fields(klass)}
-        base = {k: v for k, v in kw.items() if k in own}
-        vals: dict = {layer: dict(v) for layer, v in (base.pop("values", None) or {}).items()}
-        for k, v in kw.items():
-            if k in own:
-                continue
-            if k not in _OWNER:
-                raise TypeError(f"ViewState has no field or layer parameter {k!r}")
-            vals.setdefault(_OWNER[k][0], {})[k] = v
+        base, vals = _split_kw(kw, {})
         return klass(**base, values=vals)
 
     def get(self, param: str, default: Any = MISSING, /):
@@ -196,17 +188,25 @@ class ViewState:
 def replace(state: ViewState, /, **kw) -> ViewState:
     """dataclasses.replace for a ViewState, layer parameters by name too (thr=5.0)."""
     own = {f.name for f in fields(ViewState)}
+    if all(k in own for k in kw):
+        return _dc_replace(state, **kw)
+    base, vals = _split_kw(kw, state.values)
+    return _dc_replace(state, **base, values=vals)
+
+
+def _split_kw(kw: dict, values: Mapping) -> tuple[dict, dict]:
+    """(ViewState's own fields, per-layer values) from keyword arguments naming either:
+    layer parameters go to their owner's values (over `values`, or a given values=)."""
+    own = {f.name for f in fields(ViewState)}
     base = {k: v for k, v in kw.items() if k in own}
-    if len(base) == len(kw):
-        return _dc_replace(state, **base)
-    vals = {layer: dict(v) for layer, v in (base.pop("values", None) or state.values).items()}
+    vals = {layer: dict(v) for layer, v in (base.pop("values", None) or values).items()}
     for k, v in kw.items():
         if k in own:
             continue
         if k not in _OWNER:
             raise TypeError(f"ViewState has no field or layer parameter {k!r}")
         vals.setdefault(_OWNER[k][0], {})[k] = v
-    return _dc_replace(state, **base, values=vals)
+    return base, vals
 
 
 # ---------------------------------------------------------------- helpers
