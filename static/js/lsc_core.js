@@ -176,10 +176,6 @@
     return L.geoJSON(fc, opts);
   }
 
-  function eachIdx(layer, fn) {
-    layer.eachLayer(function (l) { fn(l, l.feature.properties.i); });
-  }
-
   function showLayer(layer, on) {
     var m = LSC.map;
     if (on && !m.hasLayer(layer)) m.addLayer(layer);
@@ -491,7 +487,7 @@
   // bundle: render/map.py RUNTIME_FILES) registers LSC.paint[layer] = function (payload);
   // these are the helpers they share.
   LSC.paint = LSC.paint || {};
-  LSC.u = { mark: mark, esc: esc, fmt: fmt, makeLayer: makeLayer, eachIdx: eachIdx, showLayer: showLayer,
+  LSC.u = { mark: mark, esc: esc, fmt: fmt, makeLayer: makeLayer, showLayer: showLayer,
             useFill: useFill, fillGeom: fillGeom, subset: subset, controlKey: controlKey,
             instantMark: instantMark, instantSetup: instantSetup };
 

@@ -240,9 +240,8 @@
       _redrawAll: function () {
         if (this._map && this._renderer) {
           this._project();
-          this._renderer._redrawBounds = null;        // a full redraw: every area may change
           this._renderer._requestRedraw(this);
-          this._renderer._redrawBounds = null;
+          this._renderer._redrawBounds = null;        // a full redraw: every area may change
         }
       },
 
