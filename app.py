@@ -52,7 +52,7 @@ with st.sidebar:
         view.full_page_fallback()
     with view.values_only(first_paint):      # first paint: widget values, nothing drawn
         with view.timed("area_and_search"):
-            view.area_and_search(ctx, base_store, base_fp)
+            parts.area_sidebar(ctx, layers, base_store, base_fp)
         for layer in layers:
             st.divider()
             with view.timed(f"{layer.key}.sidebar"):

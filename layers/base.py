@@ -67,6 +67,14 @@ def map_only(layer_key: str) -> dict:
     return {"on_change": parts.map_only_changed, "args": (layer_key,)}
 
 
+def whole_page() -> dict:
+    """Widget kwargs (on_change) for a widget in a layer's sidebar part whose change reaches
+    beyond the map and legend (e.g. the IMD vintage: the ward table, the profile, other
+    layers): the whole page reruns, as it would for a widget outside every part."""
+    from layers import parts
+    return {"on_change": parts.whole_page}
+
+
 def widget_default(key: str, **default) -> dict:
     """The default (value=/index=) for the widget `key`, only when the key is not in
     st.session_state yet: a shared link (layers/share.py) or a callback may already have
@@ -219,8 +227,9 @@ class Layer:
     label: str = "Layer"
     order: int = 100                 # sidebar order (small first)
     default_on: bool = True
-    # True when every widget of sidebar() changes only the map and legend (and passes
-    # **map_only(self.key)): the sidebar is then drawn in a part that reruns alone
+    # True when every widget of sidebar() passes **map_only(self.key) (it changes only the
+    # map and legend) or **whole_page() (it changes more): the sidebar is then drawn in a
+    # part that reruns alone
     sidebar_part: bool = False
     fields: tuple = ()               # geo.viewstate.Field: this layer's link parameters
 

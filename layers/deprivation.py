@@ -6,7 +6,7 @@ import streamlit as st
 from geo import viewfields as VF
 from geo.store import MEASURE_LABELS, MEASURES
 from layers.base import (CORE20_CASING, NODATA_FILL, NODATA_LINE, NODATA_SWATCH, Layer, LegendEntry, LegendItem,
-                         MapContext, hot, widget_default)
+                         MapContext, hot, map_only, whole_page, widget_default)
 from layers.controls import DEPRIVATION as K
 from layers.data import CHANGE_CLASSES, lsoa_change, lsoa_classes
 from render.map import part_group
@@ -63,6 +63,7 @@ class DeprivationLayer(Layer):
     fields = VF.DEPRIVATION         # measure, vintage, deciles, core20: one widget key each
     label = "Deprivation (LSOAs)"
     order = 10
+    sidebar_part = True       # the vintage reruns the whole page, the rest the map and legend
 
     def _cfg(self, ctx: MapContext) -> dict:
         return ctx.config.get("deprivation", {})
@@ -71,23 +72,27 @@ class DeprivationLayer(Layer):
         cfg = self._cfg(ctx)
         s = ctx.state.setdefault(self.key, {})
         s["on"] = st.checkbox(self.label, key="deprivation_on", help=HELP["on"],
-                              **widget_default("deprivation_on", value=True))
+                              **widget_default("deprivation_on", value=True), **map_only(self.key))
         s["vintage"] = st.radio("Vintage", list(VINTAGES), format_func=VINTAGES.get,
                                 key=K["vintage"], horizontal=False, help=HELP["vintage"],
                                 **widget_default(K["vintage"], index=list(VINTAGES).index(
-                                    int(cfg.get("default_vintage", DEFAULT_VINTAGE)))))
+                                    int(cfg.get("default_vintage", DEFAULT_VINTAGE)))), **whole_page())
         s["measure"] = st.selectbox("Measure", MEASURES, format_func=MEASURE_LABELS.get,
                                     key=K["measure"], help=HELP["measure"],
                                     **widget_default(K["measure"],
-                                                     index=MEASURES.index(cfg.get("default_measure", "imd"))))
+                                                     index=MEASURES.index(cfg.get("default_measure", "imd"))),
+                                    **map_only(self.key))
         s["local"] = st.radio("Deciles", [False, True], key=K["deciles"],
-                              format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"])
+                              format_func=DECILE_LABELS.get, horizontal=False, help=HELP["local"],
+                              **map_only(self.key))
         s["core20"] = st.checkbox("Outline Core20 LSOAs (IMD national deciles 1-2)",
-                                  key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True))
+                                  key="deprivation_core20", help=HELP["core20"], **widget_default("deprivation_core20", value=True),
+                                  **map_only(self.key))
         s["change"] = st.checkbox("Change since IoD2019 (national decile then and now, 2021 LSOAs)",
                                   key="deprivation_change", **widget_default("deprivation_change", value=False),
                                   help="IoD2025 decile minus IoD2019 decile per 2021 LSOA, through the ONS "
-                                       "2011->2021 lookup; split or merged LSOAs are outlined.")
+                                       "2011->2021 lookup; split or merged LSOAs are outlined.",
+                                  **map_only(self.key))
 
     @staticmethod
     def _change_on(ctx: MapContext) -> bool:

@@ -2,6 +2,7 @@
 only what it changes (issue #16):
 
     part      what it draws                               rerun alone by
+    sidebar_area  the ICB and Area selectors, ward search (a change there is never this part alone)
     map       the map (st_folium) and the layers' notes   area, ward search, map click, map-only widgets
     profile   the ward profile (or its hint)              ward search, map click, Close ward profile
     legend    the legend                                  area, map-only widgets
@@ -76,14 +77,23 @@ def rerun(*keys: str, escalate: bool = False) -> None:
 
 def area_changed() -> None:
     """After an area change (view._on_area_change): the map, legend and tables, unless the
-    presentation title shows the area."""
+    presentation title shows the area (then the whole page)."""
     if st.session_state.get("share_present"):
-        return
-    rerun(*AREA_PARTS)
+        whole_page()
+    rerun(*AREA_PARTS, escalate=True)
+
+
+def whole_page() -> None:
+    """From the callback of a widget in a part: the whole page reruns (e.g. a new ICB)."""
+    if enabled():
+        st.rerun(scope="app")
 
 
 def map_only_changed(layer_key: str) -> None:
-    """The callback of base.map_only: that layer's sidebar part, the map and the legend."""
+    """The callback of base.map_only: that layer's sidebar part, the map and the legend
+    (the whole page while the presentation title, which names the view, shows)."""
+    if st.session_state.get("share_present"):
+        whole_page()
     rerun(f"sidebar_{layer_key}", *MAP_PARTS, escalate=True)
 
 
@@ -167,6 +177,24 @@ def tables_part(ctx: MapContext, layers: list) -> None:
             if hasattr(layer, "panel"):
                 with view.timed(f"{layer.key}.panel"):
                     layer.panel(ctx)
+
+
+def area_sidebar(ctx: MapContext, layers: list, base_store, base_fp: str) -> None:
+    """The ICB and Area selectors and the ward search, in a part of their own: a widget
+    outside every part starts a whole-page run in the browser (every element of the page
+    marked stale, then drawn fresh) before its callback narrows it to the parts it
+    changes; inside a part, only those parts are touched. Their callbacks name what
+    reruns (view._on_area_change, _on_ward_search; a new ICB: the whole page)."""
+    if not enabled():
+        view.area_and_search(ctx, base_store, base_fp)
+        return
+    _area_part(ctx, layers, base_store, base_fp)
+
+
+@st.fragment(key="sidebar_area")
+def _area_part(ctx: MapContext, layers: list, base_store, base_fp: str) -> None:
+    with _Part("sidebar_area", ctx, layers):
+        view.area_and_search(ctx, base_store, base_fp)
 
 
 _SIDEBAR_PARTS: dict = {}

@@ -112,6 +112,8 @@ def _on_icb_change(store, fp):
         st.session_state.pop(k, None)
     st.session_state["selected_ward"] = None
     st.session_state["fit"] = {"key": _fit_key(v, "icb", None), "b": area_bounds(v, vfp, "icb", None)}
+    from layers import parts
+    parts.whole_page()            # the selector sits in a part (layers/parts.py): everything changes
 
 
 def _fit_key(store, kind: str, code) -> str:
@@ -251,7 +253,7 @@ def _on_ward_search(store, fp):
         st.session_state["selected_ward"] = code
         st.session_state["fit"] = {"key": f"ward:{code}", "b": ward_bounds(store, fp, code)}
         from layers import parts
-        parts.rerun(*parts.WARD_PARTS)        # the map (fit, outline) and the profile
+        parts.rerun(*parts.WARD_PARTS, escalate=True)     # the map (fit, outline) and the profile
 
 
 def _on_map_change(store, fp):

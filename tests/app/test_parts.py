@@ -13,6 +13,7 @@ from geo.paths import ROOT
 
 APP = str(ROOT / "app.py")
 BLACKPOOL = "E06000009"
+NORTHANTS = "E54000059"          # NHS Northamptonshire ICB
 
 
 @pytest.fixture
@@ -124,3 +125,45 @@ def test_clicks_rerun_the_whole_page_while_the_planner_follows_the_view(app, sto
     n1 = _n(app.log)
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
     assert _scopes(app.log, n1) == ["app"]
+
+
+def test_measure_change_reruns_the_deprivation_widgets_map_and_legend_only(app):
+    """An everyday restyle: a measure (or the deciles, the Core20 outline) changes what
+    the map and legend show and nothing else; the vintage changes the ward table and the
+    profile too, so it reruns the whole page."""
+    at = app(parts=True)
+    n0 = _n(app.log)
+    at.selectbox(key="deprivation_measure").set_value("income").run()
+    assert not at.exception
+    assert _scopes(app.log, n0) == ["sidebar_deprivation", "map", "legend"]
+    assert not any(m.value.startswith("#### Wards in") for m in at.markdown)     # no ward table
+    assert any("Income" in m.value for m in at.markdown)                         # the legend followed
+    n1 = _n(app.log)
+    at.checkbox(key="deprivation_core20").uncheck().run()
+    assert _scopes(app.log, n1) == ["sidebar_deprivation", "map", "legend"]
+    n2 = _n(app.log)
+    at.radio(key="deprivation_vintage").set_value(2019).run()
+    assert not at.exception
+    assert _scopes(app.log, n2) == ["app"]
+    assert any(m.value.startswith("#### Wards in") and m.value.endswith("IoD2019") for m in at.markdown)
+
+
+def test_icb_change_and_presentation_rerun_the_whole_page(app):
+    """The ICB and Area selectors sit in a part of their own; a new ICB changes everything,
+    and while the presentation title (which names the area and view) shows, an area or
+    measure change reruns the whole page too."""
+    at = app(parts=True)
+    n0 = _n(app.log)
+    at.selectbox(key="icb").set_value(NORTHANTS).run()
+    assert not at.exception
+    assert _scopes(app.log, n0) == ["app"]
+    assert any(m.value.startswith("#### Wards in") for m in at.markdown)       # the whole page, new ICB
+    at = app(parts=True)
+    at.toggle(key="share_present").set_value(True).run()
+    n1 = _n(app.log)
+    at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
+    assert not at.exception
+    assert _scopes(app.log, n1) == ["app"]
+    n2 = _n(app.log)
+    at.selectbox(key="deprivation_measure").set_value("income").run()
+    assert _scopes(app.log, n2) == ["app"]
