@@ -35,7 +35,8 @@ WARD_PARTS = ("map", "profile")
 # Sidebar sections that follow the view (the planner shows the area and plans in it; the
 # open export section prepares this view's files, the ward profile's among them): while
 # one of these widget keys is on, every click reruns the whole page.
-SIDEBAR_FOLLOWS = ("planner_on", "share_export_open")
+# The presentation title (outside every part) names the area and the view: likewise.
+SIDEBAR_FOLLOWS = ("planner_on", "share_export_open", "share_present")
 
 
 def part_run() -> bool:
@@ -76,10 +77,7 @@ def rerun(*keys: str, escalate: bool = False) -> None:
 
 
 def area_changed() -> None:
-    """After an area change (view._on_area_change): the map, legend and tables, unless the
-    presentation title shows the area (then the whole page)."""
-    if st.session_state.get("share_present"):
-        whole_page()
+    """After an area change (view._on_area_change): the map, legend and tables."""
     rerun(*AREA_PARTS, escalate=True)
 
 
@@ -90,10 +88,7 @@ def whole_page() -> None:
 
 
 def map_only_changed(layer_key: str) -> None:
-    """The callback of base.map_only: that layer's sidebar part, the map and the legend
-    (the whole page while the presentation title, which names the view, shows)."""
-    if st.session_state.get("share_present"):
-        whole_page()
+    """The callback of base.map_only: that layer's sidebar part, the map and the legend."""
     rerun(f"sidebar_{layer_key}", *MAP_PARTS, escalate=True)
 
 
