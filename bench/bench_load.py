@@ -200,7 +200,7 @@ async def one_click(s: StreamlitSession, kind: str, cur: dict, rnd: random.Rando
             name, label = wards[rnd.randrange(len(wards))]
         cur["ward"] = label
         run = await s.select("Find a ward", label)
-        if not run.has_text(f"### {html.escape(name, quote=True)}"):
+        if not run.has_text(f"<h3>{html.escape(name, quote=True)}</h3>"):
             raise ClickFailed(_run_errors(kind, run) + [f"{kind}: the profile of {name} did not open"])
     else:
         run = await s.press("Close ward profile")

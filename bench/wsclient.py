@@ -89,7 +89,7 @@ class Run:
 
 
 def _element_text(kind: str, el) -> str:
-    if kind in ("markdown", "heading", "alert", "text", "code"):
+    if kind in ("markdown", "heading", "alert", "text", "code", "html"):
         return getattr(el, "body", "") or ""
     if kind == "exception":
         return f"{el.type}: {el.message}"

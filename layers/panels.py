@@ -139,6 +139,21 @@ CSS = """
 .lsc-bar-row .b { height: 14px; }
 .lsc-bar-row .n { color: #333; font-variant-numeric: tabular-nums; white-space: nowrap; }
 div[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+.lsc-profile { font-size: 1rem; line-height: 1.5; }
+.lsc-profile h3 { font-size: 1.5rem; font-weight: 600; line-height: 1.2; margin: 0 0 .6rem 0; padding: .5rem 0 0 0; }
+.lsc-profile p { margin: 0 0 .5rem 0; }
+.lsc-profile .lsc-bars { margin: 0 0 .9rem 0; }
+.lsc-profile p.lsc-cap { font-size: .875rem; color: rgba(49, 51, 63, .6); margin: -.2rem 0 .9rem 0; }
+.lsc-profile code { font-size: .85em; padding: .1em .25em; border-radius: .25rem; background: rgba(172, 177, 195, .25); }
+.lsc-profile ul { margin: 0 0 .6rem 0; padding-left: 1.2rem; }
+.lsc-profile li { margin: 0 0 .15rem 0; }
+.lsc-profile .lsc-note { background: rgba(28, 131, 225, .1); color: rgb(0, 66, 128); border-radius: .5rem;
+  padding: .75rem 1rem; margin: 0 0 .8rem 0; }
+.lsc-t { border-collapse: collapse; width: 100%; font-size: .875rem; margin: 0 0 .9rem 0; }
+.lsc-t th { font-weight: 600; color: rgba(49, 51, 63, .75); text-align: left; vertical-align: bottom; }
+.lsc-t th, .lsc-t td { border-bottom: 1px solid rgba(49, 51, 63, .1); padding: .3rem .4rem; }
+.lsc-t td { vertical-align: top; }
+.lsc-t .n { text-align: right; font-variant-numeric: tabular-nums; }
 """ + GRID_CSS + """
 </style>
 """
@@ -272,76 +287,21 @@ def _ward_rows(_store, fp: str, code: str, vintage: int):
 
 
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
+    """The ward's profile as ONE static HTML element (heading, deprivation bars, the
+    comparison with place/ICB/England, services, outreach, indicators), then the lazy
+    LSOA list. One element, not ~17 markdown/table elements: the browser draws a
+    profile in a fraction of the time (issue #16); every value is escaped here."""
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     row, mine = _ward_rows(ctx.store, ctx.fingerprint, code, vintage)
     if row.empty:
         st.warning(f"Ward {md(code)} is not in the May 2024 LSC wards.")
         return
-    r = row.iloc[0]
-    st.markdown(f"### {esc(r['wd24nm'])}")
-    st.markdown(f"{esc(r['lad19nm'])} · {esc(r['place5'])} (legacy five) · {esc(r['place4'])} (four) · "
-                f"`{esc(code)}`")
-    kinds = membership.get(code, [])
-    if kinds:
-        names = {"icb": "on the ICB's priority list", "exemplar": "an exemplar ward",
-                 "candidate": "a derived candidate (deprivation rule)"}
-        st.markdown("**Priority:** " + "; ".join(names[k] for k in kinds))
-
-    # its LSOAs by IMD national decile
-    pop = "pop2015" if vintage == 2019 else "pop2021"
-    pal = ctx.config.get("deprivation", {}).get("palette", ["#555"] * 10)
-    counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
-    total = max(float(counts["pop"].sum()), 1.0)
-    rows = []
-    for d in range(1, 11):
-        n = int(counts["n"].get(d, 0)) if d in counts.index else 0
-        p = float(counts["pop"].get(d, 0.0)) if d in counts.index else 0.0
-        width = 0 if not n else max(2, int(160 * p / total))
-        rows.append(f'<div class="lsc-bar-row"><span class="d">{d}</span>'
-                    f'<span class="b" style="width:{width}px;background:{esc(pal[d - 1])}"></span>'
-                    f'<span class="n">{n} LSOA{"s" if n != 1 else ""} · {p:,.0f} people</span></div>')
-    if mine.empty and vintage == 2019:
-        from geo.wardfit import NO_LSOA_NOTE
-        st.info(f"This ward has {NO_LSOA_NOTE}.")
-    st.markdown(f"**Its {len(mine)} LSOAs by IMD national decile** (IoD{vintage}; 1 = most deprived)")
-    st.markdown('<div class="lsc-bars">' + "".join(rows) + "</div>", unsafe_allow_html=True)
-
-    # figures against place, ICB and England
-    wt = ward_table(ctx.store, ctx.fingerprint, vintage)
-    wrow = wt[wt["code"] == code]
-    places = area_table(ctx.store, ctx.fingerprint, "place", vintage, "place5")
-    prow = places[places["code"] == r["place5"]]
-    icb = area_table(ctx.store, ctx.fingerprint, "icb", vintage)
-    eng = area_table(ctx.store, ctx.fingerprint, "england", vintage)
-    comp = []
-    for label, df in ((f"Ward: {r['wd24nm']}", wrow), (f"Place: {r['place5']}", prow),
-                      (f"ICB: {getattr(ctx.store, 'name', 'LSC ICB')}", icb), ("England", eng)):
-        if df is None or df.empty:
-            if label == "England":   # no England-wide table in this store: the caption says so
-                continue
-            comp.append({"Area": label, "Population": None, "IMD score": None, "% Core20": None,
-                         "% in decile 1": None})
-            continue
-        x = df.iloc[0]
-        comp.append({"Area": label, "Population": x.get("population"), "IMD score": x.get("imd_score"),
-                     "% Core20": x.get("pct_core20"), "% in decile 1": x.get("pct_decile1")})
-    st.markdown("**Against place, ICB and England**")
-    # four rows: a static table (an interactive grid costs ~0.3 s of canvas drawing per profile)
-    st.table(pd.DataFrame(comp).style.format(
-        {"Population": "{:,.0f}", "IMD score": "{:.1f}", "% Core20": "{:.1f}", "% in decile 1": "{:.1f}"},
-        na_rep="n/a"), hide_index=True, border="horizontal")
-    if eng is None or eng.empty:
-        st.caption(f"England comparator: no England-wide IoD{vintage} LSOA table in this data store.")
-    elif vintage == 2025:
-        st.caption("IoD2025 figures use Census 2021 usual residents as the denominator (MHCLG's own "
-                   "denominators are not staged), for the ward, place, ICB and England alike.")
-    _profile_services(ctx, code)
-    _profile_outreach(ctx, code)
-    _profile_indicators(ctx, code)
+    st.html(profile_html(ctx, code, membership, vintage, row.iloc[0], mine))
     # lazy: the list is built only while its expander is open (a profile-only rerun)
     lsoas = st.expander(f"The ward's LSOAs ({len(mine)})", key="ward_profile_lsoas_open", on_change="rerun")
     if not lsoas.open:
         return
+    pop = "pop2015" if vintage == 2019 else "pop2021"
     with lsoas:
         code_col = "lsoa11cd" if vintage == 2019 else "lsoa21cd"
         name_col = "lsoa11nm" if vintage == 2019 else "lsoa21nm"
@@ -350,6 +310,95 @@ def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -
                                       "imd_score": "IMD score", pop: "Population"})
                      .sort_values("IMD score", ascending=False),
                      hide_index=True, width="stretch", key="ward_profile_lsoas")
+
+
+def html_table(header: list[str], rows: list[list], numeric: tuple[str, ...] = (), cls: str = "") -> str:
+    """A static HTML table; every cell escaped (None -> "n/a"); `numeric` columns right-aligned."""
+    num = [h in numeric for h in header]
+    head = "".join(f'<th{" class=n" if n else ""} scope="col">{esc(h)}</th>' for h, n in zip(header, num))
+    body = "".join("<tr>" + "".join(f'<td{" class=n" if n else ""}>{esc("n/a" if v is None else v)}</td>'
+                                    for v, n in zip(r, num)) + "</tr>" for r in rows)
+    return f'<table class="lsc-t {cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _num(v, fmt: str) -> str | None:
+    return None if v is None or pd.isna(v) else format(float(v), fmt)
+
+
+def profile_html(ctx: MapContext, code: str, membership: dict[str, list[str]], vintage: int, r, mine) -> str:
+    """The ward profile's HTML (see ward_profile): every text escaped."""
+    out = ['<div class="lsc-profile">', f"<h3>{esc(r['wd24nm'])}</h3>",
+           f"<p>{esc(r['lad19nm'])} · {esc(r['place5'])} (legacy five) · {esc(r['place4'])} (four) · "
+           f"<code>{esc(code)}</code></p>"]
+    kinds = membership.get(code, [])
+    if kinds:
+        names = {"icb": "on the ICB's priority list", "exemplar": "an exemplar ward",
+                 "candidate": "a derived candidate (deprivation rule)"}
+        out.append("<p><b>Priority:</b> " + esc("; ".join(names.get(k, k) for k in kinds)) + "</p>")
+
+    # its LSOAs by IMD national decile
+    pop = "pop2015" if vintage == 2019 else "pop2021"
+    pal = ctx.config.get("deprivation", {}).get("palette", ["#555"] * 10)
+    counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
+    total = max(float(counts["pop"].sum()), 1.0)
+    bars = []
+    for d in range(1, 11):
+        n = int(counts["n"].get(d, 0)) if d in counts.index else 0
+        p = float(counts["pop"].get(d, 0.0)) if d in counts.index else 0.0
+        width = 0 if not n else max(2, int(160 * p / total))
+        bars.append(f'<div class="lsc-bar-row"><span class="d">{d}</span>'
+                    f'<span class="b" style="width:{width}px;background:{esc(pal[d - 1])}"></span>'
+                    f'<span class="n">{n} LSOA{"s" if n != 1 else ""} · {p:,.0f} people</span></div>')
+    if mine.empty and vintage == 2019:
+        from geo.wardfit import NO_LSOA_NOTE
+        out.append(f'<div class="lsc-note" role="note">This ward has {esc(NO_LSOA_NOTE)}.</div>')
+    out.append(f"<p><b>Its {len(mine)} LSOAs by IMD national decile</b> (IoD{vintage}; 1 = most deprived)</p>")
+    out.append('<div class="lsc-bars">' + "".join(bars) + "</div>")
+    out.append(_comparison_html(ctx, r, code, vintage))
+    out.append(_services_html(ctx, code))
+    out.append(_outreach_html(ctx, code))
+    out.append(_indicators_html(ctx, code))
+    out.append("</div>")
+    return "".join(out)
+
+
+COMPARISON_COLS = ["Area", "Population", "IMD score", "% Core20", "% in decile 1"]
+
+
+def comparison_rows(ctx: MapContext, r, code: str, vintage: int) -> tuple[list[dict], bool]:
+    """The ward against its place, the ICB and England: rows of raw figures (None = no
+    figure), and whether an England-wide table was there."""
+    wt = ward_table(ctx.store, ctx.fingerprint, vintage)
+    places = area_table(ctx.store, ctx.fingerprint, "place", vintage, "place5")
+    icb = area_table(ctx.store, ctx.fingerprint, "icb", vintage)
+    eng = area_table(ctx.store, ctx.fingerprint, "england", vintage)
+    comp = []
+    for label, df in ((f"Ward: {r['wd24nm']}", wt[wt["code"] == code]),
+                      (f"Place: {r['place5']}", places[places["code"] == r["place5"]]),
+                      (f"ICB: {getattr(ctx.store, 'name', 'LSC ICB')}", icb), ("England", eng)):
+        if df is None or df.empty:
+            if label == "England":   # no England-wide table in this store: the caption says so
+                continue
+            comp.append({"Area": label})
+            continue
+        x = df.iloc[0]
+        comp.append({"Area": label, "Population": x.get("population"), "IMD score": x.get("imd_score"),
+                     "% Core20": x.get("pct_core20"), "% in decile 1": x.get("pct_decile1")})
+    return comp, not (eng is None or eng.empty)
+
+
+def _comparison_html(ctx: MapContext, r, code: str, vintage: int) -> str:
+    comp, has_england = comparison_rows(ctx, r, code, vintage)
+    rows = [[c["Area"], _num(c.get("Population"), ",.0f"), _num(c.get("IMD score"), ".1f"),
+             _num(c.get("% Core20"), ".1f"), _num(c.get("% in decile 1"), ".1f")] for c in comp]
+    out = "<p><b>Against place, ICB and England</b></p>" + html_table(
+        COMPARISON_COLS, rows, numeric=tuple(COMPARISON_COLS[1:]), cls="lsc-comparison")
+    if not has_england:
+        out += f'<p class="lsc-cap">England comparator: no England-wide IoD{vintage} LSOA table in this data store.</p>'
+    elif vintage == 2025:
+        out += ('<p class="lsc-cap">IoD2025 figures use Census 2021 usual residents as the denominator (MHCLG\'s own '
+                "denominators are not staged), for the ward, place, ICB and England alike.</p>")
+    return out
 
 
 @hot(maxsize=256)
@@ -366,7 +415,7 @@ def _ward_stops(_wards, _reg, fp: str, code: str, reg_key: str, day: str) -> pd.
     return ward_stops(_wards, code, _reg.category("hari_bus"), day)
 
 
-def _profile_services(ctx: MapContext, code: str) -> None:
+def _services_html(ctx: MapContext, code: str) -> str:
     """Open sites of each category in or within 1 km of the ward, and the nearest one (a
     list: it reads in the narrow profile column, where a wide table is cut off)."""
     current_register, register_key, today = (ctx.need(f"services.{n}") for n in ("current_register", "register_key",
@@ -374,64 +423,61 @@ def _profile_services(ctx: MapContext, code: str) -> None:
     try:
         t = _ward_services(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:               # the rest of the profile still shows
-        st.caption(f"Services unavailable ({type(e).__name__}: {esc(e)}).")
-        return
-    st.markdown(f"**Services in or near this ward** (open on {esc(today())})")
+        return f'<p class="lsc-cap">Services unavailable ({esc(type(e).__name__)}: {esc(e)}).</p>'
     lines = []
     for r in t.itertuples():
         near = (f"nearest: {esc(r.nearest)}, {r.nearest_km:.2f} km" + (" (in the ward)" if r.nearest_km == 0 else "")
                 if r.nearest else "none open")
-        lines.append(f"- **{esc(r.label)}**: {r.in_or_near} in or within 1 km; {near}")
-    st.markdown("\n".join(lines))
-    st.caption("Straight-line distance from the ward boundary (not road distance). Sites and their status: "
-               "the services register, as the Services layer shows it.")
+        lines.append(f"<li><b>{esc(r.label)}</b>: {esc(r.in_or_near)} in or within 1 km; {near}</li>")
+    return (f"<p><b>Services in or near this ward</b> (open on {esc(today())})</p>"
+            f'<ul class="lsc-services">{"".join(lines)}</ul>'
+            '<p class="lsc-cap">Straight-line distance from the ward boundary (not road distance). Sites and their '
+            "status: the services register, as the Services layer shows it.</p>")
 
 
-def _profile_outreach(ctx: MapContext, code: str, limit: int = 12) -> None:
+def _outreach_html(ctx: MapContext, code: str, limit: int = 12) -> str:
     """The ward's HARI bus stops (in or within 1 km): visited, today, upcoming, cancelled."""
     current_register, register_key, today = (ctx.need(f"services.{n}") for n in ("current_register", "register_key",
                                                                                  "today"))
     try:
         t = _ward_stops(ctx.store.wards24, current_register(), ctx.fingerprint, code, register_key(), today())
     except Exception as e:
-        st.caption(f"Outreach history unavailable ({type(e).__name__}: {esc(e)}).")
-        return
+        return f'<p class="lsc-cap">Outreach history unavailable ({esc(type(e).__name__)}: {esc(e)}).</p>'
     illus = bool(len(t) and t["illustrative"].astype(bool).any())
-    st.markdown("**Outreach history: HARI bus stops in or within 1 km**"
-                + (" · ILLUSTRATIVE schedule" if illus else ""))
+    out = ("<p><b>Outreach history: HARI bus stops in or within 1 km</b>"
+           + (" · ILLUSTRATIVE schedule" if illus else "") + "</p>")
     if not len(t):
-        st.caption("No HARI bus stop in or within 1 km of this ward in the schedule.")
-        return
-    lines = [f"- {esc(r.event_date)} · **{esc(STOP_WORDS.get(r.state, r.state))}** · {esc(r.name)}"
-             + (" (in the ward)" if r.distance_km == 0 else f" ({r.distance_km:.2f} km away)")
+        return out + '<p class="lsc-cap">No HARI bus stop in or within 1 km of this ward in the schedule.</p>'
+    lines = [f"<li>{esc(r.event_date)} · <b>{esc(STOP_WORDS.get(r.state, r.state))}</b> · {esc(r.name)}"
+             + (" (in the ward)" if r.distance_km == 0 else f" ({r.distance_km:.2f} km away)") + "</li>"
              for r in t.head(limit).itertuples()]
     if len(t) > limit:
-        lines.append(f"- … and {len(t) - limit} earlier stop(s)")
-    st.markdown("\n".join(lines))
+        lines.append(f"<li>… and {len(t) - limit} earlier stop(s)</li>")
     n_vis = int((t["state"] == "visited").sum())
     n_up = int(t["state"].isin(["upcoming", "today"]).sum())
-    st.caption(f"{n_vis} visited, {n_up} planned, on {esc(today())}."
-               + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else ""))
+    return (out + f'<ul class="lsc-outreach">{"".join(lines)}</ul>'
+            f'<p class="lsc-cap">{n_vis} visited, {n_up} planned, on {esc(today())}.'
+            + (" The shipped schedule is an ILLUSTRATIVE example, not real outreach." if illus else "") + "</p>")
 
 
 STOP_WORDS = {"visited": "visited", "today": "today", "upcoming": "planned", "cancelled": "cancelled"}
 
 
-def _profile_indicators(ctx: MapContext, code: str) -> None:
+def _indicators_html(ctx: MapContext, code: str) -> str:
     """The ward's indicators with CIs and comparators, as a static table whose cells wrap:
     in the narrow profile column a grid cuts the indicator names or the values off."""
     from geo.errors import GeoError
     try:
         t = ctx.need("indicators.ward_table")(ctx, code)
     except GeoError as e:
-        st.caption(f"Indicators unavailable: {md(e)}")
-        return
-    st.markdown("**Health indicators for this ward** (ward values where the Census ward code matches May 2024; "
-                "otherwise the district's value, labelled)")
+        return f'<p class="lsc-cap">Indicators unavailable: {esc(e)}</p>'
+    out = ("<p><b>Health indicators for this ward</b> (ward values where the Census ward code matches May 2024; "
+           "otherwise the district's value, labelled)</p>")
     if t.empty:
-        st.caption("No indicator values for this ward.")
-        return
-    st.table(indicator_view(t))
+        return out + '<p class="lsc-cap">No indicator values for this ward.</p>'
+    v = indicator_view(t)
+    return out + html_table(list(v.columns), v.values.tolist(), numeric=("Value (95% CI)", "LSC", "England"),
+                            cls="lsc-indicators")
 
 
 def indicator_view(t: pd.DataFrame) -> pd.DataFrame:

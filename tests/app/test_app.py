@@ -7,6 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests import profile as P
 from tests.appmap import map_args, set_payload
 from geo.paths import ROOT
 
@@ -77,8 +78,7 @@ def test_ward_search_opens_profile(store):
     w = store.wards24.iloc[5]
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
     assert not at.exception
-    assert any(m.value.strip() == f"### {w['wd24nm']}".replace("&", "&amp;").replace("'", "&#x27;")
-               for m in at.markdown)
+    assert P.headings(P.profile_html(at)) == [w["wd24nm"]]
     assert '"key":"ward:%s"' % w["wd24cd"] in map_args(at)["feature_group"]
 
 
@@ -89,16 +89,17 @@ def test_ward_profile_comparison_rows_per_vintage(store):
     w = store.wards24.iloc[5]
     at.radio(key="deprivation_vintage").set_value(2019).run()
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
-    table = [d for d in at.table if "Area" in d.value.columns][0].value
+    table = [t for t in P.tables(P.profile_html(at)) if "Area" in t.columns][0]
     assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
-    assert table.iloc[3]["Population"] > 50_000_000
+    assert int(table.iloc[3]["Population"].replace(",", "")) > 50_000_000
     at.radio(key="deprivation_vintage").set_value(2025).run()
     assert not at.exception
-    table = [d for d in at.table if "Area" in d.value.columns][0].value
+    body = P.profile_html(at)
+    table = [t for t in P.tables(body) if "Area" in t.columns][0]
     assert list(table["Area"])[2:] == ["ICB: NHS Lancashire and South Cumbria ICB", "England"]
-    assert table.iloc[3]["Population"] == 56_490_056          # Census 2021 usual residents, England
-    assert table.notna().all().all()
-    assert any("Census 2021 usual residents" in c.value for c in at.caption)
+    assert table.iloc[3]["Population"] == "56,490,056"        # Census 2021 usual residents, England
+    assert not (table == "n/a").any().any()
+    assert "Census 2021 usual residents" in P.text(body)
 
 
 def test_missing_store_says_what_to_run(tmp_path, monkeypatch):
@@ -155,7 +156,7 @@ def test_ward_profile_shows_the_wards_indicators_with_cis(store, real_source):
     at.selectbox(key="ward_search").set_value("E05005150").run()
     assert not at.exception
     # a static table (its cells wrap in the narrow profile column): value with its 95% CI
-    tables = [d.value for d in at.table if {"Indicator", "Value (95% CI)"} <= set(d.value.columns)]
+    tables = [t for t in P.tables(P.profile_html(at)) if {"Indicator", "Value (95% CI)"} <= set(t.columns)]
     assert tables, "no indicator table in the ward profile"
     t = tables[0]
     text = t.astype(str).to_string()

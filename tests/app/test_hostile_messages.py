@@ -83,3 +83,26 @@ def test_a_trimmed_link_shows_its_notice(store):
     assert at.selectbox(key="deprivation_measure").value == "income"
     warns = [_text(MDI.render(w.value)) for w in at.warning]
     assert any("The link was too long" in w and "1,501" in w for w in warns), warns
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_ward_profile_html_shows_hostile_text_literally(store, text):
+    """The profile is one st.html element (layers/panels.py): a ward, place or district
+    name and every table cell reach it escaped, so no tag is made from them."""
+    import geo.viewstate  # noqa: F401  (first: the layers register their view fields in it)
+    import layers.indicators  # noqa: F401  (registers the providers the profile needs)
+    import layers.services  # noqa: F401
+    from layers.base import MapContext
+    from layers.panels import html_table, profile_html
+    from tests import profile as P
+    code = store.wards24["wd24cd"].iloc[0]
+    r = store.wards24.iloc[0].copy()
+    r["wd24nm"], r["lad19nm"], r["place4"] = text, text, text
+    mine = store.lsoa25[store.lsoa25["wd24cd"] == code]
+    body = profile_html(MapContext(store=store, fingerprint="t", config={}), code, {code: ["icb"]}, 2025, r, mine)
+    assert not re.search(r"<(img|script|a|h1|h2|ol)\b", body)
+    assert P.headings(body) == [text]
+    t = P.text(body)
+    assert text in t and f"Ward: {text}" in P.tables(body)[0]["Area"].tolist()
+    cell = P.tables(html_table(["a", "b"], [[text, None]]))[0]
+    assert cell.iloc[0].tolist() == [text, "n/a"]

@@ -92,8 +92,8 @@ def test_two_sessions_click_without_errors_and_each_rerun_changes_the_page(serve
     # the measure: the legend now names it
     assert "Income" in _legend(r_measure) and _legend(r_measure) != res["legend0"]
     # the ward search opens that ward's profile; the close button closes it
-    assert r_open.has_text(f"### {html.escape(name)}") and not r_open.has_text(NO_PROFILE)
-    assert r_close.has_text(NO_PROFILE) and not r_close.has_text(f"### {html.escape(name)}")
+    assert r_open.has_text(f"<h3>{html.escape(name)}</h3>") and not r_open.has_text(NO_PROFILE)
+    assert r_close.has_text(NO_PROFILE) and not r_close.has_text(f"<h3>{html.escape(name)}</h3>")
     # the query string the server wrote follows the session's view
     assert "E07000117" in res["query"] and "measure=income" in res["query"]
 

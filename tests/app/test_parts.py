@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.paths import ROOT
+from tests import profile as P
 
 APP = str(ROOT / "app.py")
 BLACKPOOL = "E06000009"
@@ -65,7 +66,7 @@ def test_ward_search_reruns_map_and_profile_only(app, store):
     at.selectbox(key="ward_search").set_value(w["wd24cd"]).run()
     assert not at.exception
     assert _scopes(app.log, n0) == ["map", "profile"]
-    assert [m.value for m in at.markdown if m.value.startswith("### ")] == [f"### {w['wd24nm']}"]
+    assert P.headings(P.profile_html(at)) == [w["wd24nm"]]
     assert not any(m.value.startswith("#### Wards in") for m in at.markdown)     # no ward table
     # the profile's LSOA list is not built until its expander is opened
     assert not any(d.key == "ward_profile_lsoas" for d in at.dataframe)
@@ -74,7 +75,7 @@ def test_ward_search_reruns_map_and_profile_only(app, store):
     at.button(key="close_profile").click().run()
     assert _scopes(app.log, n1) == ["map", "profile"]
     assert "close_profile" not in [b.key for b in at.button]
-    assert not [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert not [h for h in at.html if "lsc-profile" in h.proto.body]
 
 
 @pytest.mark.real_data
