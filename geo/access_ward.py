@@ -109,28 +109,42 @@ def _dist_km(geom, records: pd.DataFrame) -> np.ndarray:
     return shapely.distance(geom, pts) / 1000.0
 
 
-def ward_services(wards, code: str, records: pd.DataFrame, as_of=None, near_km: float = 1.0,
-                  config: dict | None = None) -> pd.DataFrame:
-    """Per fixed-site category: how many sites open on `as_of` lie in the ward or within
-    `near_km` of its boundary, and the nearest one with its straight-line distance from
-    the ward boundary (0 = inside the ward)."""
+def open_by_category(records: pd.DataFrame, as_of=None, config: dict | None = None) -> dict[str, dict]:
+    """Per fixed-site category, the sites open on `as_of`: {cat: {label, illustrative,
+    names, pts (shapely points, BNG metres)}}. The same for every ward: ward_services
+    takes it (`opened=`) so a profile measures distances only."""
+    import shapely
     from geo.services import categories, open_sites
-    geom = _ward_geom_27700(wards, code)
-    cats = categories(config)
-    rows = []
-    for cat, c in cats.items():
+    out = {}
+    for cat, c in categories(config).items():
         if c.get("kind") == "event":
             continue
         s = open_sites(records, [cat], as_of)
-        if not len(s):
-            rows.append({"category": cat, "label": c.get("label", cat), "in_or_near": 0, "nearest": "",
-                         "nearest_km": None, "illustrative": bool(c.get("illustrative"))})
+        out[cat] = {"label": c.get("label", cat), "illustrative": bool(c.get("illustrative")),
+                    "names": s["name"].astype(str).to_numpy(),
+                    "pts": shapely.points(s["easting"].to_numpy(float), s["northing"].to_numpy(float))}
+    return out
+
+
+def ward_services(wards, code: str, records: pd.DataFrame, as_of=None, near_km: float = 1.0,
+                  config: dict | None = None, opened: dict | None = None) -> pd.DataFrame:
+    """Per fixed-site category: how many sites open on `as_of` lie in the ward or within
+    `near_km` of its boundary, and the nearest one with its straight-line distance from
+    the ward boundary (0 = inside the ward). `opened`: open_by_category(records, as_of,
+    config), when the caller keeps it."""
+    import shapely
+    geom = _ward_geom_27700(wards, code)
+    rows = []
+    for cat, o in (opened if opened is not None else open_by_category(records, as_of, config)).items():
+        if not len(o["pts"]):
+            rows.append({"category": cat, "label": o["label"], "in_or_near": 0, "nearest": "",
+                         "nearest_km": None, "illustrative": o["illustrative"]})
             continue
-        d = _dist_km(geom, s)
+        d = shapely.distance(geom, o["pts"]) / 1000.0
         j = int(np.argmin(d))
-        rows.append({"category": cat, "label": c.get("label", cat), "in_or_near": int((d <= near_km).sum()),
-                     "nearest": str(s["name"].iloc[j]), "nearest_km": round(float(d[j]), 2),
-                     "illustrative": bool(c.get("illustrative"))})
+        rows.append({"category": cat, "label": o["label"], "in_or_near": int((d <= near_km).sum()),
+                     "nearest": str(o["names"][j]), "nearest_km": round(float(d[j]), 2),
+                     "illustrative": o["illustrative"]})
     return pd.DataFrame(rows, columns=["category", "label", "in_or_near", "nearest", "nearest_km", "illustrative"])
 
 

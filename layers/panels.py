@@ -1,6 +1,7 @@
 """Streamlit panels around the map: legend, attribution, ward profile, ward table."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -283,7 +284,16 @@ def _ward_rows(_store, fp: str, code: str, vintage: int):
     """(the ward's wards24 row, its LSOAs of that vintage), memoised (read-only)."""
     w = _store.wards24
     lsoa = _store.lsoa if vintage == 2019 else _store.lsoa25
-    return w[w["wd24cd"] == code], lsoa[lsoa["wd24cd"] == code]
+    at = _positions(_store, fp, vintage)
+    return w.iloc[at["wards"].get(code, [])], lsoa.iloc[at["lsoa"].get(code, [])]
+
+
+@hot(maxsize=8)
+def _positions(_store, fp: str, vintage: int) -> dict:
+    """{"wards": {ward code: [row]}, "lsoa": {ward code: its LSOAs' rows}} (positions)."""
+    lsoa = _store.lsoa if vintage == 2019 else _store.lsoa25
+    group = pd.Series(range(len(lsoa))).groupby(lsoa["wd24cd"].to_numpy()).agg(list).to_dict()
+    return {"wards": {c: [i] for i, c in enumerate(_store.wards24["wd24cd"])}, "lsoa": group}
 
 
 def ward_profile(ctx: MapContext, code: str, membership: dict[str, list[str]]) -> None:
@@ -339,12 +349,16 @@ def profile_html(ctx: MapContext, code: str, membership: dict[str, list[str]], v
     # its LSOAs by IMD national decile
     pop = "pop2015" if vintage == 2019 else "pop2021"
     pal = ctx.config.get("deprivation", {}).get("palette", ["#555"] * 10)
-    counts = mine.groupby("imd_decile").agg(n=("imd_decile", "size"), pop=(pop, "sum"))
-    total = max(float(counts["pop"].sum()), 1.0)
+    dec = pd.to_numeric(mine["imd_decile"], errors="coerce").to_numpy(float)
+    ok = (dec >= 1) & (dec <= 10)
+    dec_i = dec[ok].astype(int)
+    n_by = np.bincount(dec_i, minlength=11)
+    pop_by = np.bincount(dec_i, weights=pd.to_numeric(mine[pop], errors="coerce").fillna(0).to_numpy(float)[ok],
+                         minlength=11)
+    total = max(float(pop_by.sum()), 1.0)
     bars = []
     for d in range(1, 11):
-        n = int(counts["n"].get(d, 0)) if d in counts.index else 0
-        p = float(counts["pop"].get(d, 0.0)) if d in counts.index else 0.0
+        n, p = int(n_by[d]), float(pop_by[d])
         width = 0 if not n else max(2, int(160 * p / total))
         bars.append(f'<div class="lsc-bar-row"><span class="d">{d}</span>'
                     f'<span class="b" style="width:{width}px;background:{esc(pal[d - 1])}"></span>'
@@ -365,26 +379,41 @@ def profile_html(ctx: MapContext, code: str, membership: dict[str, list[str]], v
 COMPARISON_COLS = ["Area", "Population", "IMD score", "% Core20", "% in decile 1"]
 
 
+FIGURES = ("population", "imd_score", "pct_core20", "pct_decile1")
+
+
+@hot(maxsize=32)
+def _figures(_store, fp: str, by: str, vintage: int, grouping: str = "place5") -> dict:
+    """{code: (population, IMD score, % Core20, % in decile 1)} of area_table(...): a
+    profile looks up three rows, not three filtered copies of the tables."""
+    t = area_table(_store, fp, by, vintage, grouping)
+    if t is None or t.empty:
+        return {}
+    cols = [t[c].to_numpy() if c in t.columns else [None] * len(t) for c in FIGURES]
+    codes = t["code"].tolist() if "code" in t.columns else [None] * len(t)
+    return {c: tuple(None if v is None or pd.isna(v) else float(v) for v in vals)
+            for c, *vals in zip(codes, *cols)}
+
+
 def comparison_rows(ctx: MapContext, r, code: str, vintage: int) -> tuple[list[dict], bool]:
     """The ward against its place, the ICB and England: rows of raw figures (None = no
     figure), and whether an England-wide table was there."""
-    wt = ward_table(ctx.store, ctx.fingerprint, vintage)
-    places = area_table(ctx.store, ctx.fingerprint, "place", vintage, "place5")
-    icb = area_table(ctx.store, ctx.fingerprint, "icb", vintage)
-    eng = area_table(ctx.store, ctx.fingerprint, "england", vintage)
+    def first(d: dict):
+        return next(iter(d.values()), None)
+    wards = _figures(ctx.store, ctx.fingerprint, "ward", vintage)
+    places = _figures(ctx.store, ctx.fingerprint, "place", vintage, "place5")
+    icb = first(_figures(ctx.store, ctx.fingerprint, "icb", vintage))
+    eng = first(_figures(ctx.store, ctx.fingerprint, "england", vintage))
     comp = []
-    for label, df in ((f"Ward: {r['wd24nm']}", wt[wt["code"] == code]),
-                      (f"Place: {r['place5']}", places[places["code"] == r["place5"]]),
-                      (f"ICB: {getattr(ctx.store, 'name', 'LSC ICB')}", icb), ("England", eng)):
-        if df is None or df.empty:
+    for label, x in ((f"Ward: {r['wd24nm']}", wards.get(code)), (f"Place: {r['place5']}", places.get(r["place5"])),
+                     (f"ICB: {getattr(ctx.store, 'name', 'LSC ICB')}", icb), ("England", eng)):
+        if x is None:
             if label == "England":   # no England-wide table in this store: the caption says so
                 continue
             comp.append({"Area": label})
             continue
-        x = df.iloc[0]
-        comp.append({"Area": label, "Population": x.get("population"), "IMD score": x.get("imd_score"),
-                     "% Core20": x.get("pct_core20"), "% in decile 1": x.get("pct_decile1")})
-    return comp, not (eng is None or eng.empty)
+        comp.append({"Area": label, **dict(zip(COMPARISON_COLS[1:], x))})
+    return comp, eng is not None
 
 
 def _comparison_html(ctx: MapContext, r, code: str, vintage: int) -> str:
@@ -405,7 +434,14 @@ def _comparison_html(ctx: MapContext, r, code: str, vintage: int) -> str:
 def _ward_services(_wards, _reg, fp: str, code: str, reg_key: str, day: str) -> pd.DataFrame:
     """geo.access.ward_services, memoised per ward, register version and day (read-only)."""
     from geo.access import ward_services
-    return ward_services(_wards, code, _reg.records, day, config=_reg.config)
+    return ward_services(_wards, code, _reg.records, day, config=_reg.config, opened=_open_sites(_reg, reg_key, day))
+
+
+@hot(maxsize=8)
+def _open_sites(_reg, reg_key: str, day: str) -> dict:
+    """The register's open sites per category on `day` (the same for every ward)."""
+    from geo.access_ward import open_by_category
+    return open_by_category(_reg.records, day, _reg.config)
 
 
 @hot(maxsize=256)
