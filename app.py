@@ -74,6 +74,7 @@ with col_side:
 
 if not first_paint:
     parts.tables_part(ctx, layers)     # the ward table and the layers' panels (access gaps...)
+    panels.prewarm_profile(ctx)        # a first ward profile's tables, built on a worker thread
 with view.timed("write_url_state"):
     share.write_url_state(ctx, layers)   # the URL mirrors the view
 view.log_timing(_T0, _T0_CPU)
