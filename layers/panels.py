@@ -140,7 +140,7 @@ CSS = """
 .lsc-bar-row .n { color: #333; font-variant-numeric: tabular-nums; white-space: nowrap; }
 div[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 .lsc-profile { font-size: 1rem; line-height: 1.5; }
-.lsc-profile h3 { font-size: 1.5rem; font-weight: 600; line-height: 1.2; margin: 0 0 .6rem 0; padding: .5rem 0 0 0; }
+.lsc-profile h3 { font-size: 1.75rem; font-weight: 600; line-height: 1.2; margin: 0 0 .6rem 0; padding: .5rem 0 0 0; }
 .lsc-profile p { margin: 0 0 .5rem 0; }
 .lsc-profile .lsc-bars { margin: 0 0 .9rem 0; }
 .lsc-profile p.lsc-cap { font-size: .875rem; color: rgba(49, 51, 63, .6); margin: -.2rem 0 .9rem 0; }
