@@ -257,6 +257,9 @@ class AccessLayer(Layer):
         fg.lsc_payload = ("access", key)
         return fg
 
+    def legend_follows_area(self, ctx: MapContext) -> bool:     # "N people in <area> live beyond..."
+        return self.is_on(ctx)
+
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         if not self.is_on(ctx):
             return []

@@ -210,6 +210,9 @@ class AreasLayer(Layer):
                 c2.button("Remove", key=f"areas_rm_{i}", on_click=_on_remove, args=(ctx.store, name),
                           help="Remove this saved area (it can be restored)")
 
+    def legend_follows_area(self, ctx: MapContext) -> bool:     # a custom area's outline entry
+        return (ctx.area or {}).get("kind") == "custom"
+
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         a = ctx.area or {}
         if a.get("kind") != "custom":

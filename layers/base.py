@@ -256,6 +256,12 @@ class Layer:
     def legend(self, ctx: MapContext) -> list[LegendEntry]:
         return []
 
+    def legend_follows_area(self, ctx: MapContext) -> bool:
+        """True while this layer's legend (as drawn now) names or counts something of the
+        area: an area change then reruns the legend too (layers/parts.py); otherwise it
+        keeps the legend it has. A layer whose legend depends on the area says so here."""
+        return False
+
     def notes(self, ctx: MapContext) -> list[str]:
         return []
 

@@ -5,7 +5,8 @@ only what it changes (issue #16):
     sidebar_area  the ICB and Area selectors, ward search (a change there is never this part alone)
     map       the map (st_folium) and the layers' notes   area, ward search, map click, map-only widgets
     profile   the ward profile (or its hint)              ward search, map click, Close ward profile
-    legend    the legend                                  area, map-only widgets
+    legend    the legend                                  map-only widgets; area, when the legend
+                                                          shows something of it (legend_follows_area)
     tables    the ward table and the layers' panels       area
 
 A widget callback asks for its parts with `rerun(...)`; everything else (the ICB, the
@@ -76,9 +77,16 @@ def rerun(*keys: str, escalate: bool = False) -> None:
         st.rerun(scope="app")
 
 
-def area_changed() -> None:
-    """After an area change (view._on_area_change): the map, legend and tables."""
-    rerun(*AREA_PARTS, escalate=True)
+LEGEND_FOLLOWS_AREA = "_lsc_legend_follows_area"
+
+
+def area_changed(kind: str | None = None) -> None:
+    """After an area change (view._on_area_change) to an area of `kind`: the map and
+    tables, and the legend only if it shows something of the area: the legend drawn last
+    said so (a layer's legend_follows_area, recorded by legend_part), or the new area is
+    a custom one (its outline entry). Otherwise the legend stays as it is."""
+    follows = st.session_state.get(LEGEND_FOLLOWS_AREA, True) or kind == "custom"
+    rerun(*(AREA_PARTS if follows else ("map", "tables")), escalate=True)
 
 
 def whole_page() -> None:
@@ -159,6 +167,7 @@ def profile_part(ctx: MapContext, layers: list, first_paint: bool) -> None:
 def legend_part(ctx: MapContext, layers: list) -> None:
     with _Part("legend", ctx, layers), view.timed("legend"):
         panels.draw_legend([e for layer in layers for e in layer.legend(ctx)])
+        st.session_state[LEGEND_FOLLOWS_AREA] = any(layer.legend_follows_area(ctx) for layer in layers)
 
 
 @st.fragment(key="tables")

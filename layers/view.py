@@ -244,7 +244,7 @@ def _on_area_change(store, fp):
     kind, code, _ = all_area_options(store, fp).get(st.session_state["area"], ("icb", None, ""))
     st.session_state["fit"] = {"key": _fit_key(store, kind, code), "b": fit_bounds(store, fp, kind, code)}
     from layers import parts
-    parts.area_changed()         # only the map, legend and tables rerun (layers/parts.py)
+    parts.area_changed(kind)     # only the map and tables rerun, and the legend if it follows the area
 
 
 def _on_ward_search(store, fp):

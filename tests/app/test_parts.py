@@ -46,12 +46,13 @@ def _map_js(at) -> str:
     return json.loads(comps[0].proto.json_args)["feature_group"]
 
 
-def test_area_change_reruns_map_legend_and_tables_only(app, store):
+def test_area_change_reruns_map_and_tables_only(app, store):
     at = app(parts=True)
     n0 = _n(app.log)
     at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
     assert not at.exception
-    assert _scopes(app.log, n0) == ["map", "legend", "tables"]
+    # nothing in the default legend names the area (test_legend_is_the_same_for_every_area)
+    assert _scopes(app.log, n0) == ["map", "tables"]
     # the sidebar was not sent again; the map, legend and the area's ward table were
     assert not at.sidebar.selectbox and not at.checkbox
     n_wards = int((store.wards24["lad19cd"] == BLACKPOOL).sum())
@@ -168,3 +169,59 @@ def test_icb_change_and_presentation_rerun_the_whole_page(app):
     n2 = _n(app.log)
     at.selectbox(key="deprivation_measure").set_value("income").run()
     assert _scopes(app.log, n2) == ["app"]
+
+
+def _legend(at) -> str:
+    found = [m.value for m in at.markdown if m.value.startswith('<div class="lsc-legend"')]
+    assert found, "no legend in this run"
+    return found[-1]
+
+
+@pytest.mark.real_data
+def test_legend_is_the_same_for_every_area(app, store):
+    """Why an area change may keep the legend: with every layer on whose legend does not
+    declare legend_follows_area (the indicator choropleth included), the legend of each
+    kind of area is the whole ICB's. A layer whose legend starts to name or count the area
+    must say so (layers/base.py), or this fails."""
+    at = app(parts=False)
+    at.checkbox(key="indicators_on").check().run()
+    base = _legend(at)
+    for area in ("place5:Fylde Coast", "place4:Blackpool", f"district:{BLACKPOOL}", "district:E07000117"):
+        at.selectbox(key="area").set_value(area).run()
+        assert not at.exception
+        assert _legend(at) == base, area
+
+
+@pytest.mark.real_data
+def test_area_change_reruns_the_legend_when_it_follows_the_area(app, store, tmp_path, monkeypatch):
+    monkeypatch.delenv("LSC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LSC_USER_DATA_DIR", str(tmp_path / "user"))
+    at = app(parts=True)
+    # access gaps on: the legend counts the people of the area beyond the threshold
+    at.checkbox(key="access_on").check().run()
+    n0 = _n(app.log)
+    at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
+    assert not at.exception
+    assert _scopes(app.log, n0) == ["map", "legend", "tables"]
+    assert "people in Blackpool live beyond" in _legend(at)
+    # a custom area (a new session, access gaps off): its outline entry comes with it, and
+    # goes when another area is picked
+    at = app(parts=True)
+    n0 = _n(app.log)
+    at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
+    assert _scopes(app.log, n0) == ["map", "tables"]
+    at = app(parts=True)
+    at.multiselect(key="areas_wards").set_value(["E05015188", "E05015189"])
+    at.text_input(key="areas_name").set_value("Two wards")
+    at.button(key="areas_save").click().run()
+    assert not at.exception and at.selectbox(key="area").value == "custom:Two wards"
+    assert "Custom area: Two wards" in _legend(at)
+    n1 = _n(app.log)
+    at.selectbox(key="area").set_value(f"district:{BLACKPOOL}").run()
+    assert _scopes(app.log, n1) == ["map", "legend", "tables"]
+    assert "Custom area" not in _legend(at)
+    at.run()          # the whole page again (the Area selector is in this run's tree), legend as it is
+    n2 = _n(app.log)
+    at.selectbox(key="area").set_value("custom:Two wards").run()
+    assert _scopes(app.log, n2) == ["map", "legend", "tables"]
+    assert "Custom area: Two wards" in _legend(at)
