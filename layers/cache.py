@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -223,6 +224,12 @@ def new_run() -> None:
     with @per_run are computed again. Also call it after changing what they depend on
     within a run (e.g. after saving a file whose fingerprint is memoised)."""
     _RUN.memo = {}
+    LAST_RUN[0] = time.monotonic()
+
+
+# when a script run (a page or a part) last started in this process: background warm-ups
+# (layers/profile.py) wait for a quiet moment, so they never compete with a page loading
+LAST_RUN = [0.0]
 
 
 def per_run(fn):

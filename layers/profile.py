@@ -201,12 +201,34 @@ def prewarm_profile(ctx: MapContext) -> None:
             import logging          # Streamlit's caches warn that this thread has no script run: it has none by design
             logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
                 lambda r: not r.threadName.startswith("lsc-prewarm"))
-    _prewarm_pool.submit(prewarm, ctx.store, ctx.fingerprint, vintage, reg, key, day)
+    _prewarm_pool.submit(prewarm, ctx.store, ctx.fingerprint, vintage, reg, key, day, wait_for_quiet)
 
 
-def prewarm(store, fp: str, vintage: int, reg=None, reg_key: str = "", day: str = "") -> list[str]:
-    """Build what a first ward profile needs (see above); returns what failed (logged,
-    never raised: the profile then builds it itself)."""
+IDLE_S = 2.0           # a warm-up step starts only after this long without a script run starting
+IDLE_GIVE_UP_S = 60.0  # ... and gives up (the profile then builds the rest itself) after this
+
+
+def wait_for_quiet(idle_s: float = IDLE_S, give_up_s: float = IDLE_GIVE_UP_S) -> bool:
+    """Block until no script run has started in this process for `idle_s` seconds; False
+    after `give_up_s` of a busy server."""
+    import time
+
+    from layers.cache import LAST_RUN
+    t0 = time.monotonic()
+    while time.monotonic() - LAST_RUN[0] < idle_s:
+        if time.monotonic() - t0 > give_up_s:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def prewarm(store, fp: str, vintage: int, reg=None, reg_key: str = "", day: str = "",
+            quiet=lambda: True) -> list[str]:
+    """Build what a first ward profile needs (see above), each step once `quiet()` says
+    the server is quiet (prewarm_profile passes wait_for_quiet: a step never starts while
+    a page loads; the longest, England's indicator tables, takes ~2.5 s); returns what
+    failed or was left for a busy server (logged, never raised: the profile then builds
+    it itself)."""
     import logging
     failed = []
     code = store.wards24["wd24cd"].iloc[0] if len(store.wards24) else None
@@ -218,7 +240,11 @@ def prewarm(store, fp: str, vintage: int, reg=None, reg_key: str = "", day: str 
         from layers.base import need
         steps.append(("indicators", lambda: need("indicators.ward_table")(MapContext(store=store, fingerprint=fp),
                                                                           code)))
-    for name, step in steps:
+    for i, (name, step) in enumerate(steps):
+        if not quiet():
+            failed.extend(n for n, _ in steps[i:])
+            logging.getLogger(__name__).info("ward profile warm-up: the server stayed busy; left %s", failed)
+            break
         try:
             step()
         except Exception as e:          # noqa: BLE001 (a warm-up: the profile builds it itself)

@@ -70,3 +70,33 @@ def test_no_prewarm_under_apptest_unless_asked(monkeypatch, store):
     panels._prewarm_pool.shutdown(wait=True)
     panels._prewarm_pool = None
     assert len(started) == 1
+
+
+def test_each_step_waits_for_a_quiet_server_and_a_busy_one_leaves_the_rest(store, monkeypatch):
+    """A warm-up step never starts while a page is loading: quiet() is asked before each;
+    when the server stays busy the remaining steps are left to the profile itself."""
+    answers = iter([True, True, False])
+    asked = []
+
+    def quiet():
+        asked.append(1)
+        return next(answers)
+    failed = panels.prewarm(store, "prewarm-busy", 2025, None, "", "", quiet)
+    assert len(asked) == 3
+    assert panels._figures.has(store, "prewarm-busy", "place", 2025)            # steps 1 and 2 ran
+    assert not panels._figures.has(store, "prewarm-busy", "icb", 2025)          # then the server was busy
+    assert failed == ["figures:icb", "figures:england", "positions", "indicators"]
+
+
+def test_wait_for_quiet_follows_the_last_script_run(monkeypatch):
+    import time
+
+    from layers import cache
+    monkeypatch.setattr(cache, "LAST_RUN", [time.monotonic()])
+    monkeypatch.setattr("layers.cache.LAST_RUN", cache.LAST_RUN)
+    assert panels.wait_for_quiet(idle_s=0.3, give_up_s=0.1) is False     # a run just started: busy
+    t0 = time.monotonic()
+    assert panels.wait_for_quiet(idle_s=0.3, give_up_s=5) is True        # quiet 0.3 s after it
+    assert 0.1 < time.monotonic() - t0 < 2
+    cache.new_run()                                                     # every run marks the clock
+    assert time.monotonic() - cache.LAST_RUN[0] < 0.5
