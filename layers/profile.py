@@ -185,6 +185,8 @@ def prewarm_profile(ctx: MapContext) -> None:
     flag = os.environ.get("LSC_PREWARM", "")
     if flag == "0" or (_st_private.under_apptest() and flag != "1"):
         return
+    if len(ctx.store.lsoa25) > PREWARM_MAX_LSOAS and flag != "1":
+        return        # England: ~4.6 s of CPU that would compete with other sessions' first map
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     try:
         reg, key, day = (ctx.need(f"services.{n}")() for n in ("current_register", "register_key", "today"))
@@ -204,6 +206,7 @@ def prewarm_profile(ctx: MapContext) -> None:
     _prewarm_pool.submit(prewarm, ctx.store, ctx.fingerprint, vintage, reg, key, day, wait_for_quiet)
 
 
+PREWARM_MAX_LSOAS = 5000   # footprints above this (England) build a first profile's tables on first use
 IDLE_S = 2.0           # a warm-up step starts only after this long without a script run starting
 IDLE_GIVE_UP_S = 60.0  # ... and gives up (the profile then builds the rest itself) after this
 

@@ -65,6 +65,12 @@ def test_no_prewarm_under_apptest_unless_asked(monkeypatch, store):
     monkeypatch.setenv("LSC_PREWARM", "0")
     panels.prewarm_profile(ctx)
     assert panels._prewarm_pool is None or not started
+    monkeypatch.setenv("LSC_PREWARM", "")
+    from layers import _st_private
+    monkeypatch.setattr(_st_private, "under_apptest", lambda: False)      # as under a server
+    monkeypatch.setattr(panels, "PREWARM_MAX_LSOAS", len(store.lsoa25) - 1)
+    panels.prewarm_profile(ctx)                  # a footprint above the limit (England): none
+    assert not started
     monkeypatch.setenv("LSC_PREWARM", "1")
     panels.prewarm_profile(ctx)
     panels._prewarm_pool.shutdown(wait=True)
