@@ -178,14 +178,14 @@ _prewarm_pool = None
 
 def prewarm_profile(ctx: MapContext) -> None:
     """From a full page run: start building a first profile's ingredients (above) on the
-    worker thread, unless already built or started. Not under AppTest, where each test
-    drives its own runs ($LSC_PREWARM=1 turns it on there; =0 off anywhere)."""
+    worker thread, unless already built or started. Only with $LSC_PREWARM=1: measured in
+    bench_scale, its ~1 s of CPU (North East and North Cumbria) still slowed another
+    session's first map loading meanwhile (1.79 -> 2.04-3.58 s), even waiting for a quiet
+    server, and the first map must not get slower. Never above PREWARM_MAX_LSOAS."""
     global _prewarm_pool
-    from layers import _st_private
-    flag = os.environ.get("LSC_PREWARM", "")
-    if flag == "0" or (_st_private.under_apptest() and flag != "1"):
-        return
-    if len(ctx.store.lsoa25) > PREWARM_MAX_LSOAS and flag != "1":
+    if os.environ.get("LSC_PREWARM", "") != "1":
+        return        # off by default: it can overlap another session's first map (see above)
+    if len(ctx.store.lsoa25) > PREWARM_MAX_LSOAS:
         return        # England: ~4.6 s of CPU that would compete with other sessions' first map
     vintage = int(ctx.choice("deprivation", "vintage", 2019))
     try:

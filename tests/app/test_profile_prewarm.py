@@ -53,25 +53,21 @@ def test_a_failing_step_is_reported_not_raised(store):
     assert failed == ["services"]
 
 
-def test_no_prewarm_under_apptest_unless_asked(monkeypatch, store):
+def test_prewarm_only_when_asked_and_never_for_a_large_footprint(monkeypatch, store):
     started = []
     monkeypatch.setattr(panels, "prewarm", lambda *a, **k: started.append(a))
     monkeypatch.setattr(panels, "_PREWARMED", set())
     ctx = MapContext(store=store, fingerprint="prewarm-flag", config={})
     monkeypatch.setattr(ctx, "choice", lambda *a: 2025, raising=False)
-    import streamlit.testing.v1.app_test  # noqa: F401  (AppTest is loaded in this process)
-    monkeypatch.delenv("LSC_PREWARM", raising=False)
-    panels.prewarm_profile(ctx)
-    monkeypatch.setenv("LSC_PREWARM", "0")
-    panels.prewarm_profile(ctx)
-    assert panels._prewarm_pool is None or not started
-    monkeypatch.setenv("LSC_PREWARM", "")
-    from layers import _st_private
-    monkeypatch.setattr(_st_private, "under_apptest", lambda: False)      # as under a server
+    for flag in ("", "0"):                       # off by default (it can slow another session's first map)
+        monkeypatch.setenv("LSC_PREWARM", flag)
+        panels.prewarm_profile(ctx)
+    assert not started
+    monkeypatch.setenv("LSC_PREWARM", "1")
     monkeypatch.setattr(panels, "PREWARM_MAX_LSOAS", len(store.lsoa25) - 1)
     panels.prewarm_profile(ctx)                  # a footprint above the limit (England): none
     assert not started
-    monkeypatch.setenv("LSC_PREWARM", "1")
+    monkeypatch.setattr(panels, "PREWARM_MAX_LSOAS", len(store.lsoa25))
     panels.prewarm_profile(ctx)
     panels._prewarm_pool.shutdown(wait=True)
     panels._prewarm_pool = None
