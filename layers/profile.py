@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from layers.base import MapContext, esc, hot, md
-from layers.data import area_table, ward_table
+from layers.data import area_table
 
 
 @hot(maxsize=256)
